@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# The isolated world the tests talk to: its own dockerd (socket, data root, exec root, pidfile, bridge),
+# an open loopback registry, a second one behind htpasswd, and seed images built from busybox.
+# It never touches an engine the user already runs, and stops only what it started, by pid.
+#
+#   scripts/test-env.sh up     install what is missing, start everything, write $STATE/env
+#   scripts/test-env.sh down   stop what `up` started
+#
+# STATE defaults to .test-env/ in the repository; $STATE/env is what the tests source.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+STATE=${TEST_ENV_DIR:-$ROOT/.test-env}
+BRIDGE=${TEST_BRIDGE:-dkh0}
+BRIDGE_CIDR=${TEST_BRIDGE_CIDR:-10.231.0.1/24}
+REGISTRY_PORT=${TEST_REGISTRY_PORT:-5055}
+AUTH_REGISTRY_PORT=${TEST_AUTH_REGISTRY_PORT:-5056}
+DOCKER_CLI=/usr/bin/docker   # docker.io's own client: it matches the daemon's API and its legacy builder
+
+log() { printf '[test-env] %s\n' "$*" >&2; }
+
+need_packages() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  [ -x "$DOCKER_CLI" ] || missing+=(docker.io)
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
+  [ -x /bin/busybox ] || missing+=(busybox-static)
+  command -v htpasswd >/dev/null || missing+=(apache2-utils)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v ip >/dev/null || missing+=(iproute2)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+      log "missing packages: ${missing[*]} (run as root on Debian, or install them yourself)"; exit 1
+    fi
+    log "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+wait_for() { # wait_for DESCRIPTION SECONDS COMMAND...
+  local what=$1 secs=$2; shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then log "$what did not come up in ${secs}s"; return 1; fi
+    sleep 0.2
+  done
+}
+
+start_bridge() {
+  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+    ip link add "$BRIDGE" type bridge
+    ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
+  fi
+  ip link set "$BRIDGE" up
+}
+
+start_dockerd() {
+  local d=$STATE/engine
+  mkdir -p "$d"
+  if alive "$d/docker.pid"; then log "dockerd already running (pid $(cat "$d/docker.pid"))"; return; fi
+  rm -f "$d/docker.sock" "$d/docker.pid"
+  # The exec root must be short: containerd's socket path inside it has a 108-byte limit.
+  local exec_root=/run/dkh-$(echo "$STATE" | md5sum | cut -c1-8)
+  mkdir -p "$exec_root"
+  setsid dockerd --host "unix://$d/docker.sock" --data-root "$d/data" --exec-root "$exec_root" \
+    --pidfile "$d/docker.pid" --bridge "$BRIDGE" >"$d/dockerd.log" 2>&1 < /dev/null &
+  wait_for dockerd 60 curl -sf --unix-socket "$d/docker.sock" http://engine/_ping || { tail -20 "$d/dockerd.log" >&2; exit 1; }
+  log "dockerd up on $d/docker.sock"
+}
+
+start_registry() { # start_registry NAME PORT [HTPASSWD]
+  local name=$1 port=$2 htpasswd=${3:-}
+  local d=$STATE/$name
+  mkdir -p "$d/data"
+  if alive "$d/pid"; then return; fi
+  {
+    echo "version: 0.1"
+    echo "log: {level: warn}"
+    echo "storage:"
+    echo "  filesystem: {rootdirectory: $d/data}"
+    echo "  delete: {enabled: true}"
+    echo "http: {addr: 127.0.0.1:$port}"
+    if [ -n "$htpasswd" ]; then
+      echo "auth:"
+      echo "  htpasswd: {realm: test-realm, path: $htpasswd}"
+    fi
+  } >"$d/config.yml"
+  setsid docker-registry serve "$d/config.yml" >"$d/registry.log" 2>&1 < /dev/null &
+  echo $! >"$d/pid"
+  wait_for "registry $name" 30 curl -s -o /dev/null "http://127.0.0.1:$port/v2/" || { tail -20 "$d/registry.log" >&2; exit 1; }
+  log "registry $name up on 127.0.0.1:$port"
+}
+
+docker_cli() { DOCKER_HOST="unix://$STATE/engine/docker.sock" DOCKER_BUILDKIT=0 "$DOCKER_CLI" "$@"; }
+
+seed_images() {
+  local reg=127.0.0.1:$REGISTRY_PORT
+  if docker_cli image inspect "$reg/seed/web:1.39" >/dev/null 2>&1 \
+     && curl -sf "http://$reg/v2/seed/web/tags/list" | grep -q '1.43'; then
+    return
+  fi
+  local b=$STATE/build
+  rm -rf "$b"; mkdir -p "$b/rootfs/bin" "$b/rootfs/tmp" "$b/rootfs/www"
+  cp /bin/busybox "$b/rootfs/bin/busybox"
+  for app in sh echo sleep httpd cat ls env wc head tail dd rm mkdir true false printf yes date kill ps; do
+    ln -sf busybox "$b/rootfs/bin/$app"
+  done
+  tar -C "$b/rootfs" -c . | docker_cli import -c 'CMD ["/bin/sh"]' - seed/base:1 >/dev/null
+  # Two versions of one application sharing the base layer and a common layer, as the seed's
+  # mediawiki:1.39 / mediawiki:1.43: pulling the second downloads only the layers that differ.
+  for v in 1.39 1.43; do
+    mkdir -p "$b/web-$v"
+    printf 'seed web %s\n' "$v" >"$b/web-$v/index.html"
+    head -c 65536 /dev/urandom >"$b/web-$v/payload-$v.bin"
+    cat >"$b/web-$v/Dockerfile" <<EOF
+FROM seed/base:1
+RUN mkdir -p /www && echo common >/www/common.txt
+COPY index.html /www/index.html
+COPY payload-$v.bin /www/payload.bin
+LABEL org.example.seed="web" org.example.version="$v"
+ENV WEB_VERSION=$v
+EXPOSE 80
+ENTRYPOINT ["/bin/httpd", "-f", "-p", "80", "-h", "/www"]
+EOF
+    docker_cli build -q -t "$reg/seed/web:$v" "$b/web-$v" >/dev/null
+    docker_cli push "$reg/seed/web:$v" >/dev/null
+  done
+  docker_cli tag seed/base:1 "$reg/seed/base:1"
+  docker_cli push "$reg/seed/base:1" >/dev/null
+  log "seed images built and pushed to $reg"
+}
+
+auth_registry() {
+  local d=$STATE/auth-registry
+  mkdir -p "$d"
+  [ -f "$d/htpasswd" ] || htpasswd -Bbc "$d/htpasswd" seeduser 'p@ss:w/rd+=?' >/dev/null 2>&1
+  start_registry auth-registry "$AUTH_REGISTRY_PORT" "$d/htpasswd"
+}
+
+up() {
+  need_packages
+  mkdir -p "$STATE"
+  start_bridge
+  start_dockerd
+  start_registry registry "$REGISTRY_PORT"
+  auth_registry
+  seed_images
+  cat >"$STATE/env" <<EOF
+TEST_DOCKER_HOST=unix://$STATE/engine/docker.sock
+TEST_DOCKERD_PIDFILE=$STATE/engine/docker.pid
+TEST_REGISTRY=127.0.0.1:$REGISTRY_PORT
+TEST_REGISTRY_PIDFILE=$STATE/registry/pid
+TEST_AUTH_REGISTRY=127.0.0.1:$AUTH_REGISTRY_PORT
+TEST_AUTH_REGISTRY_USER=seeduser
+TEST_AUTH_REGISTRY_PASSWORD=p@ss:w/rd+=?
+TEST_ENV_SCRIPT=$ROOT/scripts/test-env.sh
+EOF
+  log "ready: $STATE/env"
+}
+
+stop_pid() { # stop_pid PIDFILE
+  local f=$1
+  if alive "$f"; then
+    local pid; pid=$(cat "$f")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+
+down() {
+  stop_pid "$STATE/registry/pid"
+  stop_pid "$STATE/auth-registry/pid"
+  stop_pid "$STATE/engine/docker.pid"
+  log "stopped"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  # Used by fault tests: restart only the engine or a registry, same state.
+  restart-engine) start_dockerd ;;
+  start-registry) start_registry registry "$REGISTRY_PORT" ;;
+  *) echo "usage: $0 up|down|restart-engine|start-registry" >&2; exit 2 ;;
+esac

@@ -1,0 +1,44 @@
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { TokenVerifier } from './domain/auth/tokens';
+import type { EngineStatus } from './domain/engine-status';
+import type { ImageService } from './domain/images/image-service';
+import { accessLog } from './http/access-log';
+import { contractValidator, docsRouter } from './http/openapi';
+import { errorHandler, notFoundHandler } from './http/problem';
+import { healthRouter } from './http/routes/health';
+import { imageReadRouter } from './http/routes/images';
+
+/** Everything the HTTP edge needs, already built: the domain services and their collaborators. */
+export interface AppServices {
+  logger: Logger;
+  verifier: TokenVerifier;
+  engine: EngineStatus;
+  images: ImageService;
+}
+
+export interface AppOptions {
+  validateResponses?: boolean;
+  /** Largest JSON body accepted (bytes). */
+  bodyLimit?: number;
+}
+
+/** The Express app alone: no listening, no process state, so tests build a fresh one each time. */
+export function buildApp(services: AppServices, opts: AppOptions = {}): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'extended');
+  app.use(accessLog(services.logger));
+  app.use(express.json({ limit: opts.bodyLimit ?? 256 * 1024, type: ['application/json', 'application/*+json'] }));
+  app.use(docsRouter());
+  app.use(contractValidator({ verifier: services.verifier, validateResponses: opts.validateResponses ?? false }));
+  app.use(healthRouter(services.engine));
+
+  const api = express.Router();
+  api.use(imageReadRouter(services.images));
+  app.use('/api/v1', api);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(services.logger));
+  return app;
+}

@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import { ROLES, type Role } from '../domain/auth/roles';
+
+/** Where the engine is and how to reach it, as the docker CLI reads DOCKER_HOST and friends. */
+export type EngineEndpoint =
+  | { kind: 'socket'; socketPath: string }
+  | { kind: 'tcp'; host: string; port: number; tls?: { certPath: string; verify: boolean } };
+
+export interface TokenConfig {
+  name: string;
+  role: Role;
+  token: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  engine: EngineEndpoint;
+  /** Milliseconds an ordinary engine call may take before it fails as engine_timeout. */
+  engineTimeoutMs: number;
+  tokens: TokenConfig[];
+  /** True when no API_TOKENS were given and an admin token was generated for this run. */
+  generatedToken: boolean;
+  allowedRegistries: string[];
+  allowedOrigins: string[];
+  dataDir: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Host paths that admin-created containers may bind-mount (empty: none). */
+  allowedBindPaths: string[];
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const csv = (v: string | undefined): string[] =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+const intIn = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `${name} must be between ${min} and ${max}`);
+
+const registryHost = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[a-fA-F0-9:]+\])(?::\d{1,5})?$/;
+
+const envSchema = z.object({
+  PORT: intIn('PORT', 0, 65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DOCKER_HOST: z.string().optional(),
+  DOCKER_TLS_VERIFY: z.string().optional(),
+  DOCKER_CERT_PATH: z.string().optional(),
+  ENGINE_TIMEOUT_MS: intIn('ENGINE_TIMEOUT_MS', 100, 600000).default(10000),
+  API_TOKENS: z.string().optional(),
+  ALLOWED_REGISTRIES: z.string().optional(),
+  ALLOWED_ORIGINS: z.string().optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ALLOWED_BIND_PATHS: z.string().optional(),
+  SHUTDOWN_TIMEOUT_MS: intIn('SHUTDOWN_TIMEOUT_MS', 0, 600000).default(8000),
+});
+
+export function parseDockerHost(value: string | undefined, tlsVerify?: string, certPath?: string): EngineEndpoint {
+  const v = value && value.length > 0 ? value : 'unix:///var/run/docker.sock';
+  if (v.startsWith('unix://')) {
+    const socketPath = v.slice('unix://'.length);
+    if (!socketPath.startsWith('/')) throw new ConfigError(`DOCKER_HOST: a unix socket path must be absolute, got "${v}"`);
+    return { kind: 'socket', socketPath };
+  }
+  const m = /^tcp:\/\/([^:/]+|\[[^\]]+\]):(\d{1,5})\/?$/.exec(v);
+  if (m) {
+    const port = Number(m[2]);
+    if (port < 1 || port > 65535) throw new ConfigError(`DOCKER_HOST: port out of range in "${v}"`);
+    const verify = tlsVerify !== undefined && tlsVerify !== '' && tlsVerify !== '0';
+    const endpoint: EngineEndpoint = { kind: 'tcp', host: m[1].replace(/^\[|\]$/g, ''), port };
+    if (verify || certPath) {
+      endpoint.tls = { certPath: certPath || `${process.env.HOME ?? ''}/.docker`, verify };
+    }
+    return endpoint;
+  }
+  throw new ConfigError(`DOCKER_HOST must be unix:///path or tcp://host:port, got "${v}"`);
+}
+
+export function parseTokens(value: string | undefined): TokenConfig[] {
+  const entries = csv(value);
+  const seen = new Set<string>();
+  return entries.map((entry) => {
+    const parts = entry.split(':');
+    if (parts.length < 3) throw new ConfigError(`API_TOKENS: "${parts[0]}:…" must be name:role:token`);
+    const [name, role, ...rest] = parts;
+    const token = rest.join(':');
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new ConfigError(`API_TOKENS: token name "${name}" must be 1-64 of [A-Za-z0-9_.-]`);
+    if (!(ROLES as readonly string[]).includes(role)) throw new ConfigError(`API_TOKENS: role "${role}" of "${name}" must be one of ${ROLES.join(', ')}`);
+    if (token.length < 16) throw new ConfigError(`API_TOKENS: the token of "${name}" must be at least 16 characters`);
+    if (seen.has(name)) throw new ConfigError(`API_TOKENS: token name "${name}" is given twice`);
+    seen.add(name);
+    return { name, role: role as Role, token };
+  });
+}
+
+/** Reads and validates the whole configuration once; throws ConfigError with one clear line. */
+export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  let tokens = parseTokens(e.API_TOKENS);
+  const generatedToken = tokens.length === 0;
+  if (generatedToken) tokens = [{ name: 'generated-admin', role: 'admin', token: generateToken() }];
+  const allowedRegistries = e.ALLOWED_REGISTRIES === undefined ? ['docker.io'] : csv(e.ALLOWED_REGISTRIES);
+  for (const r of allowedRegistries) {
+    if (!registryHost.test(r)) throw new ConfigError(`ALLOWED_REGISTRIES: "${r}" is not a host with an optional port`);
+  }
+  const allowedOrigins = csv(e.ALLOWED_ORIGINS);
+  for (const o of allowedOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`ALLOWED_ORIGINS: "${o}" must be an origin like https://host:port`);
+  }
+  const allowedBindPaths = csv(e.ALLOWED_BIND_PATHS);
+  for (const p of allowedBindPaths) {
+    if (!p.startsWith('/') || p.split('/').includes('..')) throw new ConfigError(`ALLOWED_BIND_PATHS: "${p}" must be an absolute path without ..`);
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    engine: parseDockerHost(e.DOCKER_HOST, e.DOCKER_TLS_VERIFY, e.DOCKER_CERT_PATH),
+    engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
+    tokens,
+    generatedToken,
+    allowedRegistries,
+    allowedOrigins,
+    dataDir: e.DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+    allowedBindPaths,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,112 @@
+import { DomainError } from '../errors';
+
+/*
+ * The image-reference grammar of distribution/reference, which the engine uses:
+ *   reference := name [ ":" tag ] [ "@" digest ]
+ *   name      := [domain '/'] path-component ['/' path-component]*
+ */
+const alnum = '[a-z0-9]+';
+const separator = '(?:[._]|__|[-]+)';
+const pathComponent = `${alnum}(?:${separator}${alnum})*`;
+const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const domainName = `${domainComponent}(?:\\.${domainComponent})*`;
+const ipv6 = '\\[[a-fA-F0-9:]+\\]';
+const domain = `(?:${domainName}|${ipv6})(?::[0-9]+)?`;
+const tag = '[\\w][\\w.-]{0,127}';
+const digest = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
+
+const PATH = new RegExp(`^${pathComponent}(?:/${pathComponent})*$`);
+const DOMAIN = new RegExp(`^${domain}$`);
+const TAG = new RegExp(`^${tag}$`);
+const DIGEST = new RegExp(`^${digest}$`);
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+const IMAGE_ID = /^(?:sha256:)?[a-f0-9]{4,64}$/;
+
+export const DEFAULT_REGISTRY = 'docker.io';
+const NAME_TOTAL_LENGTH_MAX = 255;
+
+/** A parsed, normalized image reference: `docker.io/library/busybox:latest` for `busybox`. */
+export interface ImageReference {
+  /** Registry host with optional port; docker.io when the reference names none. */
+  registry: string;
+  /** Repository path inside the registry, `library/` added for official docker.io images. */
+  repository: string;
+  /** The tag; `latest` when neither a tag nor a digest was given. */
+  tag?: string;
+  digest?: string;
+}
+
+const invalid = (input: string, why: string): DomainError =>
+  new DomainError('invalid_reference', `"${truncate(input)}" is not a valid image reference: ${why}`, { reference: truncate(input) });
+
+const truncate = (s: string): string => (s.length > 100 ? `${s.slice(0, 100)}…` : s);
+
+/** Parses a reference the way the engine does; throws invalid_reference. Never defaults to "every tag". */
+export function parseReference(input: string): ImageReference {
+  if (typeof input !== 'string' || input.length === 0) throw invalid(String(input), 'it is empty');
+  if (input.length > 1024) throw invalid(input, 'it is too long');
+  let rest = input;
+  let dig: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    dig = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST.test(dig)) throw invalid(input, 'the digest is malformed');
+  }
+  let tg: string | undefined;
+  const lastColon = rest.lastIndexOf(':');
+  if (lastColon > rest.lastIndexOf('/')) {
+    tg = rest.slice(lastColon + 1);
+    rest = rest.slice(0, lastColon);
+    if (!TAG.test(tg)) throw invalid(input, 'the tag must be 1-128 of [A-Za-z0-9_.-], not starting with . or -');
+  }
+  if (rest.length === 0) throw invalid(input, 'the name is empty');
+  if (rest.length > NAME_TOTAL_LENGTH_MAX) throw invalid(input, `the name is longer than ${NAME_TOTAL_LENGTH_MAX} characters`);
+
+  let registry = DEFAULT_REGISTRY;
+  let path = rest;
+  const slash = rest.indexOf('/');
+  if (slash >= 0) {
+    const first = rest.slice(0, slash);
+    if (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase()) {
+      if (!DOMAIN.test(first)) throw invalid(input, 'the registry host is malformed');
+      registry = first;
+      path = rest.slice(slash + 1);
+    }
+  }
+  if (registry === 'index.docker.io') registry = DEFAULT_REGISTRY;
+  if (path !== path.toLowerCase()) throw invalid(input, 'the repository name must be lowercase');
+  if (!PATH.test(path)) throw invalid(input, 'the repository name must be lowercase letters, digits and separators (. _ __ -)');
+  if (registry === DEFAULT_REGISTRY && !path.includes('/')) path = `library/${path}`;
+  if (tg === undefined && dig === undefined) tg = 'latest';
+  return { registry, repository: path, tag: tg, digest: dig };
+}
+
+/** The familiar form the docker CLI prints: `busybox:latest`, `localhost:5000/team/app:1.0`. */
+export function familiarName(ref: ImageReference): string {
+  let name = `${ref.registry}/${ref.repository}`;
+  if (ref.registry === DEFAULT_REGISTRY) {
+    name = ref.repository.startsWith('library/') ? ref.repository.slice('library/'.length) : ref.repository;
+  }
+  return name;
+}
+
+export function formatReference(ref: ImageReference): string {
+  let s = familiarName(ref);
+  if (ref.tag) s += `:${ref.tag}`;
+  if (ref.digest) s += `@${ref.digest}`;
+  return s;
+}
+
+/**
+ * What `{ref}` in a URL may be: an image id (full or short, with or without `sha256:`), or a reference.
+ * Returns the string to hand to the engine; throws invalid_reference for anything else.
+ */
+export function parseImageLookup(input: string): { engineName: string; reference?: ImageReference } {
+  if (IMAGE_ID.test(input) || SHA256_DIGEST.test(input)) {
+    // A short hex string is also a valid repository name; the engine resolves both the same way we'd want.
+    return { engineName: input };
+  }
+  const reference = parseReference(input);
+  return { engineName: formatReference(reference), reference };
+}

@@ -1,0 +1,99 @@
+import type Docker from 'dockerode';
+import type {
+  ImageDetails,
+  ImageHistoryEntry,
+  ImageListFilter,
+  ImageRepository,
+  ImageSummary,
+} from '../domain/images/image-repository';
+import { engineCall } from './engine-errors';
+
+const iso = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();
+const orEmpty = <T>(v: T[] | null | undefined): T[] => v ?? [];
+/** The engine marks an untagged image with `<none>:<none>`; we say so with an empty list. */
+const realTags = (tags: string[] | null | undefined): string[] => orEmpty(tags).filter((t) => t !== '<none>:<none>');
+const realDigests = (d: string[] | null | undefined): string[] => orEmpty(d).filter((t) => t !== '<none>@<none>');
+
+interface DfImage {
+  Id: string;
+  SharedSize: number;
+  Containers: number;
+}
+
+export class DockerImageRepository implements ImageRepository {
+  constructor(
+    private readonly docker: Docker,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async list(filter: ImageListFilter): Promise<ImageSummary[]> {
+    const filters: Record<string, string[]> = {};
+    if (filter.reference?.length) filters.reference = filter.reference;
+    if (filter.label?.length) filters.label = filter.label;
+    if (filter.dangling !== undefined) filters.dangling = [String(filter.dangling)];
+    const opts = { timeoutMs: this.timeoutMs };
+    // /images/json reports SharedSize and Containers as -1 on this API version; /system/df computes both.
+    const [images, df] = await Promise.all([
+      engineCall(() => this.docker.listImages({ all: false, filters: JSON.stringify(filters) }), opts),
+      engineCall(() => this.docker.df() as Promise<{ Images: DfImage[] | null }>, opts),
+    ]);
+    const usage = new Map(orEmpty(df.Images).map((i) => [i.Id, i]));
+    return images.map((img) => {
+      const u = usage.get(img.Id);
+      const shared = Math.max(0, u?.SharedSize ?? 0);
+      const containers = Math.max(0, u?.Containers ?? 0);
+      return {
+        id: img.Id,
+        repoTags: realTags(img.RepoTags),
+        repoDigests: realDigests(img.RepoDigests),
+        created: iso(img.Created),
+        size: img.Size,
+        sharedSize: shared,
+        uniqueSize: Math.max(0, img.Size - shared),
+        containers,
+        inUse: containers > 0,
+        labels: img.Labels ?? {},
+      };
+    });
+  }
+
+  async inspect(name: string): Promise<ImageDetails> {
+    const i = await engineCall(() => this.docker.getImage(name).inspect(), { notFound: 'image_not_found', timeoutMs: this.timeoutMs });
+    const c = i.Config ?? ({} as Docker.ImageInspectInfo['Config']);
+    return {
+      id: i.Id,
+      repoTags: realTags(i.RepoTags),
+      repoDigests: realDigests(i.RepoDigests),
+      created: new Date(i.Created).toISOString(),
+      architecture: i.Architecture,
+      os: i.Os,
+      ...(i.Variant ? { variant: i.Variant } : {}),
+      author: i.Author ?? '',
+      user: c.User ?? '',
+      entrypoint: (c.Entrypoint as string[] | null | undefined) ?? null,
+      cmd: c.Cmd ?? null,
+      env: orEmpty(c.Env),
+      exposedPorts: Object.keys(c.ExposedPorts ?? {}),
+      workingDir: c.WorkingDir ?? '',
+      labels: c.Labels ?? {},
+      layers: orEmpty(i.RootFS?.Layers),
+      size: i.Size,
+    };
+  }
+
+  async history(name: string): Promise<ImageHistoryEntry[]> {
+    const rows = (await engineCall(() => this.docker.getImage(name).history(), {
+      notFound: 'image_not_found',
+      timeoutMs: this.timeoutMs,
+    })) as { Id: string; Created: number; CreatedBy: string; Size: number; Tags: string[] | null; Comment: string }[];
+    return rows.map((r) => ({
+      id: r.Id === '<missing>' ? null : r.Id,
+      created: iso(r.Created),
+      createdBy: r.CreatedBy,
+      size: r.Size,
+      tags: orEmpty(r.Tags),
+      comment: r.Comment ?? '',
+      emptyLayer: r.Size === 0 && /#\(nop\)/.test(r.CreatedBy),
+    }));
+  }
+}

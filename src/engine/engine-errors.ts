@@ -1,0 +1,72 @@
+import { DomainError, isDomainError, type ErrorCode } from '../domain/errors';
+
+/** What a dockerode call failed with: an HTTP status from the engine, or a transport error code. */
+interface EngineFailure {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+  json?: { message?: string } | null;
+  reason?: string;
+}
+
+const TRANSPORT_UNAVAILABLE = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EACCES', 'ENOTFOUND']);
+
+/** The engine's own explanation, taken from its JSON body when there is one. */
+export function engineMessage(err: unknown): string {
+  const e = err as EngineFailure;
+  const fromJson = e?.json && typeof e.json === 'object' ? e.json.message : undefined;
+  if (fromJson) return fromJson;
+  const msg = e?.message ?? String(err);
+  // dockerode formats "(HTTP code 404) no such image - No such image: x "; keep the engine's part.
+  const m = /^\(HTTP code \d+\)[^-]*- (.*)$/s.exec(msg);
+  return (m ? m[1] : msg).trim();
+}
+
+/**
+ * Maps an engine failure to a DomainError. `notFound` names the code a 404 means for this call
+ * (image_not_found, container_not_found …); `conflict` the code for 409. Decided on status codes, never on text.
+ */
+export function toDomainError(err: unknown, map: { notFound?: ErrorCode; conflict?: ErrorCode } = {}): DomainError {
+  if (isDomainError(err)) return err;
+  const e = err as EngineFailure;
+  const message = engineMessage(err);
+  if (typeof e?.statusCode === 'number') {
+    if (e.statusCode === 404) return new DomainError(map.notFound ?? 'not_found', message);
+    if (e.statusCode === 409) return new DomainError(map.conflict ?? 'conflict', message);
+    if (e.statusCode === 400) return new DomainError('invalid_request', message);
+    if (e.statusCode === 401 || e.statusCode === 403) return new DomainError('registry_auth_failed', message);
+    return new DomainError('engine_error', `engine answered ${e.statusCode}: ${message}`);
+  }
+  if (e?.code && TRANSPORT_UNAVAILABLE.has(e.code)) {
+    return new DomainError('engine_unavailable', `the Docker engine cannot be reached (${e.code})`);
+  }
+  if (e?.code === 'ETIMEDOUT' || e?.code === 'ESOCKETTIMEDOUT' || /timeout/i.test(e?.message ?? '')) {
+    return new DomainError('engine_timeout', 'the Docker engine did not answer in time');
+  }
+  return new DomainError('engine_error', message);
+}
+
+export interface CallOptions {
+  notFound?: ErrorCode;
+  conflict?: ErrorCode;
+  /** Fails with engine_timeout after this many ms (a hung daemon answers nothing, not even an error). */
+  timeoutMs?: number;
+}
+
+/** Runs an engine call and turns its failures into DomainErrors. */
+export async function engineCall<T>(fn: () => Promise<T>, opts: CallOptions = {}): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const call = fn();
+    if (!opts.timeoutMs) return await call;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DomainError('engine_timeout', `the Docker engine did not answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    });
+    call.catch(() => undefined); // the race's loser must not become an unhandled rejection
+    return await Promise.race([call, timeout]);
+  } catch (err) {
+    throw toDomainError(err, opts);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,41 @@
+import type { Request } from 'express';
+import { DomainError } from '../domain/errors';
+import { isRole, roleAllows } from '../domain/auth/roles';
+import { bearerToken, type Principal, type TokenVerifier } from '../domain/auth/tokens';
+
+const PRINCIPAL = Symbol('principal');
+type WithPrincipal = Request & { [PRINCIPAL]?: Principal };
+
+/** The token that made this request; only set on routes whose contract asks for one. */
+export function principalOf(req: Request): Principal {
+  const p = (req as WithPrincipal)[PRINCIPAL];
+  if (!p) throw new DomainError('internal_error', 'route has no authenticated principal');
+  return p;
+}
+
+/** Status-carrying errors, the shape express-openapi-validator's security middleware keeps. */
+const rejection = (status: 401 | 403, message: string) => Object.assign(new Error(message), { status });
+
+/**
+ * The security handler for the contract's `bearerAuth` scheme. The scope of an operation's requirement
+ * names the least role it needs, so the permission matrix lives in openapi.yaml, nowhere else.
+ */
+export function bearerAuthHandler(verifier: TokenVerifier) {
+  return (req: Request, scopes: string[]): true => {
+    const principal = verifier.verify(bearerToken(req.headers.authorization));
+    if (!principal) throw rejection(401, 'a valid bearer token is required');
+    (req as WithPrincipal)[PRINCIPAL] = principal;
+    const need = scopes.find(isRole) ?? 'admin';
+    if (!roleAllows(principal.role, need)) {
+      throw rejection(403, `this operation needs the ${need} role; token "${principal.name}" has ${principal.role}`);
+    }
+    return true;
+  };
+}
+
+/** For handlers whose rule depends on more than the route (e.g. redacting for non-admins). */
+export function requireRole(req: Request, role: Parameters<typeof roleAllows>[1]): Principal {
+  const p = principalOf(req);
+  if (!roleAllows(p.role, role)) throw new DomainError('forbidden', `this needs the ${role} role`);
+  return p;
+}

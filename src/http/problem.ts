@@ -1,0 +1,141 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import { DomainError, isDomainError, type ErrorCode } from '../domain/errors';
+
+/** The one table that turns a domain error code into an HTTP status. */
+export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  invalid_reference: 400,
+  invalid_identifier: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  registry_not_allowed: 403,
+  not_found: 404,
+  route_not_found: 404,
+  image_not_found: 404,
+  container_not_found: 404,
+  job_not_found: 404,
+  registry_not_found: 404,
+  exec_not_found: 404,
+  method_not_allowed: 405,
+  image_in_use: 409,
+  container_running: 409,
+  container_not_running: 409,
+  container_paused: 409,
+  name_conflict: 409,
+  port_conflict: 409,
+  conflict: 409,
+  idempotency_in_progress: 409,
+  resync_required: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  idempotency_mismatch: 422,
+  rate_limited: 429,
+  internal_error: 500,
+  engine_error: 502,
+  registry_unreachable: 502,
+  registry_auth_failed: 502,
+  engine_unavailable: 503,
+  shutting_down: 503,
+  engine_timeout: 504,
+};
+
+const TITLES: Partial<Record<ErrorCode, string>> = {
+  invalid_request: 'The request is invalid',
+  unauthorized: 'A valid bearer token is required',
+  forbidden: "The token's role does not allow this",
+  route_not_found: 'No such route',
+  engine_unavailable: 'The Docker engine cannot be reached',
+  internal_error: 'Internal error',
+};
+
+/** Anything not in the table, or mapped below 400, is a 500: a bug, not a client error. */
+export function statusFor(code: ErrorCode): number {
+  const s = STATUS_BY_CODE[code];
+  return s !== undefined && s >= 400 ? s : 500;
+}
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export function sendProblem(res: Response, err: DomainError, instance?: string): void {
+  const status = statusFor(err.code);
+  if (res.headersSent) return;
+  if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="dockhand"');
+  const retryAfter = err.details?.retryAfterSeconds;
+  if (status === 429 && typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
+  res
+    .status(status)
+    .type('application/problem+json')
+    .json({
+      type: `urn:dockhand:problem:${err.code}`,
+      title: TITLES[err.code] ?? err.code.replace(/_/g, ' '),
+      status,
+      detail: err.message,
+      ...(instance ? { instance } : {}),
+      code: err.code,
+      ...(err.details ?? {}),
+    });
+}
+
+/** express-openapi-validator's errors: a status plus per-field entries. */
+interface ValidatorError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  message?: string;
+  errors?: { path?: string; message?: string; errorCode?: string }[];
+}
+
+const VALIDATOR_CODES: Record<number, ErrorCode> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'route_not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
+/** `/body/image` → `body.image`, `/query/tail` → `query.tail`. */
+const fieldPath = (p: string | undefined): string =>
+  (p ?? '')
+    .replace(/^\.?\/?/, '')
+    .replace(/\//g, '.')
+    .replace(/^request\./, '');
+
+/** Turns what the validator, the body parser or a handler threw into a DomainError. */
+export function toProblemError(err: unknown): DomainError {
+  if (isDomainError(err)) return err;
+  const e = err as ValidatorError;
+  const status = e?.status ?? e?.statusCode;
+  if (e?.type === 'entity.too.large') return new DomainError('payload_too_large', 'the request body is larger than allowed');
+  if (e?.type === 'entity.parse.failed') return new DomainError('invalid_request', 'the request body is not valid JSON');
+  if (typeof status === 'number' && VALIDATOR_CODES[status]) {
+    const code = VALIDATOR_CODES[status];
+    if (code === 'invalid_request' && Array.isArray(e.errors) && e.errors.length > 0) {
+      const errors: FieldError[] = e.errors.map((x) => ({ path: fieldPath(x.path), message: x.message ?? 'is invalid' }));
+      const detail = errors.map((x) => `${x.path} ${x.message}`).join('; ');
+      return new DomainError('invalid_request', detail, { errors });
+    }
+    return new DomainError(code, e.message ?? code);
+  }
+  return new DomainError('internal_error', 'an unexpected error occurred');
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const problem = toProblemError(err);
+    const status = statusFor(problem.code);
+    if (status >= 500) {
+      logger.error({ err, code: problem.code, method: req.method, path: req.path }, 'request failed');
+    }
+    sendProblem(res, problem, req.originalUrl.split('?')[0]);
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new DomainError('route_not_found', `no route ${req.method} ${req.path}`));
+};
