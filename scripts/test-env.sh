@@ -13,8 +13,21 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 STATE=${TEST_ENV_DIR:-$ROOT/.test-env}
 BRIDGE=${TEST_BRIDGE:-dkh0}
 BRIDGE_CIDR=${TEST_BRIDGE_CIDR:-10.231.0.1/24}
-REGISTRY_PORT=${TEST_REGISTRY_PORT:-5055}
-AUTH_REGISTRY_PORT=${TEST_AUTH_REGISTRY_PORT:-5056}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() { # free_port START: the first port from START on that nothing listens on
+  local p=$1
+  until port_free "$p"; do p=$((p + 1)); done
+  echo "$p"
+}
+# Reuse the ports of a running environment; otherwise take free ones near the defaults.
+if [ -f "$STATE/env" ] && [ -f "$STATE/registry/pid" ] && kill -0 "$(cat "$STATE/registry/pid")" 2>/dev/null; then
+  REGISTRY_PORT=$(sed -n 's/^TEST_REGISTRY=127.0.0.1://p' "$STATE/env")
+  AUTH_REGISTRY_PORT=$(sed -n 's/^TEST_AUTH_REGISTRY=127.0.0.1://p' "$STATE/env")
+else
+  REGISTRY_PORT=${TEST_REGISTRY_PORT:-$(free_port 5055)}
+  AUTH_REGISTRY_PORT=${TEST_AUTH_REGISTRY_PORT:-$(free_port $((REGISTRY_PORT + 1)))}
+fi
 DOCKER_CLI=/usr/bin/docker   # docker.io's own client: it matches the daemon's API and its legacy builder
 
 log() { printf '[test-env] %s\n' "$*" >&2; }
@@ -99,7 +112,8 @@ docker_cli() { DOCKER_HOST="unix://$STATE/engine/docker.sock" DOCKER_BUILDKIT=0 
 seed_images() {
   local reg=127.0.0.1:$REGISTRY_PORT
   if docker_cli image inspect "$reg/seed/web:1.39" >/dev/null 2>&1 \
-     && curl -sf "http://$reg/v2/seed/web/tags/list" | grep -q '1.43'; then
+     && curl -sf "http://$reg/v2/seed/web/tags/list" | grep -q '1.43' \
+     && curl -sf "http://$reg/v2/cold/f/tags/list" | grep -q '"2"'; then
     return
   fi
   local b=$STATE/build
@@ -130,7 +144,31 @@ EOF
   done
   docker_cli tag seed/base:1 "$reg/seed/base:1"
   docker_cli push "$reg/seed/base:1" >/dev/null
+  cold_images
   log "seed images built and pushed to $reg"
+}
+
+# Images that live only in the registry, each repository with a base layer of its own, so a pull of
+# them is truly cold (nothing "Already exists") however the other tests left the engine. Each test
+# file that pulls owns one repository: cold/a ... cold/f, tags 1 and 2 sharing their base and one layer.
+COLD_REPOS="a b c d e f"
+cold_images() {
+  local reg=127.0.0.1:$REGISTRY_PORT b=$STATE/build
+  for r in $COLD_REPOS; do
+    rm -rf "$b/cold-$r"; mkdir -p "$b/cold-$r/rootfs/bin" "$b/cold-$r/ctx"
+    cp /bin/busybox "$b/cold-$r/rootfs/bin/busybox"
+    for app in sh echo sleep cat ls; do ln -sf busybox "$b/cold-$r/rootfs/bin/$app"; done
+    head -c 262144 /dev/urandom >"$b/cold-$r/rootfs/base-$r.bin"
+    tar -C "$b/cold-$r/rootfs" -c . | docker_cli import -c 'CMD ["/bin/sh"]' - "cold-base-$r:1" >/dev/null
+    for v in 1 2; do
+      head -c 131072 /dev/urandom >"$b/cold-$r/ctx/v$v.bin"
+      printf 'FROM cold-base-%s:1\nRUN echo shared >/shared.txt\nCOPY v%s.bin /v.bin\n' "$r" "$v" >"$b/cold-$r/ctx/Dockerfile"
+      docker_cli build -q -t "$reg/cold/$r:$v" "$b/cold-$r/ctx" >/dev/null
+      docker_cli push "$reg/cold/$r:$v" >/dev/null
+    done
+    docker_cli rmi "$reg/cold/$r:1" "$reg/cold/$r:2" "cold-base-$r:1" >/dev/null
+  done
+  docker_cli image prune -f >/dev/null
 }
 
 auth_registry() {

@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from './domain/auth/tokens';
 import type { EngineStatus } from './domain/engine-status';
@@ -21,6 +21,18 @@ export interface AppOptions {
   validateResponses?: boolean;
   /** Largest JSON body accepted (bytes). */
   bodyLimit?: number;
+  /** Called once per answered request that matched a contract operation (tests use it for coverage). */
+  onOperation?: (method: string, route: string, status: number) => void;
+}
+
+function operationRecorder(onOperation: NonNullable<AppOptions['onOperation']>): RequestHandler {
+  return (req, res, next) => {
+    res.on('finish', () => {
+      const route = (req as { openapi?: { openApiRoute?: string } }).openapi?.openApiRoute;
+      if (route && res.statusCode !== 500) onOperation(req.method, route, res.statusCode);
+    });
+    next();
+  };
 }
 
 /** The Express app alone: no listening, no process state, so tests build a fresh one each time. */
@@ -30,8 +42,9 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): Express 
   app.set('query parser', 'extended');
   app.use(accessLog(services.logger));
   app.use(express.json({ limit: opts.bodyLimit ?? 256 * 1024, type: ['application/json', 'application/*+json'] }));
-  app.use(docsRouter());
+  if (opts.onOperation) app.use(operationRecorder(opts.onOperation));
   app.use(contractValidator({ verifier: services.verifier, validateResponses: opts.validateResponses ?? false }));
+  app.use(docsRouter());
   app.use(healthRouter(services.engine));
 
   const api = express.Router();

@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import request from 'supertest';
+import type { Express } from 'express';
+import { buildApp } from '../../src/app';
+import { loadConfig, type Config } from '../../src/config/config';
+import { startServer, type RunningServer } from '../../src/server';
+import { wire, type Wired } from '../../src/wiring';
+import { testEnv } from './test-env';
+
+export const TOKENS = {
+  admin: 'admin-token-0123456789abcdef',
+  operator: 'operator-token-0123456789abcdef',
+  viewer: 'viewer-token-0123456789abcdef',
+} as const;
+export type TokenRole = keyof typeof TOKENS;
+
+export const auth = (role: TokenRole) => ({ Authorization: `Bearer ${TOKENS[role]}` });
+
+const OPERATIONS_FILE = path.resolve(__dirname, '../../test-results/operations.txt');
+
+/** Appends each contract operation a test made the service answer, for scripts/contract-coverage.js. */
+function recordOperation(method: string, route: string): void {
+  fs.mkdirSync(path.dirname(OPERATIONS_FILE), { recursive: true });
+  fs.appendFileSync(OPERATIONS_FILE, `${method} ${route}\n`);
+}
+
+/** Configuration as the process would read it, pointed at the isolated engine. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig(
+    {
+      DOCKER_HOST: testEnv().dockerHost,
+      API_TOKENS: `test-admin:admin:${TOKENS.admin},test-operator:operator:${TOKENS.operator},test-viewer:viewer:${TOKENS.viewer}`,
+      ALLOWED_REGISTRIES: `docker.io,${testEnv().registry},${testEnv().authRegistry}`,
+      ALLOWED_ORIGINS: 'http://allowed.example',
+      LOG_LEVEL: 'silent',
+      PORT: '0',
+      ...env,
+    },
+    () => 'unused-generated-token',
+  );
+}
+
+export interface TestService {
+  app: Express;
+  services: Wired;
+  config: Config;
+  /** Listening on 127.0.0.1, port 0: for WebSocket clients and raw HTTP. */
+  server: RunningServer;
+  baseUrl: string;
+  http: ReturnType<typeof request>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real service against the isolated engine, with every response validated against openapi.yaml
+ * (a response that breaks the contract becomes a 500 and fails the test that got it).
+ */
+export async function startService(env: Record<string, string> = {}): Promise<TestService> {
+  const config = testConfig(env);
+  const services = wire(config, pino({ level: 'silent' }));
+  const app = buildApp(services, { validateResponses: true, onOperation: recordOperation });
+  const server = await startServer(app, 0, '127.0.0.1');
+  return {
+    app,
+    services,
+    config,
+    server,
+    baseUrl: `http://127.0.0.1:${server.port}`,
+    http: request(app),
+    close: async () => {
+      await server.close();
+      await services.close();
+    },
+  };
+}
