@@ -1,0 +1,82 @@
+import { Router, type Request } from 'express';
+import type { ContainerStatus, LifecycleAction } from '../../domain/containers/container';
+import type { ContainerCreator } from '../../domain/containers/container-creator';
+import type { ContainerService } from '../../domain/containers/container-service';
+import type { CreateContainerRequest } from '../../domain/containers/create-policy';
+import { principalOf } from '../auth';
+import { queryBool, queryInt, queryList } from '../query';
+
+const ACTIONS: readonly LifecycleAction[] = ['start', 'stop', 'restart', 'kill', 'pause', 'unpause'];
+
+const queryNumber = (v: unknown): number | undefined => (v === undefined ? undefined : Number(v));
+const id = (req: Request): string => String(req.params.id);
+
+/** `POST /containers`: the `docker run` of the API (admin; see the create policy). */
+export function containerCreateRouter(creator: ContainerCreator): Router {
+  const router = Router();
+  router.post('/containers', async (req, res) => {
+    const key = req.get('Idempotency-Key');
+    const { container, replayed } = await creator.create(req.body as CreateContainerRequest, principalOf(req), key);
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(201).location(`/api/v1/containers/${container.id}`).json(container);
+  });
+  return router;
+}
+
+/** Thin: the contract has validated every parameter and the body; the domain decides everything else. */
+export function containerRouter(containers: ContainerService): Router {
+  const router = Router();
+
+  router.get('/containers', async (req, res) => {
+    const items = await containers.list({
+      all: queryBool(req.query.all) ?? false,
+      size: queryBool(req.query.size) ?? false,
+      label: queryList(req.query.label),
+      status: queryList(req.query.status) as ContainerStatus[] | undefined,
+      name: queryList(req.query.name),
+      ancestor: queryList(req.query.ancestor),
+      id: queryList(req.query.id),
+      network: queryList(req.query.network),
+    });
+    res.json({ items });
+  });
+
+  router.get('/containers/:id', async (req, res) => {
+    res.json(await containers.inspect(id(req), principalOf(req).role));
+  });
+
+  router.delete('/containers/:id', async (req, res) => {
+    await containers.remove(id(req), { force: queryBool(req.query.force) ?? false, volumes: queryBool(req.query.volumes) ?? false });
+    res.status(204).end();
+  });
+
+  for (const action of ACTIONS) {
+    router.post(`/containers/:id/${action}`, async (req, res) => {
+      const signal = req.query.signal === undefined ? undefined : String(req.query.signal);
+      res.json(await containers.act(id(req), action, { timeout: queryInt(req.query.timeout), signal }));
+    });
+  }
+
+  router.post('/containers/:id/rename', async (req, res) => {
+    res.json(await containers.rename(id(req), String((req.body as { name: string }).name)));
+  });
+
+  router.get('/containers/:id/logs', async (req, res) => {
+    res.json(
+      await containers.logs(id(req), {
+        tail: queryInt(req.query.tail),
+        since: queryNumber(req.query.since),
+        until: queryNumber(req.query.until),
+        timestamps: queryBool(req.query.timestamps),
+        stdout: queryBool(req.query.stdout),
+        stderr: queryBool(req.query.stderr),
+      }),
+    );
+  });
+
+  router.get('/containers/:id/stats', async (req, res) => {
+    res.json(await containers.stats(id(req)));
+  });
+
+  return router;
+}
