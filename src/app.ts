@@ -7,6 +7,7 @@ import { accessLog } from './http/access-log';
 import { contractValidator, docsRouter } from './http/openapi';
 import { errorHandler, notFoundHandler } from './http/problem';
 import { healthRouter } from './http/routes/health';
+import { imageAdminRouter, type ImageAdminServices } from './http/routes/image-admin';
 import { imageReadRouter } from './http/routes/images';
 
 /** Everything the HTTP edge needs, already built: the domain services and their collaborators. */
@@ -15,6 +16,8 @@ export interface AppServices {
   verifier: TokenVerifier;
   engine: EngineStatus;
   images: ImageService;
+  /** Image removal, prune, search and disk usage. */
+  imageAdmin: ImageAdminServices;
 }
 
 export interface AppOptions {
@@ -48,6 +51,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): Express 
   app.use(healthRouter(services.engine));
 
   const api = express.Router();
+  api.use(imageAdminRouter(services.imageAdmin));
   api.use(imageReadRouter(services.images));
   app.use('/api/v1', api);
 

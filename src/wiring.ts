@@ -5,7 +5,9 @@ import { TokenVerifier } from './domain/auth/tokens';
 import { ImageService } from './domain/images/image-service';
 import { createDockerClients } from './engine/docker-client';
 import { DockerEngineStatus } from './engine/docker-engine-status';
+import { RegistryAllowlist } from './domain/registries/registry';
 import { DockerImageRepository } from './engine/docker-image-repository';
+import { wireImageAdmin } from './wiring-image-admin';
 
 export interface Wired extends AppServices {
   /** Stops background work (event streams, job timers) so the process can exit. */
@@ -22,6 +24,7 @@ export function wire(config: Config, logger: Logger): Wired {
     verifier: new TokenVerifier(config.tokens),
     engine,
     images,
+    imageAdmin: wireImageAdmin(docker, config.engineTimeoutMs, new RegistryAllowlist(config.allowedRegistries)),
     close: async () => undefined,
   };
 }

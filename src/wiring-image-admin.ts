@@ -1,0 +1,22 @@
+import { ImagePruneService } from './domain/images/image-prune-service';
+import { ImageRemovalService } from './domain/images/image-removal-service';
+import { ImageSearchService } from './domain/images/image-search';
+import type { RegistryAllowlist, RegistryStore } from './domain/registries/registry';
+import { DiskUsageService } from './domain/system/disk-usage';
+import type { DockerClients } from './engine/docker-client';
+import { DockerHubSearch } from './engine/docker-hub-search';
+import { DockerImageAdmin } from './engine/docker-image-admin';
+import { RegistryCatalogClient } from './engine/registry-catalog-client';
+import type { ImageAdminServices } from './http/routes/image-admin';
+
+/** The image admin part of the composition root: removal, prune, search, disk usage. No I/O here. */
+export function wireImageAdmin(docker: DockerClients, engineTimeoutMs: number, allowlist: RegistryAllowlist, store?: RegistryStore): ImageAdminServices {
+  const admin = new DockerImageAdmin(docker.api, docker.streaming, engineTimeoutMs);
+  return {
+    removal: new ImageRemovalService(admin),
+    prune: new ImagePruneService(admin),
+    // Hub search aborts on its own bound, so it goes through the client without a socket timeout.
+    search: new ImageSearchService({ hub: new DockerHubSearch(docker.streaming), catalog: new RegistryCatalogClient(), allowlist, store }),
+    diskUsage: new DiskUsageService(admin),
+  };
+}
