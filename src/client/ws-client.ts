@@ -1,0 +1,190 @@
+/**
+ * A small typed client for `/api/v1/ws` (protocol: asyncapi.yaml). Works with Node's `ws` and a browser's
+ * WebSocket: pass a factory. It reconnects with backoff, re-subscribes, and resumes `events` subscriptions
+ * with `since` = the last sequence number it delivered, so nothing is lost or repeated across a reconnect.
+ * Self-contained on purpose (no imports from the server) so a web console can copy or bundle it.
+ */
+
+export type Channel = 'events' | 'job' | 'logs' | 'stats';
+export type FrameType = 'subscribed' | 'event' | 'progress' | 'log' | 'stats' | 'end' | 'error';
+
+export interface ServerFrame<T = unknown> {
+  id: string | null;
+  type: FrameType;
+  seq: number;
+  data: T;
+}
+
+export interface ErrorData {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface EngineEvent {
+  seq: number;
+  type: string;
+  action: string;
+  actorId: string;
+  attributes: Record<string, string>;
+  time: string;
+  timeNano: string;
+  reconciled: boolean;
+}
+
+export interface EventFilters {
+  type?: string[];
+  action?: string[];
+  container?: string[];
+  image?: string[];
+  label?: string[];
+}
+
+export type SubscribeSpec =
+  | { channel: 'events'; filters?: EventFilters; since?: number }
+  | { channel: 'job'; jobId: string }
+  | { channel: 'logs'; container: string; tail?: number; since?: number }
+  | { channel: 'stats'; container: string; interval?: number };
+
+export interface Handlers {
+  /** Every frame of the subscription, as received. */
+  onFrame?(frame: ServerFrame): void;
+  /** An `error` frame; the subscription is over (for `resync_required`, subscribe again without `since`). */
+  onError?(error: ErrorData): void;
+  /** An `end` frame: the job finished, the container stopped, or you unsubscribed. */
+  onEnd?(data: { reason: string }): void;
+}
+
+/** The part of WebSocket this client uses: both `ws` and browsers have it. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface ClientOptions {
+  /** The endpoint; a function is called before every connect (e.g. to fetch a fresh single-use ticket). */
+  url: string | (() => Promise<string>);
+  /** Opens a socket: `(url, protocols) => new WebSocket(url, protocols, { headers })` with `ws`; `new WebSocket(url, protocols)` in a browser. */
+  connect(url: string, protocols: string[]): WebSocketLike;
+  /** Extra subprotocols to offer, e.g. `bearer.<token>` for a browser without tickets. */
+  protocols?: string[];
+  reconnect?: boolean;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Connection state changes, for a status light. */
+  onState?(state: 'connecting' | 'open' | 'closed', detail?: { code: number; reason: string }): void;
+}
+
+interface Sub {
+  id: string;
+  spec: SubscribeSpec;
+  handlers: Handlers;
+  /** For events: the last sequence number delivered, resumed from after a reconnect. */
+  lastSeq?: number;
+}
+
+const OPEN = 1;
+
+export class DockhandWsClient {
+  private socket: WebSocketLike | undefined;
+  private readonly subs = new Map<string, Sub>();
+  private counter = 0;
+  private attempt = 0;
+  private stopped = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly opts: ClientOptions) {}
+
+  /** Connects (and keeps reconnecting unless `reconnect: false`). Resolves when the first socket is open. */
+  async open(): Promise<void> {
+    this.stopped = false;
+    await this.connect();
+  }
+
+  subscribe(spec: SubscribeSpec, handlers: Handlers = {}): { id: string; close(): void } {
+    const id = `s${++this.counter}`;
+    const sub: Sub = { id, spec, handlers, ...(spec.channel === 'events' && spec.since !== undefined ? { lastSeq: spec.since } : {}) };
+    this.subs.set(id, sub);
+    this.sendSubscribe(sub);
+    return { id, close: () => this.unsubscribe(id) };
+  }
+
+  unsubscribe(id: string): void {
+    if (!this.subs.has(id)) return;
+    this.send({ type: 'unsubscribe', id });
+  }
+
+  close(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.socket?.close(1000, 'client closing');
+    this.socket = undefined;
+  }
+
+  private async connect(): Promise<void> {
+    this.opts.onState?.('connecting');
+    const url = typeof this.opts.url === 'string' ? this.opts.url : await this.opts.url();
+    const socket = this.opts.connect(url, ['dockhand.v1', ...(this.opts.protocols ?? [])]);
+    this.socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      let opened = false;
+      socket.onopen = () => {
+        opened = true;
+        this.attempt = 0;
+        this.opts.onState?.('open');
+        for (const sub of this.subs.values()) this.sendSubscribe(sub);
+        resolve();
+      };
+      socket.onmessage = (ev) => this.onMessage(ev.data);
+      socket.onerror = () => undefined; // onclose follows with the code
+      socket.onclose = (ev) => {
+        this.opts.onState?.('closed', { code: ev.code, reason: ev.reason });
+        if (this.socket === socket) this.socket = undefined;
+        if (!opened) reject(new Error(`websocket closed before opening (${ev.code})`));
+        this.scheduleReconnect();
+      };
+    });
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.opts.reconnect === false || this.timer) return;
+    const min = this.opts.minBackoffMs ?? 250;
+    const delay = Math.min(this.opts.maxBackoffMs ?? 10000, min * 2 ** this.attempt++) * (0.8 + Math.random() * 0.4);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.connect().catch(() => this.scheduleReconnect());
+    }, delay);
+  }
+
+  private sendSubscribe(sub: Sub): void {
+    const spec = sub.spec.channel === 'events' && sub.lastSeq !== undefined ? { ...sub.spec, since: sub.lastSeq } : sub.spec;
+    this.send({ type: 'subscribe', id: sub.id, ...spec });
+  }
+
+  private send(frame: Record<string, unknown>): void {
+    if (this.socket && this.socket.readyState === OPEN) this.socket.send(JSON.stringify(frame));
+  }
+
+  private onMessage(raw: unknown): void {
+    let frame: ServerFrame;
+    try {
+      frame = JSON.parse(typeof raw === 'string' ? raw : String(raw)) as ServerFrame;
+    } catch {
+      return;
+    }
+    const sub = frame.id ? this.subs.get(frame.id) : undefined;
+    if (!sub) return;
+    if (sub.spec.channel === 'events' && (frame.type === 'event' || frame.type === 'subscribed')) sub.lastSeq = frame.seq;
+    sub.handlers.onFrame?.(frame);
+    if (frame.type === 'end' || frame.type === 'error') {
+      this.subs.delete(sub.id);
+      if (frame.type === 'end') sub.handlers.onEnd?.(frame.data as { reason: string });
+      else sub.handlers.onError?.(frame.data as ErrorData);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import type { EventsHub } from '../../domain/events/events-hub';
+import type { SubscribeEvents } from '../protocol';
+import type { Channel, Subscription, SubscriptionSink } from '../subscription';
+
+/**
+ * Engine events. Frames carry the event's own sequence number as `seq` (global, resumable): a client that
+ * reconnects subscribes with `since: <last seq it saw>` and gets exactly what it missed.
+ */
+export class EventsChannel implements Channel<SubscribeEvents> {
+  readonly role = 'viewer' as const;
+
+  constructor(private readonly hub: EventsHub) {}
+
+  open(frame: SubscribeEvents, sink: SubscriptionSink): Subscription {
+    const filters = frame.filters ?? {};
+    // subscribe() replays and registers in one turn; frames below go out before any live event can.
+    const { replay, unsubscribe } = this.hub.subscribe(filters, frame.since, (e) => {
+      if (!sink.send('event', null, { seq: e.event.seq, raw: e.json })) unsubscribe();
+    });
+    const from = frame.since ?? this.hub.lastSeq;
+    sink.send(
+      'subscribed',
+      { channel: 'events', filters, since: from, lastSeq: this.hub.lastSeq, oldestSeq: this.hub.oldestSeq, replayed: replay.length, engineConnected: this.hub.connected },
+      { seq: from },
+    );
+    for (const e of replay) {
+      if (!sink.send('event', null, { seq: e.event.seq, raw: e.json })) break;
+    }
+    return { close: unsubscribe };
+  }
+}

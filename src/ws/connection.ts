@@ -1,0 +1,223 @@
+import type { Logger } from 'pino';
+import type WebSocket from 'ws';
+import { roleAllows } from '../domain/auth/roles';
+import type { Principal } from '../domain/auth/tokens';
+import { DomainError, isDomainError } from '../domain/errors';
+import { encodeFrame, errorData, parseClientFrame, type ChannelName, type SubscribeFrame } from './protocol';
+import type { Channel, Subscription, SubscriptionSink } from './subscription';
+
+export type ChannelRegistry = { [K in ChannelName]: Channel<Extract<SubscribeFrame, { channel: K }>> };
+
+export interface ConnectionLimits {
+  /** Unsent bytes a client may have queued before it is cut off (it stopped reading). */
+  maxBufferedBytes: number;
+  /** Above this, channels that can wait (logs, stats) pause until the socket drains. */
+  softBufferedBytes: number;
+  /** Client frames per second, sustained, and the burst allowed above it; beyond: close 1008. */
+  framesPerSecond: number;
+  frameBurst: number;
+  maxSubscriptions: number;
+}
+
+export const DEFAULT_LIMITS: ConnectionLimits = {
+  maxBufferedBytes: 1024 * 1024,
+  softBufferedBytes: 256 * 1024,
+  framesPerSecond: 20,
+  frameBurst: 40,
+  maxSubscriptions: 32,
+};
+
+/** Close codes of this protocol (asyncapi.yaml lists them). */
+export const CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tooBig: 1009, internal: 1011, slowConsumer: 1013 } as const;
+
+/** One authenticated client: its subscriptions, its frame budget, and the cap on what it has not read yet. */
+export class ClientConnection {
+  private readonly subs = new Map<string, { sub?: Subscription; sink: Sink }>();
+  private tokens: number;
+  private lastRefill = Date.now();
+  private closing = false;
+  alive = true;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly principal: Principal,
+    private readonly channels: ChannelRegistry,
+    private readonly limits: ConnectionLimits,
+    private readonly logger: Logger,
+  ) {
+    this.tokens = limits.frameBurst;
+    ws.on('message', (data, isBinary) => this.onMessage(isBinary ? undefined : data.toString()));
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('close', () => this.release());
+    ws.on('error', (err) => {
+      this.logger.debug({ err: err.message, token: principal.name }, 'websocket error');
+      this.release();
+    });
+  }
+
+  get isOpen(): boolean {
+    return !this.closing && this.ws.readyState === this.ws.OPEN;
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** Sends text, or cuts the client off when its unsent bytes would pass the cap. */
+  write(text: string): boolean {
+    if (!this.isOpen) return false;
+    if (this.ws.bufferedAmount + Buffer.byteLength(text) > this.limits.maxBufferedBytes) {
+      this.logger.warn({ token: this.principal.name, buffered: this.ws.bufferedAmount }, 'websocket client not reading; closing');
+      this.close(CLOSE.slowConsumer, 'slow consumer: too many unsent bytes');
+      return false;
+    }
+    this.ws.send(text);
+    return true;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.release();
+    this.ws.close(code, reason);
+    // A peer that does not read cannot even take the close frame: do not wait for it long.
+    setTimeout(() => this.ws.terminate(), 3000).unref();
+  }
+
+  terminate(): void {
+    this.release();
+    this.ws.terminate();
+  }
+
+  private onMessage(text: string | undefined): void {
+    if (!this.takeToken()) {
+      this.close(CLOSE.policy, 'too many frames');
+      return;
+    }
+    if (text === undefined) {
+      this.write(encodeFrame(null, 'error', 0, { code: 'unsupported_media_type', message: 'frames must be JSON text, not binary' }));
+      return;
+    }
+    const parsed = parseClientFrame(text);
+    if (!parsed.ok) {
+      this.write(encodeFrame(parsed.id, 'error', 0, errorData(parsed.error)));
+      return;
+    }
+    const frame = parsed.frame;
+    if (frame.type === 'unsubscribe') {
+      const entry = this.subs.get(frame.id);
+      if (!entry) {
+        this.write(encodeFrame(frame.id, 'error', 0, errorData(new DomainError('not_found', `no subscription "${frame.id}"`))));
+        return;
+      }
+      entry.sink.end({ reason: 'unsubscribed' });
+      return;
+    }
+    void this.subscribe(frame);
+  }
+
+  private async subscribe(frame: SubscribeFrame): Promise<void> {
+    const refuse = (err: DomainError) => this.write(encodeFrame(frame.id, 'error', 0, errorData(err)));
+    if (this.subs.has(frame.id)) return void refuse(new DomainError('conflict', `subscription "${frame.id}" already exists; unsubscribe first or pick another id`));
+    if (this.subs.size >= this.limits.maxSubscriptions) {
+      return void refuse(new DomainError('rate_limited', `at most ${this.limits.maxSubscriptions} subscriptions per connection`));
+    }
+    const channel = this.channels[frame.channel] as Channel<SubscribeFrame>;
+    if (!roleAllows(this.principal.role, channel.role)) {
+      return void refuse(new DomainError('forbidden', `the ${frame.channel} channel needs the ${channel.role} role`));
+    }
+    const sink = new Sink(frame.id, this);
+    const entry: { sub?: Subscription; sink: Sink } = { sink };
+    this.subs.set(frame.id, entry);
+    try {
+      const sub = await channel.open(frame, sink);
+      // Unsubscribed or disconnected while the channel was opening: release what it opened.
+      if (!sink.isOpen) sub.close();
+      else entry.sub = sub;
+    } catch (err) {
+      const e = isDomainError(err) ? err : new DomainError('internal_error', 'the subscription could not be opened');
+      if (!isDomainError(err)) this.logger.error({ err, channel: frame.channel }, 'websocket subscription failed');
+      if (this.subs.get(frame.id) === entry) sink.fail(e);
+    }
+  }
+
+  /** Called by a sink when its subscription ends for any reason. */
+  forget(id: string, sink: Sink): void {
+    const entry = this.subs.get(id);
+    if (!entry || entry.sink !== sink) return;
+    this.subs.delete(id);
+    entry.sub?.close();
+  }
+
+  private takeToken(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.limits.frameBurst, this.tokens + ((now - this.lastRefill) / 1000) * this.limits.framesPerSecond);
+    this.lastRefill = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private release(): void {
+    for (const [id, entry] of [...this.subs]) {
+      entry.sink.closed = true;
+      this.forget(id, entry.sink);
+    }
+  }
+
+  get softLimit(): number {
+    return this.limits.softBufferedBytes;
+  }
+}
+
+class Sink implements SubscriptionSink {
+  closed = false;
+  private seq = 0;
+
+  constructor(
+    readonly id: string,
+    private readonly conn: ClientConnection,
+  ) {}
+
+  get principal(): Principal {
+    return this.conn.principal;
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.conn.isOpen;
+  }
+
+  get bufferedAmount(): number {
+    return this.conn.bufferedAmount;
+  }
+
+  async drained(): Promise<void> {
+    while (this.isOpen && this.conn.bufferedAmount > this.conn.softLimit) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  send(type: Parameters<SubscriptionSink['send']>[0], data: unknown, opts: { seq?: number; raw?: string } = {}): boolean {
+    if (!this.isOpen) return false;
+    const seq = opts.seq ?? ++this.seq;
+    this.seq = Math.max(this.seq, seq);
+    return this.conn.write(encodeFrame(this.id, type, seq, data, opts.raw));
+  }
+
+  end(data: { reason: string } & Record<string, unknown>, seq?: number): void {
+    this.finish('end', data, seq);
+  }
+
+  fail(err: DomainError, seq?: number): void {
+    this.finish('error', errorData(err), seq);
+  }
+
+  private finish(type: 'end' | 'error', data: unknown, seq?: number): void {
+    if (!this.isOpen) return;
+    this.closed = true;
+    this.conn.write(encodeFrame(this.id, type, seq ?? ++this.seq, data));
+    this.conn.forget(this.id, this);
+  }
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { EVENT_TYPES } from '../domain/events/engine-event';
+import { DomainError, type ErrorCode } from '../domain/errors';
+
+/**
+ * The WebSocket protocol of `/api/v1/ws` (described for people in asyncapi.yaml): JSON text frames,
+ * client → server `subscribe` / `unsubscribe`, server → client frames that name the subscription.
+ */
+export const SUBPROTOCOL = 'dockhand.v1';
+
+export const CHANNELS = ['events', 'job', 'logs', 'stats'] as const;
+export type ChannelName = (typeof CHANNELS)[number];
+
+const subscriptionId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'must be 1-64 of [A-Za-z0-9_.:-]');
+/** A container name or id, checked before it can reach an engine URL. */
+const containerRef = z.string().min(1).max(128).regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a container name or id');
+const short = z.string().min(1).max(512);
+
+export const eventFiltersSchema = z
+  .object({
+    type: z.array(z.enum(EVENT_TYPES)).max(20).optional(),
+    action: z.array(z.string().min(1).max(64).regex(/^[a-z_]+$/, 'must be an engine action such as start or health_status')).max(20).optional(),
+    container: z.array(containerRef).max(20).optional(),
+    image: z.array(short).max(20).optional(),
+    label: z.array(short).max(20).optional(),
+  })
+  .strict();
+
+const base = { type: z.literal('subscribe'), id: subscriptionId };
+
+export const subscribeEvents = z.object({ ...base, channel: z.literal('events'), filters: eventFiltersSchema.optional(), since: z.number().int().min(0).optional() }).strict();
+export const subscribeJob = z.object({ ...base, channel: z.literal('job'), jobId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be a job id') }).strict();
+export const subscribeLogs = z
+  .object({
+    ...base,
+    channel: z.literal('logs'),
+    container: containerRef,
+    tail: z.number().int().min(0).max(10000).optional(),
+    /** Unix seconds, fractions allowed. */
+    since: z.number().min(0).optional(),
+  })
+  .strict();
+export const subscribeStats = z.object({ ...base, channel: z.literal('stats'), container: containerRef, interval: z.number().int().min(1).max(60).optional() }).strict();
+
+const subscribeFrame = z.discriminatedUnion('channel', [subscribeEvents, subscribeJob, subscribeLogs, subscribeStats]);
+const unsubscribeFrame = z.object({ type: z.literal('unsubscribe'), id: subscriptionId }).strict();
+
+export type SubscribeEvents = z.infer<typeof subscribeEvents>;
+export type SubscribeJob = z.infer<typeof subscribeJob>;
+export type SubscribeLogs = z.infer<typeof subscribeLogs>;
+export type SubscribeStats = z.infer<typeof subscribeStats>;
+export type SubscribeFrame = z.infer<typeof subscribeFrame>;
+export type UnsubscribeFrame = z.infer<typeof unsubscribeFrame>;
+export type ClientFrame = SubscribeFrame | UnsubscribeFrame;
+
+export type ServerFrameType = 'subscribed' | 'event' | 'progress' | 'log' | 'stats' | 'end' | 'error';
+
+export interface ServerFrame<T = unknown> {
+  /** The subscription the frame belongs to; null for errors about a frame that named none. */
+  id: string | null;
+  type: ServerFrameType;
+  seq: number;
+  data: T;
+}
+
+export interface ErrorData {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export type ParseResult = { ok: true; frame: ClientFrame } | { ok: false; id: string | null; error: DomainError };
+
+const idOf = (v: unknown): string | null => {
+  const id = (v as { id?: unknown } | null)?.id;
+  return typeof id === 'string' && subscriptionId.safeParse(id).success ? id : null;
+};
+
+/** Parses one text frame; a bad one becomes an invalid_request naming each wrong field. */
+export function parseClientFrame(text: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, id: null, error: new DomainError('invalid_request', 'the frame is not valid JSON') };
+  }
+  const type = (value as { type?: unknown } | null)?.type;
+  const schema = type === 'subscribe' ? subscribeFrame : type === 'unsubscribe' ? unsubscribeFrame : undefined;
+  if (!schema) {
+    return { ok: false, id: idOf(value), error: new DomainError('invalid_request', 'type must be "subscribe" or "unsubscribe"', { errors: [{ path: 'type', message: 'must be subscribe or unsubscribe' }] }) };
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const errors = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(frame)', message: i.message }));
+    return { ok: false, id: idOf(value), error: new DomainError('invalid_request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors }) };
+  }
+  return { ok: true, frame: parsed.data as ClientFrame };
+}
+
+/** A frame as text. `rawData` is already-serialized JSON (events are serialized once for every subscriber). */
+export function encodeFrame(id: string | null, type: ServerFrameType, seq: number, data: unknown, rawData?: string): string {
+  return `{"id":${JSON.stringify(id)},"type":"${type}","seq":${seq},"data":${rawData ?? JSON.stringify(data)}}`;
+}
+
+export function errorData(err: DomainError): ErrorData {
+  return { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
+}

@@ -1,0 +1,124 @@
+import pino from 'pino';
+import { EventsHub } from '../../../src/domain/events/events-hub';
+import type { ContainerSnapshot, EngineEventStream, EventSource, ImageSnapshot, RawEngineEvent } from '../../../src/domain/events/engine-event';
+import type { LoggedEvent } from '../../../src/domain/events/event-log';
+
+/** An engine whose event stream the test drives: emit, drop the connection, change what a listing returns. */
+class FakeEngine implements EventSource {
+  containers: ContainerSnapshot[] = [];
+  images: ImageSnapshot[] = [];
+  up = true;
+  opens: (string | undefined)[] = [];
+  pingFails = false;
+  private current: { onEvent: (e: RawEngineEvent) => void; end: () => void } | undefined;
+  private clock = 1000n;
+
+  async open(onEvent: (e: RawEngineEvent) => void, sinceNano?: string): Promise<EngineEventStream> {
+    if (!this.up) throw new Error('engine down');
+    this.opens.push(sinceNano);
+    let end!: () => void;
+    const ended = new Promise<void>((r) => (end = r));
+    this.current = { onEvent, end };
+    return { ended, close: () => end() };
+  }
+  async ping(): Promise<void> {
+    if (this.pingFails) throw new Error('no answer');
+  }
+  async listContainers() {
+    return this.containers.map((c) => ({ ...c }));
+  }
+  async listImages() {
+    return this.images;
+  }
+  emit(action: string, id: string, timeNano?: string): RawEngineEvent {
+    const e = { type: 'container', action, actorId: id, attributes: { name: id, image: 'img' }, timeNano: timeNano ?? (this.clock += 1n).toString() };
+    this.current?.onEvent(e);
+    return e;
+  }
+  drop(): void {
+    this.current?.end();
+    this.current = undefined;
+  }
+  get connected(): boolean {
+    return this.current !== undefined;
+  }
+}
+
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!cond()) throw new Error('condition not reached');
+};
+
+describe('EventsHub', () => {
+  let engine: FakeEngine;
+  let hub: EventsHub;
+  const got: LoggedEvent[] = [];
+  const seen = () => got.map((e) => `${e.event.actorId}:${e.event.action}${e.event.reconciled ? '*' : ''}`);
+
+  beforeEach(async () => {
+    got.length = 0;
+    engine = new FakeEngine();
+    hub = new EventsHub(engine, pino({ level: 'silent' }), { minBackoffMs: 5, maxBackoffMs: 20, idleCheckMs: 40, pingTimeoutMs: 20 });
+    hub.subscribe({}, undefined, (e) => got.push(e));
+    await until(() => hub.connected);
+  });
+  afterEach(() => hub.close());
+
+  test('when the engine emits, then subscribers get numbered events, serialized once', () => {
+    engine.emit('create', 'a');
+    engine.emit('start', 'a');
+    expect(seen()).toEqual(['a:create', 'a:start']);
+    expect(got.map((e) => e.event.seq)).toEqual([1, 2]);
+    expect(JSON.parse(got[1].json).action).toBe('start');
+  });
+
+  test('when the stream drops and the engine replays what we had, then nothing is repeated', async () => {
+    const a = engine.emit('create', 'a');
+    engine.containers = [{ id: 'a', name: 'a', image: 'img', state: 'created', labels: {} }];
+    engine.drop();
+    await until(() => engine.opens.length === 2 && hub.connected);
+    expect(engine.opens[1]).toBe(a.timeNano);
+    engine.emit('create', 'a', a.timeNano); // the replay of `since`
+    engine.emit('start', 'a');
+    expect(seen()).toEqual(['a:create', 'a:start']);
+  });
+
+  test('when the daemon restarted with changes nobody saw, then the listing turns them into reconciled events, once', async () => {
+    engine.emit('create', 'a');
+    engine.emit('create', 'b');
+    engine.drop();
+    engine.up = false;
+    await new Promise((r) => setTimeout(r, 30));
+    engine.containers = [{ id: 'b', name: 'b', image: 'img', state: 'running', labels: {} }];
+    engine.up = true;
+    await until(() => hub.connected);
+    engine.emit('stop', 'b');
+    expect(seen()).toEqual(['a:create', 'b:create', 'a:destroy*', 'b:start*', 'b:stop']);
+    expect(got.map((e) => e.event.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  test('when a client resumes with since, then it gets exactly what it missed; too old a since is resync_required', () => {
+    for (const id of ['a', 'b', 'c']) engine.emit('create', id);
+    const { replay, unsubscribe } = hub.subscribe({ container: ['b', 'c'] }, 1, () => undefined);
+    expect(replay.map((e) => e.event.actorId)).toEqual(['b', 'c']);
+    unsubscribe();
+    expect(() => hub.subscribe({}, 99, () => undefined)).toThrow(expect.objectContaining({ code: 'resync_required' }));
+  });
+
+  test('when the stream is silent and the engine stops answering pings, then the hub reconnects', async () => {
+    engine.pingFails = true;
+    await until(() => engine.opens.length >= 2);
+    engine.pingFails = false;
+    await until(() => hub.connected);
+    engine.emit('create', 'z');
+    expect(seen()).toContain('z:create');
+  });
+
+  test('when closed, then the stream is released and no reconnect follows', async () => {
+    await hub.close();
+    expect(engine.connected).toBe(true); // the fake keeps the handle; what matters is no new open
+    const opens = engine.opens.length;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(engine.opens.length).toBe(opens);
+  });
+});
