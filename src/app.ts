@@ -3,12 +3,19 @@ import type { Logger } from 'pino';
 import type { TokenVerifier } from './domain/auth/tokens';
 import type { EngineStatus } from './domain/engine-status';
 import type { ImageService } from './domain/images/image-service';
+import type { ImagePuller } from './domain/images/image-puller';
+import type { ImageTagger } from './domain/images/image-tagger';
+import type { JobService } from './domain/jobs/job-service';
+import type { RegistryService } from './domain/registries/registry-service';
 import { accessLog } from './http/access-log';
 import { contractValidator, docsRouter } from './http/openapi';
 import { errorHandler, notFoundHandler } from './http/problem';
 import { healthRouter } from './http/routes/health';
 import { imageAdminRouter, type ImageAdminServices } from './http/routes/image-admin';
 import { imageReadRouter } from './http/routes/images';
+import { imageTransferRouter } from './http/routes/image-transfer';
+import { jobRouter } from './http/routes/jobs';
+import { registryRouter } from './http/routes/registries';
 
 /** Everything the HTTP edge needs, already built: the domain services and their collaborators. */
 export interface AppServices {
@@ -18,6 +25,12 @@ export interface AppServices {
   images: ImageService;
   /** Image removal, prune, search and disk usage. */
   imageAdmin: ImageAdminServices;
+  /** Pull and push jobs; implements JobFeed for the WebSocket job channel. */
+  jobs: JobService;
+  /** How other domains get an image: through a shared, visible pull job. */
+  imagePuller: ImagePuller;
+  registries: RegistryService;
+  imageTagger: ImageTagger;
 }
 
 export interface AppOptions {
@@ -53,6 +66,9 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): Express 
   const api = express.Router();
   api.use(imageAdminRouter(services.imageAdmin));
   api.use(imageReadRouter(services.images));
+  api.use(imageTransferRouter(services.jobs, services.imageTagger));
+  api.use(jobRouter(services.jobs));
+  api.use(registryRouter(services.registries));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

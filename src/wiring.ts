@@ -8,6 +8,12 @@ import { DockerEngineStatus } from './engine/docker-engine-status';
 import { RegistryAllowlist } from './domain/registries/registry';
 import { DockerImageRepository } from './engine/docker-image-repository';
 import { wireImageAdmin } from './wiring-image-admin';
+import path from 'node:path';
+import { ImageTagger } from './domain/images/image-tagger';
+import { DEFAULT_JOB_OPTIONS, JobService, systemClock } from './domain/jobs/job-service';
+import { RegistryService } from './domain/registries/registry-service';
+import { DockerImageTransfer } from './engine/docker-image-transfer';
+import { FileRegistryStore } from './store/file-registry-store';
 
 export interface Wired extends AppServices {
   /** Stops background work (event streams, job timers) so the process can exit. */
@@ -18,13 +24,27 @@ export interface Wired extends AppServices {
 export function wire(config: Config, logger: Logger): Wired {
   const docker = createDockerClients(config.engine, config.engineTimeoutMs);
   const engine = new DockerEngineStatus(docker.api, config.engineTimeoutMs);
-  const images = new ImageService(new DockerImageRepository(docker.api, config.engineTimeoutMs));
+  const imageRepository = new DockerImageRepository(docker.api, config.engineTimeoutMs);
+  const images = new ImageService(imageRepository);
+  // Pulls and pushes: the engine resolves the manifest before its first byte, so it gets longer than a plain call.
+  const transfer = new DockerImageTransfer(docker.api, docker.streaming, config.engineTimeoutMs, Math.max(60_000, config.engineTimeoutMs));
+  const allowlist = new RegistryAllowlist(config.allowedRegistries);
+  const registryStore = new FileRegistryStore(path.join(config.dataDir, 'registries.json'));
+  const jobs = new JobService(transfer, registryStore, allowlist, systemClock, { ...DEFAULT_JOB_OPTIONS, stallTimeoutMs: config.pullStallTimeoutMs }, (err) =>
+    logger.error({ err }, 'job listener failed'),
+  );
   return {
     logger,
     verifier: new TokenVerifier(config.tokens),
     engine,
     images,
-    imageAdmin: wireImageAdmin(docker, config.engineTimeoutMs, new RegistryAllowlist(config.allowedRegistries)),
-    close: async () => undefined,
+    imageAdmin: wireImageAdmin(docker, config.engineTimeoutMs, allowlist),
+    jobs,
+    imagePuller: jobs,
+    registries: new RegistryService(registryStore, allowlist),
+    imageTagger: new ImageTagger(transfer, imageRepository),
+    close: async () => {
+      await jobs.close();
+    },
   };
 }

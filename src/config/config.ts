@@ -28,6 +28,8 @@ export interface Config {
   /** Host paths that admin-created containers may bind-mount (empty: none). */
   allowedBindPaths: string[];
   shutdownTimeoutMs: number;
+  /** A pull or push that moves no byte for this long fails as registry_unreachable (the engine alone retries for ~75 s). */
+  pullStallTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -66,6 +68,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ALLOWED_BIND_PATHS: z.string().optional(),
   SHUTDOWN_TIMEOUT_MS: intIn('SHUTDOWN_TIMEOUT_MS', 0, 600000).default(8000),
+  PULL_STALL_TIMEOUT_MS: intIn('PULL_STALL_TIMEOUT_MS', 1000, 3600000).default(60000),
 });
 
 export function parseDockerHost(value: string | undefined, tlsVerify?: string, certPath?: string): EngineEndpoint {
@@ -142,5 +145,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
     logLevel: e.LOG_LEVEL,
     allowedBindPaths,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    pullStallTimeoutMs: e.PULL_STALL_TIMEOUT_MS,
   };
 }

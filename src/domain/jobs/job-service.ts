@@ -1,0 +1,322 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError, isDomainError, type ErrorCode } from '../errors';
+import type { ImagePuller } from '../images/image-puller';
+import type { ImageTransfer } from '../images/image-transfer';
+import type { RegistryAllowlist, RegistryCredentials, RegistryStore } from '../registries/registry';
+import { FINAL_JOB_STATES, type Job, type JobFeed, type JobKind, type JobState } from './job';
+import { checkUuid } from '../ids';
+import { checkCredentialsMatch, resolvePull, resolvePush } from './job-requests';
+import { completeProgress, initialProgress, reduceProgress, toJobProgress, type ProgressState } from './progress';
+import type { ProgressMessage } from './progress-message';
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface JobServiceOptions {
+  /** Finished jobs kept at most this long… */
+  finishedTtlMs: number;
+  /** …and at most this many (the oldest go first). */
+  maxFinished: number;
+  /** Running jobs at once; more is rate_limited. */
+  maxActive: number;
+  /** How often the retention sweep runs; 0 for never (tests sweep by reading). */
+  sweepIntervalMs: number;
+  /**
+   * A job whose engine stream says nothing but "Retrying in N seconds" (or nothing at all) for this long fails as
+   * registry_unreachable. The engine alone retries a broken layer download 5 times over ~75 s before it gives up.
+   */
+  stallTimeoutMs: number;
+}
+
+export const DEFAULT_JOB_OPTIONS: JobServiceOptions = {
+  finishedTtlMs: 15 * 60_000,
+  maxFinished: 200,
+  maxActive: 16,
+  sweepIntervalMs: 60_000,
+  stallTimeoutMs: 60_000,
+};
+
+type Listener = (job: Job) => void;
+
+interface Entry {
+  job: Job;
+  progress: ProgressState;
+  key: string;
+  controller: AbortController;
+  cancelRequested: boolean;
+  listeners: Set<Listener>;
+  finishedAtMs: number | null;
+  /** When the engine last said something other than a retry countdown, and what. */
+  lastProgressAtMs: number;
+  lastStatus: string | null;
+  done: Promise<Job>;
+  settle: (job: Job) => void;
+}
+
+export interface StartRequest {
+  createdBy: string;
+  registryId?: string;
+}
+
+/**
+ * Pulls and pushes as jobs that outlive the request that started them. One engine transfer per
+ * (kind, reference, platform, credentials) at a time: a second request while it runs joins the job.
+ */
+export class JobService implements JobFeed, ImagePuller {
+  private readonly entries = new Map<string, Entry>();
+  private readonly active = new Map<string, Entry>();
+  private readonly sweeper: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly transfer: ImageTransfer,
+    private readonly registries: RegistryStore,
+    private readonly allowlist: RegistryAllowlist,
+    private readonly clock: Clock = systemClock,
+    private readonly opts: JobServiceOptions = DEFAULT_JOB_OPTIONS,
+    private readonly onListenerError: (err: unknown) => void = () => undefined,
+  ) {
+    if (opts.sweepIntervalMs > 0) {
+      this.sweeper = setInterval(() => this.sweep(), opts.sweepIntervalMs);
+      this.sweeper.unref();
+    }
+  }
+
+  async startPull(req: StartRequest & { image: string; platform?: string }): Promise<Job> {
+    const r = resolvePull(req.image, req.platform, this.allowlist);
+    const creds = await this.credentials(req.registryId, r.registry);
+    const key = `pull|${r.image}|${req.platform ?? ''}|${req.registryId ?? ''}`;
+    return this.start('pull', key, r.image, req.createdBy, (signal) => this.transfer.pull(r.target, creds, signal), () =>
+      this.transfer.isPresent(r.image),
+    );
+  }
+
+  async startPush(req: StartRequest & { ref: string }): Promise<Job> {
+    const r = resolvePush(req.ref, this.allowlist);
+    const creds = await this.credentials(req.registryId, r.registry);
+    if (!(await this.transfer.isPresent(r.image))) throw new DomainError('image_not_found', `no local image "${r.image}" to push`);
+    const key = `push|${r.image}|${req.registryId ?? ''}`;
+    return this.start('push', key, r.image, req.createdBy, (signal) => this.transfer.push(r.target, creds, signal), async () => true);
+  }
+
+  async pullAndWait(reference: string, opts: StartRequest): Promise<{ jobId: string }> {
+    const job = await this.wait((await this.startPull({ image: reference, ...opts })).id);
+    throwIfUnsuccessful(job);
+    return { jobId: job.id };
+  }
+
+  get(id: string): Job | undefined {
+    this.sweep();
+    return this.entries.get(id)?.job;
+  }
+
+  /** The job, or job_not_found; the id is checked first. */
+  find(id: string): Job {
+    const job = this.get(checkUuid(id, 'job'));
+    if (!job) throw new DomainError('job_not_found', `no job ${id} (finished jobs are kept for a limited time)`);
+    return job;
+  }
+
+  /** Running and recent jobs, newest first. */
+  list(filter: { kind?: JobKind; state?: JobState } = {}): Job[] {
+    this.sweep();
+    return [...this.entries.values()]
+      .map((e) => e.job)
+      .filter((j) => (!filter.kind || j.kind === filter.kind) && (!filter.state || j.state === filter.state))
+      .reverse();
+  }
+
+  /** Resolves with the job once it is final. */
+  wait(id: string): Promise<Job> {
+    const e = this.entries.get(checkUuid(id, 'job'));
+    if (!e) return Promise.reject(new DomainError('job_not_found', `no job ${id}`));
+    return e.done;
+  }
+
+  /** Aborts the engine transfer; the job ends as cancelled. Resolves with the final job. */
+  async cancel(id: string): Promise<Job> {
+    const job = this.find(id);
+    const e = this.entries.get(job.id) as Entry;
+    if (isFinal(job.state)) throw new DomainError('conflict', `job ${id} already ended as ${job.state}`, { state: job.state });
+    e.cancelRequested = true;
+    e.controller.abort();
+    return e.done;
+  }
+
+  subscribe(id: string, listener: Listener): () => void {
+    const e = this.entries.get(id);
+    if (!e || isFinal(e.job.state)) return () => undefined;
+    e.listeners.add(listener);
+    return () => e.listeners.delete(listener);
+  }
+
+  /** Stops the sweep and aborts what still runs, so the process can exit. */
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.stopWatchdog();
+    const running = [...this.active.values()];
+    for (const e of running) e.controller.abort();
+    await Promise.all(running.map((e) => e.done));
+  }
+
+  private async credentials(registryId: string | undefined, registry: string): Promise<RegistryCredentials | undefined> {
+    if (registryId === undefined) return undefined;
+    const creds = await this.registries.credentials(checkUuid(registryId, 'registry'));
+    if (!creds) throw new DomainError('registry_not_found', `no stored registry ${registryId}`);
+    checkCredentialsMatch(creds.serverAddress, registry);
+    return creds;
+  }
+
+  private start(
+    kind: JobKind,
+    key: string,
+    image: string,
+    createdBy: string,
+    open: (signal: AbortSignal) => Promise<AsyncIterable<ProgressMessage>>,
+    confirm: () => Promise<boolean>,
+  ): Job {
+    const running = this.active.get(key);
+    if (running) return running.job;
+    if (this.active.size >= this.opts.maxActive) {
+      throw new DomainError('rate_limited', `${this.opts.maxActive} pulls and pushes are already running`, { retryAfterSeconds: 5 });
+    }
+    let settle!: (job: Job) => void;
+    const done = new Promise<Job>((resolve) => (settle = resolve));
+    const job: Job = {
+      id: randomUUID(),
+      kind,
+      image,
+      state: 'queued',
+      progress: toJobProgress(initialProgress(kind)),
+      error: null,
+      status: null,
+      createdAt: this.iso(),
+      startedAt: null,
+      finishedAt: null,
+      createdBy,
+    };
+    const e: Entry = {
+      job,
+      progress: initialProgress(kind),
+      key,
+      controller: new AbortController(),
+      cancelRequested: false,
+      listeners: new Set(),
+      finishedAtMs: null,
+      lastProgressAtMs: this.clock.now(),
+      lastStatus: null,
+      done,
+      settle,
+    };
+    this.entries.set(job.id, e);
+    this.active.set(key, e);
+    this.startWatchdog();
+    void this.run(e, open, confirm);
+    return job;
+  }
+
+  private async run(e: Entry, open: (signal: AbortSignal) => Promise<AsyncIterable<ProgressMessage>>, confirm: () => Promise<boolean>): Promise<void> {
+    try {
+      this.update(e, { state: 'running', startedAt: this.iso() });
+      const stream = await open(e.controller.signal);
+      for await (const msg of stream) {
+        e.progress = reduceProgress(e.progress, msg, this.clock.now());
+        if (msg.status) e.lastStatus = msg.id ? `${msg.id}: ${msg.status}` : msg.status;
+        if (!msg.status?.startsWith('Retrying in ')) e.lastProgressAtMs = this.clock.now();
+        // Breaking out of the loop closes the engine stream.
+        if (e.progress.error !== null) return this.finish(e, 'failed', { code: 'engine_error', message: e.progress.error });
+        this.update(e, {});
+      }
+      if (e.controller.signal.aborted) throw new Error('aborted');
+      // The stream can end cleanly without the image (an engine that stops writing); only the engine's word counts.
+      if (!(await confirm())) {
+        return this.finish(e, 'failed', { code: 'engine_error', message: `the engine ended the ${e.job.kind} but ${e.job.image} is not present` });
+      }
+      e.progress = completeProgress(e.progress);
+      this.finish(e, 'succeeded', null);
+    } catch (err) {
+      if (e.cancelRequested) return this.finish(e, 'cancelled', null);
+      if (e.controller.signal.aborted) return this.finish(e, 'failed', { code: 'shutting_down', message: 'the service stopped during the job' });
+      if (isDomainError(err)) return this.finish(e, 'failed', { code: err.code, message: err.message });
+      const message = err instanceof Error ? err.message : String(err);
+      this.finish(e, 'failed', { code: 'engine_unavailable', message: `the engine stream broke during the ${e.job.kind}: ${message}` });
+    } finally {
+      e.controller.abort();
+    }
+  }
+
+  private update(e: Entry, patch: Partial<Job>): void {
+    e.job = { ...e.job, ...patch, progress: toJobProgress(e.progress), status: e.progress.status };
+    for (const l of [...e.listeners]) {
+      try {
+        l(e.job);
+      } catch (err) {
+        this.onListenerError(err);
+      }
+    }
+  }
+
+  private finish(e: Entry, state: JobState, error: { code: ErrorCode; message: string } | null): void {
+    if (isFinal(e.job.state)) return;
+    e.finishedAtMs = this.clock.now();
+    if (this.active.get(e.key) === e) this.active.delete(e.key);
+    if (this.active.size === 0) this.stopWatchdog();
+    this.update(e, { state, error, finishedAt: this.iso() });
+    e.listeners.clear();
+    e.settle(e.job);
+    this.sweep();
+  }
+
+  /** Fails (and aborts) the running jobs whose engine stream has not moved for stallTimeoutMs. Run by a timer. */
+  checkStalls(): void {
+    const now = this.clock.now();
+    for (const e of [...this.active.values()]) {
+      const idle = now - e.lastProgressAtMs;
+      if (idle < this.opts.stallTimeoutMs) continue;
+      const last = e.lastStatus ? `; the engine's last word: "${e.lastStatus}"` : '';
+      this.finish(e, 'failed', { code: 'registry_unreachable', message: `no progress for ${Math.round(idle / 1000)} s${last}` });
+      e.controller.abort();
+    }
+  }
+
+  private startWatchdog(): void {
+    if (this.watchdog) return;
+    this.watchdog = setInterval(() => this.checkStalls(), Math.max(250, Math.min(5000, this.opts.stallTimeoutMs / 4)));
+    this.watchdog.unref();
+  }
+
+  private stopWatchdog(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = undefined;
+  }
+
+  /** Drops finished jobs past their time, then the oldest beyond the count. */
+  private sweep(): void {
+    const now = this.clock.now();
+    const finished = [...this.entries.values()].filter((e) => e.finishedAtMs !== null);
+    let excess = finished.length - this.opts.maxFinished;
+    for (const e of finished) {
+      if (excess > 0 || now - (e.finishedAtMs as number) > this.opts.finishedTtlMs) {
+        this.entries.delete(e.job.id);
+        excess--;
+      }
+    }
+  }
+
+  private iso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+}
+
+const isFinal = (s: JobState): boolean => FINAL_JOB_STATES.includes(s);
+
+/** A failed or cancelled job as the error its waiter should see. */
+export function throwIfUnsuccessful(job: Job): void {
+  if (job.state === 'succeeded') return;
+  if (job.state === 'cancelled') throw new DomainError('conflict', `job ${job.id} was cancelled`, { jobId: job.id });
+  const code = (job.error?.code ?? 'engine_error') as ErrorCode;
+  throw new DomainError(code, job.error?.message ?? `job ${job.id} failed`, { jobId: job.id });
+}

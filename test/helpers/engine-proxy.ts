@@ -1,0 +1,67 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface EngineRequest {
+  method: string;
+  path: string;
+}
+
+/**
+ * A recording proxy in front of the isolated engine's socket: point a service at `dockerHost` and read
+ * `requests` to prove which engine calls were (or were not) made. `cut()` drops every open connection,
+ * as an engine that dies would. Start one per test file; `close()` it in afterAll.
+ */
+export interface EngineProxy {
+  dockerHost: string;
+  socketPath: string;
+  /** Every HTTP request line seen, in order. */
+  requests: EngineRequest[];
+  connections(): number;
+  cut(): void;
+  close(): Promise<void>;
+}
+
+const REQUEST_LINE = /(?:^|\r\n)(GET|POST|PUT|DELETE|HEAD) (\/\S*) HTTP\/1\.[01]\r\n/g;
+
+export async function startEngineProxy(engineSocket: string): Promise<EngineProxy> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dkh-engine-proxy-'));
+  const socketPath = path.join(dir, 'docker.sock');
+  const requests: EngineRequest[] = [];
+  const open = new Set<net.Socket>();
+  let connections = 0;
+  const server = net.createServer((client) => {
+    connections++;
+    const upstream = net.connect(engineSocket);
+    open.add(client).add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
+    };
+    client.on('data', (chunk: Buffer) => {
+      for (const m of chunk.toString('latin1').matchAll(REQUEST_LINE)) requests.push({ method: m[1], path: m[2] });
+    });
+    client.pipe(upstream).pipe(client);
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return {
+    dockerHost: `unix://${socketPath}`,
+    socketPath,
+    requests,
+    connections: () => connections,
+    cut: () => {
+      for (const s of open) s.destroy();
+      open.clear();
+    },
+    close: async () => {
+      for (const s of open) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
