@@ -38,7 +38,7 @@ export function wire(config: Config, logger: Logger): Wired {
     verifier: new TokenVerifier(config.tokens),
     engine,
     images,
-    imageAdmin: wireImageAdmin(docker, config.engineTimeoutMs, allowlist),
+    imageAdmin: wireImageAdmin(docker, config.engineTimeoutMs, allowlist, registryStore),
     jobs,
     imagePuller: jobs,
     registries: new RegistryService(registryStore, allowlist),
