@@ -266,6 +266,8 @@ export class JobService implements JobFeed, ImagePuller {
     if (this.active.size === 0) this.stopWatchdog();
     this.update(e, { state, error, finishedAt: this.iso() });
     e.listeners.clear();
+    // Close the engine stream before anyone hears the job ended: a failed or stalled pull must not run on.
+    e.controller.abort();
     e.settle(e.job);
     this.sweep();
   }
@@ -278,7 +280,6 @@ export class JobService implements JobFeed, ImagePuller {
       if (idle < this.opts.stallTimeoutMs) continue;
       const last = e.lastStatus ? `; the engine's last word: "${e.lastStatus}"` : '';
       this.finish(e, 'failed', { code: 'registry_unreachable', message: `no progress for ${Math.round(idle / 1000)} s${last}` });
-      e.controller.abort();
     }
   }
 
