@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { DomainError, isDomainError } from '../../domain/errors';
 import type { EngineStatus } from '../../domain/engine-status';
 
 export function healthRouter(engine: EngineStatus): Router {
@@ -7,9 +8,13 @@ export function healthRouter(engine: EngineStatus): Router {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    // Any engine failure here is "not ready": the error handler turns it into a 503/504 problem.
-    const version = await engine.version();
-    res.json({ status: 'ready', engine: version });
+    try {
+      res.json({ status: 'ready', engine: await engine.version() });
+    } catch (err) {
+      // Whatever went wrong with the engine, the answer to "ready?" is 503: orchestrators read only that.
+      const detail = isDomainError(err) ? err.message : 'the Docker engine did not answer';
+      throw new DomainError('engine_unavailable', detail);
+    }
   });
   return router;
 }

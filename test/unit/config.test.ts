@@ -1,0 +1,71 @@
+import { ConfigError, loadConfig, parseDockerHost, parseTokens } from '../../src/config/config';
+
+const gen = () => 'generated-token-value';
+const load = (env: Record<string, string>) => loadConfig(env, gen);
+
+describe('loadConfig', () => {
+  test('when nothing is set, then defaults are safe: loopback, local socket, docker.io only, a generated admin token', () => {
+    const c = load({});
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.port).toBe(8080);
+    expect(c.engine).toEqual({ kind: 'socket', socketPath: '/var/run/docker.sock' });
+    expect(c.allowedRegistries).toEqual(['docker.io']);
+    expect(c.generatedToken).toBe(true);
+    expect(c.tokens).toEqual([{ name: 'generated-admin', role: 'admin', token: 'generated-token-value' }]);
+  });
+
+  test('when API_TOKENS is set, then no token is generated', () => {
+    const c = load({ API_TOKENS: 'ci:operator:0123456789abcdefXYZ' });
+    expect(c.generatedToken).toBe(false);
+    expect(c.tokens).toEqual([{ name: 'ci', role: 'operator', token: '0123456789abcdefXYZ' }]);
+  });
+
+  test.each([
+    [{ PORT: 'eighty' }, /PORT/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ DOCKER_HOST: 'ssh://host' }, /DOCKER_HOST/],
+    [{ DOCKER_HOST: 'unix://relative.sock' }, /DOCKER_HOST/],
+    [{ API_TOKENS: 'ci:root:0123456789abcdef' }, /role "root"/],
+    [{ API_TOKENS: 'ci:admin:short' }, /at least 16/],
+    [{ API_TOKENS: 'a:admin:0123456789abcdef,a:viewer:0123456789abcdef' }, /twice/],
+    [{ API_TOKENS: 'justatoken' }, /name:role:token/],
+    [{ ALLOWED_REGISTRIES: 'http://evil.example/path' }, /ALLOWED_REGISTRIES/],
+    [{ ALLOWED_ORIGINS: 'not an origin' }, /ALLOWED_ORIGINS/],
+    [{ ALLOWED_BIND_PATHS: 'relative/path' }, /ALLOWED_BIND_PATHS/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+  ])('when %j, then a ConfigError names the variable', (env, message) => {
+    expect(() => load(env as Record<string, string>)).toThrow(ConfigError);
+    expect(() => load(env as Record<string, string>)).toThrow(message);
+  });
+
+  test('when lists are given, then they are split on commas and trimmed', () => {
+    const c = load({ ALLOWED_REGISTRIES: 'docker.io, 127.0.0.1:5000 ,registry.example.com', ALLOWED_ORIGINS: 'http://localhost:3000' });
+    expect(c.allowedRegistries).toEqual(['docker.io', '127.0.0.1:5000', 'registry.example.com']);
+    expect(c.allowedOrigins).toEqual(['http://localhost:3000']);
+  });
+});
+
+describe('parseDockerHost', () => {
+  test('when tcp with TLS verify, then the cert path is used', () => {
+    expect(parseDockerHost('tcp://10.0.0.2:2376', '1', '/certs')).toEqual({
+      kind: 'tcp',
+      host: '10.0.0.2',
+      port: 2376,
+      tls: { certPath: '/certs', verify: true },
+    });
+  });
+
+  test('when tcp without TLS, then plain http', () => {
+    expect(parseDockerHost('tcp://127.0.0.1:2375')).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 2375 });
+  });
+
+  test('when DOCKER_TLS_VERIFY is 0, then it does not turn verification on', () => {
+    expect(parseDockerHost('tcp://h:2375', '0')).toEqual({ kind: 'tcp', host: 'h', port: 2375 });
+  });
+});
+
+describe('parseTokens', () => {
+  test('when a token contains colons, then everything after the role is the token', () => {
+    expect(parseTokens('svc:viewer:abc:def:0123456789')).toEqual([{ name: 'svc', role: 'viewer', token: 'abc:def:0123456789' }]);
+  });
+});
