@@ -102,6 +102,24 @@ describe('DELETE /api/v1/images/{ref}', () => {
     expect(await imageExists('seed/base:1')).toBe(true);
   });
 
+  test('when an image with references in two repositories is removed by id, then 409 conflict asks for force, and force removes both', async () => {
+    const a = `${repo}/multi-a:1`;
+    const b = `${repo}/multi-b:1`;
+    const id = await buildOwnImage(run, { tag: a, kib: 4 });
+    await adminDocker().getImage(a).tag({ repo: `${repo}/multi-b`, tag: '1' });
+
+    const res = await svc.http.delete(`/api/v1/images/${enc(id)}`).set(auth('admin'));
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ code: 'conflict', imageId: id, containers: [], childImages: [] });
+    expect(await imageExists(a)).toBe(true);
+
+    const forced = await svc.http.delete(`/api/v1/images/${enc(id)}?force=true`).set(auth('admin'));
+    expect(forced.status).toBe(200);
+    expect([...forced.body.untagged].sort()).toEqual([a, b].sort());
+    expect(forced.body.deleted[0]).toBe(id);
+    expect(await imageExists(id)).toBe(false);
+  });
+
   test('when a container uses the image, then 409 image_in_use lists it, the dry run says so, and the image stays', async () => {
     const tag = `${repo}/used:1`;
     const id = await buildOwnImage(run, { tag, kib: 4 });

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import Docker from 'dockerode';
+import { DockerHubSearch } from '../../src/engine/docker-hub-search';
 import { auth, startService, type TestService } from '../helpers/service';
 import { testEnv } from '../helpers/test-env';
 
@@ -28,6 +30,25 @@ describe('GET /api/v1/images/search (Docker Hub through the engine)', () => {
     expect(res.body.detail).toMatch(/Docker Hub/);
     // The service's own bound is 6 s; generous here so a loaded CI machine does not make this flaky.
     expect(elapsed).toBeLessThan(10000);
+  });
+
+  test('when the engine hangs on a Hub search (a black-holed route), then dockerode is aborted at the bound', async () => {
+    // An "engine" that accepts the request and never answers, like a daemon stuck dialing Docker Hub.
+    const sock = path.join(dataDir, 'hung.sock');
+    const held: net.Socket[] = [];
+    const hung = net.createServer((s) => held.push(s));
+    await new Promise<void>((resolve) => hung.listen(sock, resolve));
+    try {
+      const started = Date.now();
+      await expect(new DockerHubSearch(new Docker({ socketPath: sock })).search('busybox', 5, 300)).rejects.toMatchObject({
+        code: 'registry_unreachable',
+      });
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(held.length).toBe(1);
+    } finally {
+      held.forEach((s) => s.destroy());
+      await new Promise((resolve) => hung.close(resolve));
+    }
   });
 
   test('when no term is given for Docker Hub, then 400', async () => {
