@@ -3,6 +3,9 @@ import type { Logger } from 'pino';
 import type { TokenVerifier } from './domain/auth/tokens';
 import type { EngineStatus } from './domain/engine-status';
 import type { ImageService } from './domain/images/image-service';
+import type { ContainerCreator } from './domain/containers/container-creator';
+import type { ContainerService } from './domain/containers/container-service';
+import type { ContainerStreams } from './domain/containers/container-streams';
 import type { ImagePuller } from './domain/images/image-puller';
 import type { ImageTagger } from './domain/images/image-tagger';
 import type { JobService } from './domain/jobs/job-service';
@@ -13,6 +16,7 @@ import { errorHandler, notFoundHandler } from './http/problem';
 import { healthRouter } from './http/routes/health';
 import { imageAdminRouter, type ImageAdminServices } from './http/routes/image-admin';
 import { imageReadRouter } from './http/routes/images';
+import { containerCreateRouter, containerRouter } from './http/routes/containers';
 import { imageTransferRouter } from './http/routes/image-transfer';
 import { jobRouter } from './http/routes/jobs';
 import { registryRouter } from './http/routes/registries';
@@ -25,6 +29,10 @@ export interface AppServices {
   images: ImageService;
   /** Image removal, prune, search and disk usage. */
   imageAdmin: ImageAdminServices;
+  containers: ContainerService;
+  containerCreator: ContainerCreator;
+  /** Live logs and stats, for the WebSocket channels. */
+  containerStreams: ContainerStreams;
   /** Pull and push jobs; implements JobFeed for the WebSocket job channel. */
   jobs: JobService;
   /** How other domains get an image: through a shared, visible pull job. */
@@ -66,6 +74,8 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): Express 
   const api = express.Router();
   api.use(imageAdminRouter(services.imageAdmin));
   api.use(imageReadRouter(services.images));
+  api.use(containerCreateRouter(services.containerCreator));
+  api.use(containerRouter(services.containers));
   api.use(imageTransferRouter(services.jobs, services.imageTagger));
   api.use(jobRouter(services.jobs));
   api.use(registryRouter(services.registries));

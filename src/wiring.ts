@@ -8,6 +8,10 @@ import { DockerEngineStatus } from './engine/docker-engine-status';
 import { RegistryAllowlist } from './domain/registries/registry';
 import { DockerImageRepository } from './engine/docker-image-repository';
 import { wireImageAdmin } from './wiring-image-admin';
+import { ContainerCreator } from './domain/containers/container-creator';
+import { ContainerService } from './domain/containers/container-service';
+import { DockerContainerRepository } from './engine/docker-container-repository';
+import { DockerContainerStreams } from './engine/docker-container-streams';
 import path from 'node:path';
 import { ImageTagger } from './domain/images/image-tagger';
 import { DEFAULT_JOB_OPTIONS, JobService, systemClock } from './domain/jobs/job-service';
@@ -33,12 +37,25 @@ export function wire(config: Config, logger: Logger): Wired {
   const jobs = new JobService(transfer, registryStore, allowlist, systemClock, { ...DEFAULT_JOB_OPTIONS, stallTimeoutMs: config.pullStallTimeoutMs }, (err) =>
     logger.error({ err }, 'job listener failed'),
   );
+  const containerRepository = new DockerContainerRepository(docker.api, {
+    timeoutMs: config.engineTimeoutMs,
+    probeLocalPorts: config.engine.kind === 'socket',
+  });
+  const containerCreator = new ContainerCreator(containerRepository, jobs, {
+    allowedBindPaths: config.allowedBindPaths,
+    // A retried create within a day answers the first answer; at most 1000 keys are remembered.
+    idempotency: { ttlMs: 24 * 3600_000, maxEntries: 1000 },
+  });
+  const containerStreams = new DockerContainerStreams(docker.streaming, config.engineTimeoutMs);
   return {
     logger,
     verifier: new TokenVerifier(config.tokens),
     engine,
     images,
     imageAdmin: wireImageAdmin(docker, config.engineTimeoutMs, allowlist, registryStore),
+    containers: new ContainerService(containerRepository),
+    containerCreator,
+    containerStreams,
     jobs,
     imagePuller: jobs,
     registries: new RegistryService(registryStore, allowlist),

@@ -11,9 +11,10 @@ const nonNegative = (v: number | undefined): number | undefined => (typeof v ===
 /** The list row; the engine adds the two sizes only when asked (`size=true`). */
 type ListRow = Docker.ContainerInfo & { SizeRw?: number; SizeRootFs?: number };
 
-export function toSummary(c: ListRow): ContainerSummary {
-  const sizeRw = nonNegative(c.SizeRw);
-  const sizeRootFs = nonNegative(c.SizeRootFs);
+/** With `sized`, the engine omits a zero SizeRw (Go's omitempty): absent then means 0 bytes written. */
+export function toSummary(c: ListRow, sized: boolean): ContainerSummary {
+  const sizeRw = sized ? (nonNegative(c.SizeRw) ?? 0) : undefined;
+  const sizeRootFs = sized ? (nonNegative(c.SizeRootFs) ?? 0) : undefined;
   return {
     id: c.Id,
     names: (c.Names ?? []).map(unslash),

@@ -10,7 +10,7 @@ import type {
   LogsResult,
 } from '../domain/containers/container';
 import type { LogLine, LogQuery, StatsSample } from '../domain/containers/container-streams';
-import type { ErrorCode } from '../domain/errors';
+import { DomainError, type ErrorCode } from '../domain/errors';
 import { toCreateBody, toDetails, toSummary } from './container-mapping';
 import { logOptions } from './docker-container-streams';
 import { engineCall } from './engine-errors';
@@ -42,7 +42,7 @@ export class DockerContainerRepository implements ContainerRepository {
       if (q[key]?.length) filters[key] = q[key]!;
     }
     const rows = await this.call(() => this.docker.listContainers({ all: q.all, size: q.size, filters: JSON.stringify(filters) }));
-    return rows.map(toSummary);
+    return rows.map((r) => toSummary(r, q.size));
   }
 
   async inspect(ref: string): Promise<ContainerDetails> {
@@ -193,14 +193,20 @@ export class DockerContainerRepository implements ContainerRepository {
     );
   }
 
-  /** Pause/unpause answer 409 when already so: that is the asked-for state, so a success that changed nothing. */
+  /**
+   * Pausing a paused container answers 409 and unpausing a running one 500 on this engine: when the container
+   * already is in the asked-for state (read from its state, not from the error text), that is a success that
+   * changed nothing.
+   */
   private async alreadyIs(ref: string, act: () => Promise<ActionResult>, isSo: (s: ContainerDetails['state']) => boolean): Promise<ActionResult> {
     try {
       return await act();
     } catch (err) {
-      if ((err as { code?: string }).code === 'container_not_running' || (err as { code?: string }).code === 'conflict') {
+      const code = (err as { code?: string }).code;
+      if (code === 'container_not_running' || code === 'conflict' || code === 'engine_error') {
         const now = await this.inspect(ref);
         if (isSo(now.state)) return { changed: false };
+        if (code === 'engine_error' && !now.state.running) throw new DomainError('container_not_running', `container ${ref} is not running`);
       }
       throw err;
     }
