@@ -2,6 +2,8 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from './domain/auth/tokens';
 import type { EngineStatus } from './domain/engine-status';
+import type { WsTicketStore } from './domain/auth/ws-tickets';
+import type { EventsHub } from './domain/events/events-hub';
 import type { ImageService } from './domain/images/image-service';
 import type { ContainerCreator } from './domain/containers/container-creator';
 import type { ContainerService } from './domain/containers/container-service';
@@ -17,6 +19,7 @@ import { healthRouter } from './http/routes/health';
 import { imageAdminRouter, type ImageAdminServices } from './http/routes/image-admin';
 import { imageReadRouter } from './http/routes/images';
 import { containerCreateRouter, containerRouter } from './http/routes/containers';
+import { streamingRouter } from './http/routes/streaming';
 import { imageTransferRouter } from './http/routes/image-transfer';
 import { jobRouter } from './http/routes/jobs';
 import { registryRouter } from './http/routes/registries';
@@ -33,6 +36,9 @@ export interface AppServices {
   containerCreator: ContainerCreator;
   /** Live logs and stats, for the WebSocket channels. */
   containerStreams: ContainerStreams;
+  /** The one engine event stream, numbered and fanned out (WebSocket `events` channel and GET /events). */
+  events: EventsHub;
+  wsTickets: WsTicketStore;
   /** Pull and push jobs; implements JobFeed for the WebSocket job channel. */
   jobs: JobService;
   /** How other domains get an image: through a shared, visible pull job. */
@@ -76,6 +82,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): Express 
   api.use(imageReadRouter(services.images));
   api.use(containerCreateRouter(services.containerCreator));
   api.use(containerRouter(services.containers));
+  api.use(streamingRouter(services.events, services.wsTickets));
   api.use(imageTransferRouter(services.jobs, services.imageTagger));
   api.use(jobRouter(services.jobs));
   api.use(registryRouter(services.registries));

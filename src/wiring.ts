@@ -5,9 +5,13 @@ import { TokenVerifier } from './domain/auth/tokens';
 import { ImageService } from './domain/images/image-service';
 import { createDockerClients } from './engine/docker-client';
 import { DockerEngineStatus } from './engine/docker-engine-status';
-import { RegistryAllowlist } from './domain/registries/registry';
 import { DockerImageRepository } from './engine/docker-image-repository';
 import { wireImageAdmin } from './wiring-image-admin';
+import { WsTicketStore } from './domain/auth/ws-tickets';
+import { EventsHub } from './domain/events/events-hub';
+import { DockerEventSource } from './engine/docker-event-source';
+import type { UpgradeHandler } from './server';
+import { buildWsGateway } from './ws/build-gateway';
 import { ContainerCreator } from './domain/containers/container-creator';
 import { ContainerService } from './domain/containers/container-service';
 import { DockerContainerRepository } from './engine/docker-container-repository';
@@ -15,11 +19,14 @@ import { DockerContainerStreams } from './engine/docker-container-streams';
 import path from 'node:path';
 import { ImageTagger } from './domain/images/image-tagger';
 import { DEFAULT_JOB_OPTIONS, JobService, systemClock } from './domain/jobs/job-service';
+import { RegistryAllowlist } from './domain/registries/registry';
 import { RegistryService } from './domain/registries/registry-service';
 import { DockerImageTransfer } from './engine/docker-image-transfer';
 import { FileRegistryStore } from './store/file-registry-store';
 
 export interface Wired extends AppServices {
+  /** The WebSocket endpoint, for startServer's upgrade routing at `/api/v1/ws`. */
+  ws: UpgradeHandler;
   /** Stops background work (event streams, job timers) so the process can exit. */
   close(): Promise<void>;
 }
@@ -28,6 +35,10 @@ export interface Wired extends AppServices {
 export function wire(config: Config, logger: Logger): Wired {
   const docker = createDockerClients(config.engine, config.engineTimeoutMs);
   const engine = new DockerEngineStatus(docker.api, config.engineTimeoutMs);
+  const verifier = new TokenVerifier(config.tokens);
+  // One engine /events connection for the whole service, opened on first use, stopped by close().
+  const events = new EventsHub(new DockerEventSource(docker.api, docker.streaming, config.engineTimeoutMs), logger);
+  const wsTickets = new WsTicketStore();
   const imageRepository = new DockerImageRepository(docker.api, config.engineTimeoutMs);
   const images = new ImageService(imageRepository);
   // Pulls and pushes: the engine resolves the manifest before its first byte, so it gets longer than a plain call.
@@ -49,7 +60,7 @@ export function wire(config: Config, logger: Logger): Wired {
   const containerStreams = new DockerContainerStreams(docker.streaming, config.engineTimeoutMs);
   return {
     logger,
-    verifier: new TokenVerifier(config.tokens),
+    verifier,
     engine,
     images,
     imageAdmin: wireImageAdmin(docker, config.engineTimeoutMs, allowlist, registryStore),
@@ -60,7 +71,11 @@ export function wire(config: Config, logger: Logger): Wired {
     imagePuller: jobs,
     registries: new RegistryService(registryStore, allowlist),
     imageTagger: new ImageTagger(transfer, imageRepository),
+    events,
+    wsTickets,
+    ws: buildWsGateway({ logger, verifier, tickets: wsTickets, events, jobs, containerStreams, allowedOrigins: config.allowedOrigins }),
     close: async () => {
+      await events.close();
       await jobs.close();
     },
   };

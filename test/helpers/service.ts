@@ -49,6 +49,8 @@ export interface TestService {
   /** Listening on 127.0.0.1, port 0: for WebSocket clients and raw HTTP. */
   server: RunningServer;
   baseUrl: string;
+  /** `ws://127.0.0.1:<port>/api/v1/ws`. */
+  wsUrl: string;
   http: ReturnType<typeof request>;
   close(): Promise<void>;
 }
@@ -61,13 +63,14 @@ export async function startService(env: Record<string, string> = {}): Promise<Te
   const config = testConfig(env);
   const services = wire(config, pino({ level: 'silent' }));
   const app = buildApp(services, { validateResponses: true, onOperation: recordOperation });
-  const server = await startServer(app, 0, '127.0.0.1');
+  const server = await startServer(app, 0, '127.0.0.1', { '/api/v1/ws': services.ws });
   return {
     app,
     services,
     config,
     server,
     baseUrl: `http://127.0.0.1:${server.port}`,
+    wsUrl: `ws://127.0.0.1:${server.port}/api/v1/ws`,
     http: request(app),
     close: async () => {
       await server.close();
