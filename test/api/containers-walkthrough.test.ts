@@ -30,7 +30,7 @@ describe('containers: the seed walkthrough', () => {
     }
     expect(await httpGet(ports['1.39'])).toBe('seed web 1.39\n');
     expect(await httpGet(ports['1.43'])).toBe('seed web 1.43\n');
-  });
+  }, 20_000);
 
   test('when listing with filters, then label, name, ancestor and status select the right containers', async () => {
     const mine = `dockhand.test.run=${run.id}`;

@@ -46,12 +46,12 @@ export function freePort(): Promise<number> {
 }
 
 /** GET http://127.0.0.1:port/ → body, retrying while the container's server comes up. */
-export async function httpGet(port: number, attempts = 20): Promise<string> {
+export async function httpGet(port: number, attempts = 10): Promise<string> {
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
     try {
       return await new Promise<string>((resolve, reject) => {
-        const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: 2000 }, (res) => {
+        const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: 1000 }, (res) => {
           let body = '';
           res.setEncoding('utf8');
           res.on('data', (c: string) => (body += c));
