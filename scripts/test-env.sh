@@ -68,6 +68,12 @@ start_bridge() {
     ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
   fi
   ip link set "$BRIDGE" up
+  # Another interface on the same subnet would swallow traffic to the containers (published ports time out).
+  local probe=${BRIDGE_CIDR%.*}.2 via
+  via=$(ip -o route get "$probe" 2>/dev/null | sed -n 's/.* dev \([^ ]*\).*/\1/p')
+  if [ "$via" != "$BRIDGE" ]; then
+    log "the route to $probe goes through '$via', not $BRIDGE: another interface uses $BRIDGE_CIDR (set TEST_BRIDGE_CIDR)"; exit 1
+  fi
 }
 
 start_dockerd() {
