@@ -83,7 +83,7 @@ export class ClientConnection {
     this.release();
     this.ws.close(code, reason);
     // A peer that does not read cannot even take the close frame: do not wait for it long.
-    setTimeout(() => this.ws.terminate(), 3000).unref();
+    setTimeout(() => this.ws.terminate(), 10000).unref();
   }
 
   terminate(): void {

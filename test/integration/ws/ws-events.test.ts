@@ -127,6 +127,15 @@ describe('events channel', () => {
   });
 });
 
+describe('contract', () => {
+  test('when asked /asyncapi.yaml, then the AsyncAPI 3 description of every frame is served without a token', async () => {
+    const res = await svc.http.get('/asyncapi.yaml');
+    expect(res.status).toBe(200);
+    expect(res.text).toMatch(/^asyncapi: 3\.0\.0/);
+    for (const frame of ['subscribed', 'event', 'progress', 'log', 'stats', 'end', 'error', 'unsubscribe']) expect(res.text).toContain(`    ${frame}:`);
+  });
+});
+
 describe('handshake', () => {
   test('when no credentials are sent, then the upgrade is refused with 401', async () => {
     expect(await upgradeStatus(svc.wsUrl)).toBe(401);
