@@ -142,7 +142,11 @@ export class EventsHub {
     this.timers.clear();
     if (this.imageTimer) clearTimeout(this.imageTimer);
     this.wake?.();
-    await this.loop;
+    // An engine call in flight (open, listing) is bounded by the engine timeout; shutdown need not wait for it:
+    // the loop sees `closed` when it returns and releases what it got.
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([this.loop, new Promise<void>((r) => (t = setTimeout(r, 1000)))]);
+    clearTimeout(t);
     this.listeners.clear();
   }
 
