@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ImageTransfer, PullTarget, PushTarget } from '../domain/images/image-transfer';
 import type { ProgressMessage } from '../domain/jobs/progress-message';
@@ -7,11 +8,47 @@ import { engineCall } from './engine-errors';
 import { jsonLines } from './json-lines';
 import { encodeRegistryAuth } from './registry-auth';
 
-const asMessages = async function* (stream: NodeJS.ReadableStream): AsyncGenerator<ProgressMessage> {
+const asMessages = async function* (stream: Readable): AsyncGenerator<ProgressMessage> {
   for await (const line of jsonLines(stream as AsyncIterable<Buffer>)) {
     if (line !== null && typeof line === 'object' && !Array.isArray(line)) yield line as ProgressMessage;
   }
 };
+
+const abortedBy = (signal: AbortSignal): Promise<never> =>
+  new Promise((_, reject) => {
+    const fail = () => reject(new DomainError('engine_error', 'the transfer was aborted before the engine answered'));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+
+/**
+ * Dials a pull or push and ties the engine stream to `signal`: aborting destroys the response, which
+ * closes the connection and makes the engine abandon the transfer. The signal is not handed to dockerode:
+ * Node would then destroy the finished request again on a late abort and raise an unhandled AbortError.
+ * A stream that arrives after the caller gave up (aborted, timed out) is destroyed on arrival.
+ */
+async function openStream(dial: () => Promise<NodeJS.ReadableStream>, signal: AbortSignal, timeoutMs: number): Promise<AsyncIterable<ProgressMessage>> {
+  let abandoned = false;
+  const call = dial();
+  call.then(
+    (s) => abandoned && (s as Readable).destroy(),
+    () => undefined,
+  );
+  let stream: Readable;
+  try {
+    stream = (await engineCall(() => Promise.race([call, abortedBy(signal)]), { notFound: 'image_not_found', timeoutMs })) as Readable;
+  } catch (err) {
+    abandoned = true;
+    throw err;
+  }
+  // The iteration sees stream errors itself; this keeps an error after it stopped reading from going uncaught.
+  stream.on('error', () => undefined);
+  const destroy = () => stream.destroy();
+  if (signal.aborted) destroy();
+  signal.addEventListener('abort', destroy, { once: true });
+  stream.once('close', () => signal.removeEventListener('abort', destroy));
+  return asMessages(stream);
+}
 
 export class DockerImageTransfer implements ImageTransfer {
   /**
@@ -29,24 +66,16 @@ export class DockerImageTransfer implements ImageTransfer {
 
   async pull(target: PullTarget, creds: RegistryCredentials | undefined, signal: AbortSignal): Promise<AsyncIterable<ProgressMessage>> {
     if (!target.tagOrDigest) throw new DomainError('internal_error', 'a pull needs a tag or digest: an empty tag pulls every tag');
-    const opts: Record<string, unknown> = { fromImage: target.name, tag: target.tagOrDigest, abortSignal: signal };
+    const opts: Record<string, unknown> = { fromImage: target.name, tag: target.tagOrDigest };
     if (target.platform) opts.platform = target.platform;
     const auth = creds ? { base64: encodeRegistryAuth(creds) } : undefined;
-    const stream = (await engineCall(() => this.streaming.createImage(auth as never, opts) as Promise<NodeJS.ReadableStream>, {
-      notFound: 'image_not_found',
-      timeoutMs: this.startTimeoutMs,
-    })) as NodeJS.ReadableStream;
-    return asMessages(stream);
+    return openStream(() => this.streaming.createImage(auth as never, opts) as Promise<NodeJS.ReadableStream>, signal, this.startTimeoutMs);
   }
 
   async push(target: PushTarget, creds: RegistryCredentials | undefined, signal: AbortSignal): Promise<AsyncIterable<ProgressMessage>> {
     // Always send the header: without it this engine reads credentials from the (empty) body and answers 400.
-    const opts = { tag: target.tag, abortSignal: signal, authconfig: { base64: encodeRegistryAuth(creds) } };
-    const stream = (await engineCall(() => this.streaming.getImage(target.name).push(opts) as Promise<NodeJS.ReadableStream>, {
-      notFound: 'image_not_found',
-      timeoutMs: this.startTimeoutMs,
-    })) as NodeJS.ReadableStream;
-    return asMessages(stream);
+    const opts = { tag: target.tag, authconfig: { base64: encodeRegistryAuth(creds) } };
+    return openStream(() => this.streaming.getImage(target.name).push(opts) as Promise<NodeJS.ReadableStream>, signal, this.startTimeoutMs);
   }
 
   async isPresent(name: string): Promise<boolean> {
