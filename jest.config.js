@@ -1,4 +1,4 @@
-/** Three projects: pure logic (unit), the HTTP/WS edge (api) and the real isolated engine (integration). */
+/** Pure logic (unit), the HTTP/WS edge (api), the real isolated engine (integration), the web console (e2e). */
 const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',
@@ -10,5 +10,7 @@ module.exports = {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'api', testMatch: ['<rootDir>/test/api/**/*.test.ts'], testTimeout: 30000 },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'], testTimeout: 60000 },
+    // The web console in headless Chromium (Debian's chromium + playwright-core) against the service and the engine.
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], testTimeout: 90000 },
   ],
 };

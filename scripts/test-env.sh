@@ -41,6 +41,7 @@ need_packages() {
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
   command -v curl >/dev/null || missing+=(curl)
   command -v ip >/dev/null || missing+=(iproute2)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)   # the web console's end-to-end tests (playwright-core drives it)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
       log "missing packages: ${missing[*]} (run as root on Debian, or install them yourself)"; exit 1

@@ -13,6 +13,7 @@ import type { ImageTagger } from './domain/images/image-tagger';
 import type { JobService } from './domain/jobs/job-service';
 import type { RegistryService } from './domain/registries/registry-service';
 import { accessLog } from './http/access-log';
+import { consoleRouter } from './http/console';
 import { contractValidator, docsRouter } from './http/openapi';
 import { errorHandler, notFoundHandler } from './http/problem';
 import { healthRouter } from './http/routes/health';
@@ -23,6 +24,7 @@ import { streamingRouter } from './http/routes/streaming';
 import { imageTransferRouter } from './http/routes/image-transfer';
 import { jobRouter } from './http/routes/jobs';
 import { registryRouter } from './http/routes/registries';
+import { meRouter } from './http/routes/me';
 
 /** Everything the HTTP edge needs, already built: the domain services and their collaborators. */
 export interface AppServices {
@@ -73,6 +75,8 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): Express 
   app.use(accessLog(services.logger));
   app.use(express.json({ limit: opts.bodyLimit ?? 256 * 1024, type: ['application/json', 'application/*+json'] }));
   if (opts.onOperation) app.use(operationRecorder(opts.onOperation));
+  // The web console's page and bundle are not API operations: served before the contract validator.
+  app.use(consoleRouter());
   app.use(contractValidator({ verifier: services.verifier, validateResponses: opts.validateResponses ?? false }));
   app.use(docsRouter());
   app.use(healthRouter(services.engine));
@@ -86,6 +90,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): Express 
   api.use(imageTransferRouter(services.jobs, services.imageTagger));
   api.use(jobRouter(services.jobs));
   api.use(registryRouter(services.registries));
+  api.use(meRouter());
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

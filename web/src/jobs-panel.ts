@@ -1,0 +1,195 @@
+import type { Job, JobLayer } from '../../src/client/rest-client';
+import type { Ctx } from './context';
+import { bar, fill, h } from './dom';
+import { ago, bytes, seconds } from './format';
+import { describeError } from './session';
+
+const LAYER_STATES: Record<string, string> = {
+  waiting: 'waiting',
+  pulling: 'pulling fs layer',
+  downloading: 'downloading',
+  verifying: 'verifying checksum',
+  downloaded: 'downloaded',
+  extracting: 'extracting',
+  complete: 'complete',
+  already_present: 'already present',
+  retrying: 'retrying',
+  pushing: 'pushing',
+  pushed: 'pushed',
+};
+const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+const MAX_CARDS = 4;
+
+function layerPercent(l: JobLayer): number {
+  if (l.state === 'complete' || l.state === 'already_present' || l.state === 'downloaded' || l.state === 'verifying' || l.state === 'pushed') return 100;
+  return l.total ? (100 * (l.current ?? 0)) / l.total : 0;
+}
+
+function layerRow(l: JobLayer): HTMLElement {
+  const label = LAYER_STATES[l.state] ?? l.state;
+  const amount = l.total ? `${bytes(l.current ?? 0)} / ${bytes(l.total)}` : '';
+  return h(
+    'li',
+    { class: `layer state-${l.state}`, 'data-layer': l.id },
+    h('span', { class: 'mono' }, l.id),
+    bar(layerPercent(l), `layer ${l.id}: ${label}`, l.state === 'already_present' ? 'shared' : ''),
+    h('span', { class: 'layer-state' }, label),
+    h('span', { class: 'muted small' }, l.state === 'already_present' ? 'shared with a local image' : amount),
+  );
+}
+
+/** The line under the overall bar: bytes, percent, ETA, and honesty about a total that is still a lower bound. */
+function summary(job: Job): string {
+  const p = job.progress;
+  const parts = [`${bytes(p.bytesDone)} of ${bytes(p.bytesTotal)}${p.totalKnown ? '' : '+'}`, `${Math.floor(p.percent)} %`];
+  if (!FINAL.has(job.state)) parts.push(`ETA ${seconds(p.etaSeconds)}`);
+  if (!p.totalKnown && !FINAL.has(job.state)) parts.push('total still growing');
+  parts.push(`${p.layersDone}/${p.layersTotal} layers${p.layersAlreadyPresent ? `, ${p.layersAlreadyPresent} already present` : ''}`);
+  return parts.join(' · ');
+}
+
+/** The pull form, a live card per watched job, and the jobs list with cancel. */
+export function jobsPanels(pullSection: HTMLElement, jobsSection: HTMLElement, ctx: Ctx) {
+  const cards = new Map<string, { el: HTMLElement; close(): void }>();
+  const input = h('input', { id: 'pull-ref', name: 'image', required: true, spellcheck: 'false', placeholder: '127.0.0.1:5000/team/app:1.0', autocomplete: 'off' });
+  const submit = h('button', { type: 'submit' }, 'Pull');
+  const error = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { class: 'inline', id: 'pull-form' }, h('label', { for: 'pull-ref' }, 'Image reference'), input, submit);
+  const progress = h('div', { id: 'pull-progress', class: 'stack' });
+  pullSection.append(form, error, progress);
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    error.textContent = '';
+    try {
+      const job = await ctx.session.api.pull(input.value.trim());
+      watchJob(job);
+      ctx.announce(`Pull of ${job.image} started`);
+      refreshJobs();
+    } catch (err) {
+      error.textContent = describeError(err);
+    }
+  });
+
+  function render(card: HTMLElement, job: Job): void {
+    const operator = ctx.session.can('operator');
+    const done = FINAL.has(job.state);
+    fill(
+      card,
+      h(
+        'div',
+        { class: 'job-head' },
+        h('strong', { class: 'mono' }, job.image),
+        h('span', { class: `badge job-${job.state}` }, job.state),
+        !done && operator && h('button', { type: 'button', onclick: () => void cancel(job.id), 'aria-label': `Cancel pull of ${job.image}` }, 'Cancel'),
+        done && h('button', { type: 'button', class: 'icon', 'aria-label': `Dismiss ${job.image}`, onclick: () => dismiss(job.id) }, '×'),
+      ),
+      bar(job.progress.percent, `Overall progress of ${job.image}`, 'overall'),
+      h('p', { class: 'job-summary' }, summary(job)),
+      job.error && h('p', { class: 'error' }, `${job.error.code}: ${job.error.message}`),
+      job.status && h('p', { class: 'muted small' }, job.status),
+      h('ul', { class: 'plain layers', 'aria-label': `Layers of ${job.image}` }, job.progress.layers.map(layerRow)),
+    );
+  }
+
+  function dismiss(id: string): void {
+    cards.get(id)?.close();
+    cards.get(id)?.el.remove();
+    cards.delete(id);
+  }
+
+  function watchJob(job: Job): void {
+    const existing = cards.get(job.id);
+    if (existing) {
+      render(existing.el, job);
+      return;
+    }
+    const el = h('article', { class: 'job', 'data-job': job.id, 'aria-label': `${job.kind} ${job.image}` });
+    render(el, job);
+    progress.prepend(el);
+    let sub: { close(): void } | undefined;
+    if (!FINAL.has(job.state) && ctx.session.ws) {
+      sub = ctx.session.ws.subscribe(
+        { channel: 'job', jobId: job.id },
+        {
+          onFrame: (f) => f.type === 'progress' && render(el, f.data as Job),
+          onEnd: (d) => {
+            ctx.announce(`${job.kind} of ${job.image} ${d.reason}`, d.reason === 'succeeded' ? 'ok' : 'error');
+            refreshJobs();
+            ctx.refreshImages();
+          },
+          onError: (e) => el.append(h('p', { class: 'error' }, `${e.code}: ${e.message}`)),
+        },
+      );
+    }
+    cards.set(job.id, { el, close: () => sub?.close() });
+    // Keep the newest few; finished cards go first.
+    for (const [id, c] of cards) {
+      if (cards.size <= MAX_CARDS) break;
+      if (!c.el.querySelector('.job-running, .job-queued')) dismiss(id);
+    }
+  }
+
+  async function cancel(id: string): Promise<void> {
+    try {
+      const job = await ctx.session.api.cancelJob(id);
+      watchJob(job);
+      refreshJobs();
+    } catch (err) {
+      ctx.announce(describeError(err), 'error');
+    }
+  }
+
+  const tbody = h('tbody');
+  jobsSection.append(
+    h('div', { class: 'toolbar' }, h('button', { type: 'button', onclick: () => void refreshJobs() }, 'Refresh')),
+    h(
+      'table',
+      { class: 'list', id: 'jobs-table' },
+      h('caption', { class: 'sr-only' }, 'Running and recent jobs'),
+      h('thead', {}, h('tr', {}, ...['Image', 'Kind', 'State', 'Progress', 'By', 'Started', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
+      tbody,
+    ),
+  );
+
+  async function refreshJobs(): Promise<void> {
+    try {
+      const jobs = await ctx.session.api.listJobs();
+      fill(
+        tbody,
+        jobs.length === 0
+          ? h('tr', {}, h('td', { colspan: 7 }, 'No jobs in the last 15 minutes.'))
+          : jobs.slice(0, 30).map((j) =>
+              h(
+                'tr',
+                { 'data-job': j.id },
+                h('th', { scope: 'row', class: 'mono' }, j.image),
+                h('td', {}, j.kind),
+                h('td', {}, h('span', { class: `badge job-${j.state}` }, j.state)),
+                h('td', { class: 'num' }, `${Math.floor(j.progress.percent)} %`),
+                h('td', {}, j.createdBy),
+                h('td', {}, ago(j.createdAt)),
+                h(
+                  'td',
+                  { class: 'actions' },
+                  h('button', { type: 'button', 'aria-label': `Show progress of ${j.image}`, onclick: () => watchJob(j) }, 'Show'),
+                  !FINAL.has(j.state) && ctx.session.can('operator') && h('button', { type: 'button', 'aria-label': `Cancel ${j.kind} of ${j.image}`, onclick: () => void cancel(j.id) }, 'Cancel'),
+                ),
+              ),
+            ),
+      );
+    } catch (err) {
+      fill(tbody, h('tr', {}, h('td', { colspan: 7, class: 'error' }, describeError(err))));
+    }
+  }
+
+  /** After a reload: show a live card for every job still running. */
+  async function reattach(): Promise<void> {
+    const jobs = await ctx.session.api.listJobs().catch(() => []);
+    for (const j of jobs.filter((x) => !FINAL.has(x.state)).reverse()) watchJob(j);
+  }
+
+  submit.disabled = !ctx.session.can('operator');
+  if (submit.disabled) submit.title = 'Pulling needs the operator role';
+  return { watchJob, refreshJobs, reattach };
+}
