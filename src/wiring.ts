@@ -6,6 +6,7 @@ import { ImageService } from './domain/images/image-service';
 import { createDockerClients } from './engine/docker-client';
 import { DockerEngineStatus } from './engine/docker-engine-status';
 import { DockerImageRepository } from './engine/docker-image-repository';
+import { changesFromEvents } from './engine/disk-usage-cache';
 import { wireImageAdmin } from './wiring-image-admin';
 import { WsTicketStore } from './domain/auth/ws-tickets';
 import { EventsHub } from './domain/events/events-hub';
@@ -39,7 +40,8 @@ export function wire(config: Config, logger: Logger): Wired {
   // One engine /events connection for the whole service, opened on first use, stopped by close().
   const events = new EventsHub(new DockerEventSource(docker.api, docker.streaming, config.engineTimeoutMs), logger);
   const wsTickets = new WsTicketStore();
-  const imageRepository = new DockerImageRepository(docker.api, config.engineTimeoutMs);
+  // Image lists reuse /system/df until the event stream reports an image or container change.
+  const imageRepository = new DockerImageRepository(docker.api, config.engineTimeoutMs, changesFromEvents(events));
   const images = new ImageService(imageRepository);
   // Pulls and pushes: the engine resolves the manifest before its first byte, so it gets longer than a plain call.
   const transfer = new DockerImageTransfer(docker.api, docker.streaming, config.engineTimeoutMs, Math.max(60_000, config.engineTimeoutMs));

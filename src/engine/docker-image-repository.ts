@@ -6,6 +6,7 @@ import type {
   ImageRepository,
   ImageSummary,
 } from '../domain/images/image-repository';
+import { DiskUsageCache, type ChangeFeed, type ImageUsage } from './disk-usage-cache';
 import { engineCall } from './engine-errors';
 
 const iso = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();
@@ -14,17 +15,18 @@ const orEmpty = <T>(v: T[] | null | undefined): T[] => v ?? [];
 const realTags = (tags: string[] | null | undefined): string[] => orEmpty(tags).filter((t) => t !== '<none>:<none>');
 const realDigests = (d: string[] | null | undefined): string[] => orEmpty(d).filter((t) => t !== '<none>@<none>');
 
-interface DfImage {
-  Id: string;
-  SharedSize: number;
-  Containers: number;
-}
-
 export class DockerImageRepository implements ImageRepository {
+  private readonly diskUsage: DiskUsageCache;
+
+  /** @param changes engine changes, so /system/df results can be reused until images or containers change. */
   constructor(
     private readonly docker: Docker,
     private readonly timeoutMs: number,
-  ) {}
+    changes?: ChangeFeed,
+  ) {
+    const df = async () => orEmpty(((await this.docker.df()) as { Images: ImageUsage[] | null }).Images);
+    this.diskUsage = new DiskUsageCache(() => engineCall(df, { timeoutMs: this.timeoutMs }), changes);
+  }
 
   async list(filter: ImageListFilter): Promise<ImageSummary[]> {
     const filters: Record<string, string[]> = {};
@@ -33,11 +35,11 @@ export class DockerImageRepository implements ImageRepository {
     if (filter.dangling !== undefined) filters.dangling = [String(filter.dangling)];
     const opts = { timeoutMs: this.timeoutMs };
     // /images/json reports SharedSize and Containers as -1 on this API version; /system/df computes both.
-    const [images, df] = await Promise.all([
-      engineCall(() => this.docker.listImages({ all: false, filters: JSON.stringify(filters) }), opts),
-      engineCall(() => this.docker.df() as Promise<{ Images: DfImage[] | null }>, opts),
-    ]);
-    const usage = new Map(orEmpty(df.Images).map((i) => [i.Id, i]));
+    const listed = () => engineCall(() => this.docker.listImages({ all: false, filters: JSON.stringify(filters) }), opts);
+    const known = this.diskUsage.peek();
+    let [images, usage] = known ? [await listed(), known] : await Promise.all([listed(), this.diskUsage.load()]);
+    // An image the cached df has not seen (its event not read yet): this answer needs a fresh df.
+    if (known && images.some((img) => !known.has(img.Id))) usage = await this.diskUsage.load();
     return images.map((img) => {
       const u = usage.get(img.Id);
       const shared = Math.max(0, u?.SharedSize ?? 0);

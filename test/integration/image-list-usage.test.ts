@@ -1,0 +1,54 @@
+import Docker from 'dockerode';
+import { auth, startService, type TestService } from '../helpers/service';
+import { seed, testEnv } from '../helpers/test-env';
+
+/**
+ * The image list's container counts and shared sizes come from /system/df, which this engine refuses to run
+ * twice at once and which the service reuses until the event stream reports a change.
+ */
+let svc: TestService;
+const docker = () => new Docker({ socketPath: testEnv().socketPath });
+const suffix = Math.random().toString(36).slice(2, 8);
+const created: string[] = [];
+
+type Item = { repoTags: string[]; containers: number; inUse: boolean };
+const listed = async (): Promise<Item> => {
+  const res = await svc.http.get('/api/v1/images').query({ reference: seed.web143() }).set(auth('viewer'));
+  expect(res.status).toBe(200);
+  return res.body.items[0] as Item;
+};
+const waitFor = async (pred: () => Promise<boolean>, ms = 5000) => {
+  const deadline = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+beforeAll(async () => {
+  svc = await startService();
+});
+afterAll(async () => {
+  for (const id of created) await docker().getContainer(id).remove({ force: true }).catch(() => undefined);
+  await svc.close();
+});
+
+describe('GET /api/v1/images under load and change', () => {
+  test('when 20 lists are made at once, then every one answers 200 (one engine df at a time)', async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, () => svc.http.get('/api/v1/images').set(auth('viewer'))));
+    expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
+  });
+
+  test('when a container is created and then removed, then the count follows both changes', async () => {
+    // Once the event stream is connected, lists are answered from a reused df: the change must still show.
+    await waitFor(async () => (await svc.http.get('/api/v1/events?limit=1').set(auth('viewer'))).body.engineConnected === true);
+    const before = (await listed()).containers;
+    const c = await docker().createContainer({ Image: seed.web143(), name: `usage-${suffix}`, Labels: { 'dockhand.test': 'image-list-usage' } });
+    created.push(c.id);
+    await waitFor(async () => (await listed()).containers === before + 1);
+    const during = await listed();
+    expect(during.inUse).toBe(true);
+    await c.remove({ force: true });
+    await waitFor(async () => (await listed()).containers === before);
+  });
+});
