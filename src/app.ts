@@ -12,6 +12,7 @@ import type { ImagePuller } from './domain/images/image-puller';
 import type { ImageTagger } from './domain/images/image-tagger';
 import type { JobService } from './domain/jobs/job-service';
 import type { RegistryService } from './domain/registries/registry-service';
+import type { TerminalService } from './domain/terminal/exec-service';
 import { accessLog } from './http/access-log';
 import { consoleRouter } from './http/console';
 import { contractValidator, docsRouter } from './http/openapi';
@@ -24,6 +25,7 @@ import { streamingRouter } from './http/routes/streaming';
 import { imageTransferRouter } from './http/routes/image-transfer';
 import { jobRouter } from './http/routes/jobs';
 import { registryRouter } from './http/routes/registries';
+import { execRouter } from './http/routes/exec';
 import { meRouter } from './http/routes/me';
 
 /** Everything the HTTP edge needs, already built: the domain services and their collaborators. */
@@ -47,6 +49,8 @@ export interface AppServices {
   imagePuller: ImagePuller;
   registries: RegistryService;
   imageTagger: ImageTagger;
+  /** Exec and attach (admin, audit-logged); sessions run over the WebSocket `exec` and `attach` channels. */
+  terminals: TerminalService;
 }
 
 export interface AppOptions {
@@ -90,6 +94,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): Express 
   api.use(imageTransferRouter(services.jobs, services.imageTagger));
   api.use(jobRouter(services.jobs));
   api.use(registryRouter(services.registries));
+  api.use(execRouter(services.terminals));
   api.use(meRouter());
   app.use('/api/v1', api);
 

@@ -24,6 +24,9 @@ import { RegistryAllowlist } from './domain/registries/registry';
 import { RegistryService } from './domain/registries/registry-service';
 import { DockerImageTransfer } from './engine/docker-image-transfer';
 import { FileRegistryStore } from './store/file-registry-store';
+import { TerminalService } from './domain/terminal/exec-service';
+import type { AuditLog } from './domain/terminal/terminal';
+import { DockerTerminal } from './engine/docker-terminal';
 
 export interface Wired extends AppServices {
   /** The WebSocket endpoint, for startServer's upgrade routing at `/api/v1/ws`. */
@@ -60,6 +63,10 @@ export function wire(config: Config, logger: Logger): Wired {
     idempotency: { ttlMs: 24 * 3600_000, maxEntries: 1000 },
   });
   const containerStreams = new DockerContainerStreams(docker.streaming, config.engineTimeoutMs);
+  // Exec and attach are root in a container: every one is a structured audit line (`log: "audit"`, as the REST trail).
+  const terminalAudit = logger.child({ log: 'audit' });
+  const audit: AuditLog = (event, fields) => terminalAudit.info({ operation: event, ...fields }, 'audit');
+  const terminals = new TerminalService(new DockerTerminal(docker.api, docker.streaming, config.engineTimeoutMs), audit);
   return {
     logger,
     verifier,
@@ -75,7 +82,17 @@ export function wire(config: Config, logger: Logger): Wired {
     imageTagger: new ImageTagger(transfer, imageRepository),
     events,
     wsTickets,
-    ws: buildWsGateway({ logger, verifier, tickets: wsTickets, events, jobs, containerStreams, allowedOrigins: config.allowedOrigins }),
+    terminals,
+    ws: buildWsGateway({
+      logger,
+      verifier,
+      tickets: wsTickets,
+      events,
+      jobs,
+      containerStreams,
+      terminalSessions: { terminals, idleTimeoutMs: config.execIdleTimeoutMs, audit },
+      allowedOrigins: config.allowedOrigins,
+    }),
     close: async () => {
       await events.close();
       await jobs.close();

@@ -30,6 +30,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** A pull or push that moves no byte for this long fails as registry_unreachable (the engine alone retries for ~75 s). */
   pullStallTimeoutMs: number;
+  /** An exec or attach session with no input and no output for this long is ended (idle_timeout). */
+  execIdleTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -69,6 +71,7 @@ const envSchema = z.object({
   ALLOWED_BIND_PATHS: z.string().optional(),
   SHUTDOWN_TIMEOUT_MS: intIn('SHUTDOWN_TIMEOUT_MS', 0, 600000).default(8000),
   PULL_STALL_TIMEOUT_MS: intIn('PULL_STALL_TIMEOUT_MS', 1000, 3600000).default(60000),
+  EXEC_IDLE_TIMEOUT_MS: intIn('EXEC_IDLE_TIMEOUT_MS', 500, 86400000).default(900000),
 });
 
 export function parseDockerHost(value: string | undefined, tlsVerify?: string, certPath?: string): EngineEndpoint {
@@ -146,5 +149,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
     allowedBindPaths,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     pullStallTimeoutMs: e.PULL_STALL_TIMEOUT_MS,
+    execIdleTimeoutMs: e.EXEC_IDLE_TIMEOUT_MS,
   };
 }

@@ -8,6 +8,7 @@ import { EventsChannel } from './channels/events-channel';
 import { JobChannel } from './channels/job-channel';
 import { LogsChannel } from './channels/logs-channel';
 import { StatsChannel } from './channels/stats-channel';
+import { terminalChannels, type TerminalChannelDeps } from './channels/terminal-channels';
 import { WsGateway, type WsGatewayOptions } from './gateway';
 
 export interface WsServices {
@@ -18,6 +19,8 @@ export interface WsServices {
   /** Absent when this build has no jobs service or container streams: those channels then refuse clearly. */
   jobs?: JobFeed;
   containerStreams?: ContainerStreams;
+  /** exec and attach (admin); absent: those channels refuse. */
+  terminalSessions?: TerminalChannelDeps;
   allowedOrigins: string[];
 }
 
@@ -34,6 +37,7 @@ export function buildWsGateway(s: WsServices, opts: Partial<WsGatewayOptions> = 
         job: new JobChannel(s.jobs),
         logs: new LogsChannel(s.containerStreams),
         stats: new StatsChannel(s.containerStreams),
+        ...terminalChannels(s.terminalSessions),
       },
     },
     opts,

@@ -3,7 +3,7 @@ import type WebSocket from 'ws';
 import { roleAllows } from '../domain/auth/roles';
 import type { Principal } from '../domain/auth/tokens';
 import { DomainError, isDomainError } from '../domain/errors';
-import { encodeFrame, errorData, parseClientFrame, type ChannelName, type SubscribeFrame } from './protocol';
+import { encodeFrame, errorData, parseClientFrame, type ChannelName, type InputFrame, type SubscribeFrame } from './protocol';
 import type { Channel, Subscription, SubscriptionSink } from './subscription';
 
 export type ChannelRegistry = { [K in ChannelName]: Channel<Extract<SubscribeFrame, { channel: K }>> };
@@ -115,7 +115,19 @@ export class ClientConnection {
       entry.sink.end({ reason: 'unsubscribed' });
       return;
     }
+    if (frame.type === 'stdin' || frame.type === 'resize') return this.input(frame);
     void this.subscribe(frame);
+  }
+
+  /** Input for a terminal subscription. Its errors carry id null: a refused keystroke does not end the session. */
+  private input(frame: InputFrame): void {
+    const refuse = (err: DomainError) => this.write(encodeFrame(null, 'error', 0, errorData(new DomainError(err.code, err.message, { ...err.details, subscription: frame.id }))));
+    const sub = this.subs.get(frame.id)?.sub;
+    if (!this.subs.has(frame.id)) return void refuse(new DomainError('not_found', `no subscription "${frame.id}"`));
+    if (!sub?.input) return void refuse(new DomainError('invalid_request', `subscription "${frame.id}" takes no ${frame.type} frames (only exec and attach, once subscribed)`));
+    Promise.resolve()
+      .then(() => sub.input!(frame))
+      .catch((err: unknown) => refuse(isDomainError(err) ? err : new DomainError('internal_error', 'the input could not be delivered')));
   }
 
   private async subscribe(frame: SubscribeFrame): Promise<void> {

@@ -8,7 +8,7 @@ import { DomainError, type ErrorCode } from '../domain/errors';
  */
 export const SUBPROTOCOL = 'dockhand.v1';
 
-export const CHANNELS = ['events', 'job', 'logs', 'stats'] as const;
+export const CHANNELS = ['events', 'job', 'logs', 'stats', 'exec', 'attach'] as const;
 export type ChannelName = (typeof CHANNELS)[number];
 
 const subscriptionId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'must be 1-64 of [A-Za-z0-9_.:-]');
@@ -42,18 +42,45 @@ export const subscribeLogs = z
   .strict();
 export const subscribeStats = z.object({ ...base, channel: z.literal('stats'), container: containerRef, interval: z.number().int().min(1).max(60).optional() }).strict();
 
-const subscribeFrame = z.discriminatedUnion('channel', [subscribeEvents, subscribeJob, subscribeLogs, subscribeStats]);
+// Terminals (exec, attach): an optional starting size and how output bytes are carried.
+const terminalSize = { cols: z.number().int().min(1).max(1000).optional(), rows: z.number().int().min(1).max(1000).optional() };
+const outputEncoding = z.enum(['utf8', 'base64']).optional();
+export const subscribeExec = z
+  .object({ ...base, channel: z.literal('exec'), execId: z.string().regex(/^[a-f0-9]{64}$/, 'must be an exec id (64 lowercase hex digits)'), ...terminalSize, encoding: outputEncoding })
+  .strict();
+export const subscribeAttach = z.object({ ...base, channel: z.literal('attach'), container: containerRef, ...terminalSize, encoding: outputEncoding }).strict();
+
+const subscribeFrame = z.discriminatedUnion('channel', [subscribeEvents, subscribeJob, subscribeLogs, subscribeStats, subscribeExec, subscribeAttach]);
 const unsubscribeFrame = z.object({ type: z.literal('unsubscribe'), id: subscriptionId }).strict();
+
+/** Largest input one `stdin` frame carries (decoded bytes); paste more in several frames. */
+export const MAX_STDIN_BYTES = 8 * 1024;
+const stdinFrame = z
+  .object({ type: z.literal('stdin'), id: subscriptionId, data: z.string().max(Math.ceil(MAX_STDIN_BYTES / 3) * 4), encoding: z.enum(['utf8', 'base64']).optional() })
+  .strict()
+  .superRefine((f, ctx) => {
+    if (f.encoding === 'base64' && !/^[A-Za-z0-9+/]*={0,2}$/.test(f.data)) ctx.addIssue({ code: 'custom', path: ['data'], message: 'is not base64' });
+    else if (Buffer.byteLength(f.data, f.encoding === 'base64' ? 'base64' : 'utf8') > MAX_STDIN_BYTES) {
+      ctx.addIssue({ code: 'custom', path: ['data'], message: `at most ${MAX_STDIN_BYTES} bytes per frame` });
+    }
+  });
+const resizeFrame = z.object({ type: z.literal('resize'), id: subscriptionId, cols: z.number().int().min(1).max(1000), rows: z.number().int().min(1).max(1000) }).strict();
 
 export type SubscribeEvents = z.infer<typeof subscribeEvents>;
 export type SubscribeJob = z.infer<typeof subscribeJob>;
 export type SubscribeLogs = z.infer<typeof subscribeLogs>;
 export type SubscribeStats = z.infer<typeof subscribeStats>;
+export type SubscribeExec = z.infer<typeof subscribeExec>;
+export type SubscribeAttach = z.infer<typeof subscribeAttach>;
+export type StdinFrame = z.infer<typeof stdinFrame>;
+export type ResizeFrame = z.infer<typeof resizeFrame>;
+/** Client frames addressed to a running terminal subscription. */
+export type InputFrame = StdinFrame | ResizeFrame;
 export type SubscribeFrame = z.infer<typeof subscribeFrame>;
 export type UnsubscribeFrame = z.infer<typeof unsubscribeFrame>;
-export type ClientFrame = SubscribeFrame | UnsubscribeFrame;
+export type ClientFrame = SubscribeFrame | UnsubscribeFrame | InputFrame;
 
-export type ServerFrameType = 'subscribed' | 'event' | 'progress' | 'log' | 'stats' | 'end' | 'error';
+export type ServerFrameType = 'subscribed' | 'event' | 'progress' | 'log' | 'stats' | 'output' | 'end' | 'error';
 
 export interface ServerFrame<T = unknown> {
   /** The subscription the frame belongs to; null for errors about a frame that named none. */
@@ -85,14 +112,18 @@ export function parseClientFrame(text: string): ParseResult {
     return { ok: false, id: null, error: new DomainError('invalid_request', 'the frame is not valid JSON') };
   }
   const type = (value as { type?: unknown } | null)?.type;
-  const schema = type === 'subscribe' ? subscribeFrame : type === 'unsubscribe' ? unsubscribeFrame : undefined;
+  const schema =
+    type === 'subscribe' ? subscribeFrame : type === 'unsubscribe' ? unsubscribeFrame : type === 'stdin' ? stdinFrame : type === 'resize' ? resizeFrame : undefined;
   if (!schema) {
-    return { ok: false, id: idOf(value), error: new DomainError('invalid_request', 'type must be "subscribe" or "unsubscribe"', { errors: [{ path: 'type', message: 'must be subscribe or unsubscribe' }] }) };
+    return { ok: false, id: idOf(value), error: new DomainError('invalid_request', 'type must be "subscribe", "unsubscribe", "stdin" or "resize"', { errors: [{ path: 'type', message: 'must be subscribe, unsubscribe, stdin or resize' }] }) };
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const errors = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(frame)', message: i.message }));
-    return { ok: false, id: idOf(value), error: new DomainError('invalid_request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors }) };
+    // A bad input frame must not read as the end of the session it names: its error carries id null.
+    const input = type === 'stdin' || type === 'resize';
+    const details = input && idOf(value) !== null ? { errors, subscription: idOf(value) } : { errors };
+    return { ok: false, id: input ? null : idOf(value), error: new DomainError('invalid_request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), details) };
   }
   return { ok: true, frame: parsed.data as ClientFrame };
 }

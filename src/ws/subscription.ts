@@ -1,7 +1,7 @@
 import type { Principal } from '../domain/auth/tokens';
 import type { Role } from '../domain/auth/roles';
 import type { DomainError } from '../domain/errors';
-import type { ServerFrameType } from './protocol';
+import type { InputFrame, ServerFrameType } from './protocol';
 
 /** How a channel talks to its one subscriber; the connection behind it enforces the byte cap. */
 export interface SubscriptionSink {
@@ -26,6 +26,8 @@ export interface SubscriptionSink {
 
 export interface Subscription {
   close(): void;
+  /** Terminal channels (exec, attach) take `stdin` and `resize` frames; a DomainError thrown here is reported with id null. */
+  input?(frame: InputFrame): void | Promise<void>;
 }
 
 export interface Channel<F> {
