@@ -14,6 +14,16 @@ export function startSize(frame: SubscribeExec | SubscribeAttach): TerminalSize 
   return { cols: frame.cols, rows: frame.rows };
 }
 
+/** The engine may record the exit a moment after the attach stream ends: ask a few times, then say null. */
+async function stoppedExitCode(read: () => Promise<number | null>, waitMs = 2000): Promise<number | null> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const code = await read().catch(() => null);
+    if (code !== null || Date.now() >= deadline) return code;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /**
  * The `-it` case: stdin, stdout and stderr of a running container created with openStdin. Unsubscribing or
  * disconnecting detaches; the container keeps running. `end` with the exit code when the container stops.
@@ -36,7 +46,7 @@ export class AttachChannel implements Channel<SubscribeAttach> {
       encoding,
       idleTimeoutMs: this.idleTimeoutMs,
       resize: (s) => this.terminals.resizeContainer(target.id, s),
-      ended: async () => ({ reason: 'container_stopped', exitCode: await this.terminals.containerExitCode(target.id).catch(() => null) }),
+      ended: async () => ({ reason: 'container_stopped', exitCode: await stoppedExitCode(() => this.terminals.containerExitCode(target.id)) }),
       closed: (f) => this.audit('session_end', { token: sink.principal.name, channel: 'attach', container: target.id, name: target.name, ...f }),
     });
     if (size && target.tty) await this.terminals.resizeContainer(target.id, size).catch(() => undefined);

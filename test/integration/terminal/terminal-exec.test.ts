@@ -88,7 +88,6 @@ describe('exec session over the WebSocket', () => {
     expect(end.data).toEqual({ reason: 'exited', exitCode: 2 });
     expect(printed(s, 'pipe', 'stdout')).toBe('got-h\u00e9llo\n');
     expect(printed(s, 'pipe', 'stderr')).toBe('oops\n');
-    // Resizing a session without a TTY is refused without ending anything (id null).
   });
 
   test('when an input frame is bad or names no session, then an error with id null and the session goes on', async () => {
