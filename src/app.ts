@@ -14,6 +14,12 @@ import type { JobService } from './domain/jobs/job-service';
 import type { RegistryService } from './domain/registries/registry-service';
 import type { TerminalService } from './domain/terminal/exec-service';
 import { accessLog } from './http/access-log';
+import { auditTrail } from './http/audit-log';
+import { auditLogger } from './audit/audit-logger';
+import { requestMetrics } from './http/request-metrics';
+import { rateLimits, type RateLimitConfig } from './http/rate-limits';
+import { metricsRouter } from './http/routes/metrics';
+import type { ServiceMetrics } from './metrics/service-metrics';
 import { consoleRouter } from './http/console';
 import { contractValidator, docsRouter } from './http/openapi';
 import { errorHandler, notFoundHandler } from './http/problem';
@@ -49,6 +55,10 @@ export interface AppServices {
   imagePuller: ImagePuller;
   registries: RegistryService;
   imageTagger: ImageTagger;
+  /** Prometheus metrics of this instance (GET /metrics). */
+  metrics: ServiceMetrics;
+  /** Per-token budgets on costly operations. */
+  rateLimits: RateLimitConfig;
   /** Exec and attach (admin, audit-logged); sessions run over the WebSocket `exec` and `attach` channels. */
   terminals: TerminalService;
 }
@@ -77,12 +87,16 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): Express 
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   app.use(accessLog(services.logger));
+  app.use(requestMetrics(services.metrics));
+  app.use(auditTrail(auditLogger(services.logger)));
   app.use(express.json({ limit: opts.bodyLimit ?? 256 * 1024, type: ['application/json', 'application/*+json'] }));
   if (opts.onOperation) app.use(operationRecorder(opts.onOperation));
   // The web console's page and bundle are not API operations: served before the contract validator.
   app.use(consoleRouter());
   app.use(contractValidator({ verifier: services.verifier, validateResponses: opts.validateResponses ?? false }));
+  app.use(rateLimits(services.rateLimits, (limit) => services.metrics.rateLimited.inc({ limit })));
   app.use(docsRouter());
+  app.use(metricsRouter(services.metrics));
   app.use(healthRouter(services.engine));
 
   const api = express.Router();

@@ -27,6 +27,8 @@ import { FileRegistryStore } from './store/file-registry-store';
 import { TerminalService } from './domain/terminal/exec-service';
 import type { AuditLog } from './domain/terminal/terminal';
 import { DockerTerminal } from './engine/docker-terminal';
+import { ServiceMetrics } from './metrics/service-metrics';
+import { timeEngineCalls } from './engine/engine-call-timing';
 
 export interface Wired extends AppServices {
   /** The WebSocket endpoint, for startServer's upgrade routing at `/api/v1/ws`. */
@@ -38,6 +40,12 @@ export interface Wired extends AppServices {
 /** The composition root: engine adapters → domain services. No I/O happens here. */
 export function wire(config: Config, logger: Logger): Wired {
   const docker = createDockerClients(config.engine, config.engineTimeoutMs);
+  // One registry per wired service: tests wire many in one process.
+  const metrics = new ServiceMetrics();
+  const observeEngine = (c: { method: string; route: string; status: string; seconds: number }) =>
+    metrics.engineCallDuration.observe({ method: c.method, route: c.route, status: c.status }, c.seconds);
+  timeEngineCalls(docker.api, observeEngine);
+  timeEngineCalls(docker.streaming, observeEngine);
   const engine = new DockerEngineStatus(docker.api, config.engineTimeoutMs);
   const verifier = new TokenVerifier(config.tokens);
   // One engine /events connection for the whole service, opened on first use, stopped by close().
@@ -67,10 +75,12 @@ export function wire(config: Config, logger: Logger): Wired {
   const terminalAudit = logger.child({ log: 'audit' });
   const audit: AuditLog = (event, fields) => terminalAudit.info({ operation: event, ...fields }, 'audit');
   const terminals = new TerminalService(new DockerTerminal(docker.api, docker.streaming, config.engineTimeoutMs), audit);
-  return {
+  const wired = {
     logger,
     verifier,
     engine,
+    metrics,
+    rateLimits: config.rateLimits,
     images,
     imageAdmin: wireImageAdmin(docker, config.engineTimeoutMs, allowlist, registryStore),
     containers: new ContainerService(containerRepository),
@@ -92,10 +102,12 @@ export function wire(config: Config, logger: Logger): Wired {
       containerStreams,
       terminalSessions: { terminals, idleTimeoutMs: config.execIdleTimeoutMs, audit },
       allowedOrigins: config.allowedOrigins,
-    }),
+    }, { maxConnectionsPerToken: config.rateLimits.wsConnectionsPerToken }),
     close: async () => {
       await events.close();
       await jobs.close();
     },
   };
+  metrics.observe({ jobs: () => jobs.list(), events, ws: wired.ws });
+  return wired;
 }

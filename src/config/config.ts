@@ -30,6 +30,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** A pull or push that moves no byte for this long fails as registry_unreachable (the engine alone retries for ~75 s). */
   pullStallTimeoutMs: number;
+  /** Per-token budgets on costly calls (a minute's worth may come in a burst); 0 turns a limit off. */
+  rateLimits: { pullsPerMinute: number; logTailsPerMinute: number; execsPerMinute: number; wsConnectionsPerToken: number };
   /** An exec or attach session with no input and no output for this long is ended (idle_timeout). */
   execIdleTimeoutMs: number;
 }
@@ -71,6 +73,10 @@ const envSchema = z.object({
   ALLOWED_BIND_PATHS: z.string().optional(),
   SHUTDOWN_TIMEOUT_MS: intIn('SHUTDOWN_TIMEOUT_MS', 0, 600000).default(8000),
   PULL_STALL_TIMEOUT_MS: intIn('PULL_STALL_TIMEOUT_MS', 1000, 3600000).default(60000),
+  RATE_LIMIT_PULLS_PER_MINUTE: intIn('RATE_LIMIT_PULLS_PER_MINUTE', 0, 100000).default(60),
+  RATE_LIMIT_LOG_TAILS_PER_MINUTE: intIn('RATE_LIMIT_LOG_TAILS_PER_MINUTE', 0, 1000000).default(1200),
+  RATE_LIMIT_EXECS_PER_MINUTE: intIn('RATE_LIMIT_EXECS_PER_MINUTE', 0, 100000).default(120),
+  WS_MAX_CONNECTIONS_PER_TOKEN: intIn('WS_MAX_CONNECTIONS_PER_TOKEN', 0, 1000000).default(2048),
   EXEC_IDLE_TIMEOUT_MS: intIn('EXEC_IDLE_TIMEOUT_MS', 500, 86400000).default(900000),
 });
 
@@ -149,6 +155,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
     allowedBindPaths,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     pullStallTimeoutMs: e.PULL_STALL_TIMEOUT_MS,
+    rateLimits: {
+      pullsPerMinute: e.RATE_LIMIT_PULLS_PER_MINUTE,
+      logTailsPerMinute: e.RATE_LIMIT_LOG_TAILS_PER_MINUTE,
+      execsPerMinute: e.RATE_LIMIT_EXECS_PER_MINUTE,
+      wsConnectionsPerToken: e.WS_MAX_CONNECTIONS_PER_TOKEN,
+    },
     execIdleTimeoutMs: e.EXEC_IDLE_TIMEOUT_MS,
   };
 }

@@ -3,6 +3,7 @@ import type WebSocket from 'ws';
 import { roleAllows } from '../domain/auth/roles';
 import type { Principal } from '../domain/auth/tokens';
 import { DomainError, isDomainError } from '../domain/errors';
+import { auditLogger, auditTarget } from '../audit/audit-logger';
 import { encodeFrame, errorData, parseClientFrame, type ChannelName, type InputFrame, type SubscribeFrame } from './protocol';
 import type { Channel, Subscription, SubscriptionSink } from './subscription';
 
@@ -36,6 +37,7 @@ export class ClientConnection {
   private tokens: number;
   private lastRefill = Date.now();
   private closing = false;
+  private readonly auditLog: Logger;
   alive = true;
 
   constructor(
@@ -46,6 +48,7 @@ export class ClientConnection {
     private readonly logger: Logger,
   ) {
     this.tokens = limits.frameBurst;
+    this.auditLog = auditLogger(logger);
     ws.on('message', (data, isBinary) => this.onMessage(isBinary ? undefined : data.toString()));
     ws.on('pong', () => {
       this.alive = true;
@@ -131,7 +134,10 @@ export class ClientConnection {
   }
 
   private async subscribe(frame: SubscribeFrame): Promise<void> {
-    const refuse = (err: DomainError) => this.write(encodeFrame(frame.id, 'error', 0, errorData(err)));
+    const refuse = (err: DomainError) => {
+      this.audit(frame, err.code);
+      this.write(encodeFrame(frame.id, 'error', 0, errorData(err)));
+    };
     if (this.subs.has(frame.id)) return void refuse(new DomainError('conflict', `subscription "${frame.id}" already exists; unsubscribe first or pick another id`));
     if (this.subs.size >= this.limits.maxSubscriptions) {
       return void refuse(new DomainError('rate_limited', `at most ${this.limits.maxSubscriptions} subscriptions per connection`));
@@ -148,11 +154,20 @@ export class ClientConnection {
       // Unsubscribed or disconnected while the channel was opening: release what it opened.
       if (!sink.isOpen) sub.close();
       else entry.sub = sub;
+      this.audit(frame, 'subscribed');
     } catch (err) {
       const e = isDomainError(err) ? err : new DomainError('internal_error', 'the subscription could not be opened');
+      this.audit(frame, e.code);
       if (!isDomainError(err)) this.logger.error({ err, channel: frame.channel }, 'websocket subscription failed');
       if (this.subs.get(frame.id) === entry) sink.fail(e);
     }
+  }
+
+  /** One audit line per subscription attempt: who, which channel, on what, and how it ended. */
+  private audit(frame: SubscribeFrame, result: string): void {
+    const f = frame as { container?: string; jobId?: string; execId?: string };
+    const target = auditTarget(f.container ?? f.jobId ?? f.execId ?? null);
+    this.auditLog.info({ token: this.principal.name, operation: `subscribe:${frame.channel}`, target, status: result }, 'audit');
   }
 
   /** Called by a sink when its subscription ends for any reason. */

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { Role } from '../domain/auth/roles';
 import { bearerToken, type Principal, type TokenVerifier } from '../domain/auth/tokens';
 import type { WsTicketStore } from '../domain/auth/ws-tickets';
 import { CLOSE, ClientConnection, DEFAULT_LIMITS, type ChannelRegistry, type ConnectionLimits } from './connection';
@@ -13,9 +14,14 @@ export interface WsGatewayOptions {
   /** Ping period; a client that has not answered the previous ping by the next one is terminated. */
   heartbeatMs: number;
   limits: ConnectionLimits;
+  /** Open connections one token may hold at once (0: no cap); beyond, the upgrade answers 429. */
+  maxConnectionsPerToken: number;
 }
 
-export const DEFAULT_GATEWAY_OPTIONS: WsGatewayOptions = { maxPayload: 16 * 1024, heartbeatMs: 30000, limits: DEFAULT_LIMITS };
+export const DEFAULT_GATEWAY_OPTIONS: WsGatewayOptions = { maxPayload: 16 * 1024, heartbeatMs: 30000, limits: DEFAULT_LIMITS, maxConnectionsPerToken: 0 };
+
+/** Seconds a client refused for holding too many connections is told to wait (Retry-After). */
+const CONNECTION_RETRY_AFTER_S = 5;
 
 export interface WsGatewayDeps {
   verifier: TokenVerifier;
@@ -28,12 +34,14 @@ export interface WsGatewayDeps {
 /** A token offered as a subprotocol, for browsers that can set nothing else: `bearer.<token>`. */
 const PROTOCOL_TOKEN_PREFIX = 'bearer.';
 
-function reject(socket: Duplex, status: 401 | 403, code: string, detail: string): void {
+const REASONS = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests' } as const;
+
+function reject(socket: Duplex, status: 401 | 403 | 429, code: string, detail: string, retryAfterSeconds?: number): void {
   const body = JSON.stringify({ type: `urn:dockhand:problem:${code}`, title: code.replace(/_/g, ' '), status, detail, code });
-  const reason = status === 401 ? 'Unauthorized' : 'Forbidden';
   const challenge = status === 401 ? 'WWW-Authenticate: Bearer realm="dockhand"\r\n' : '';
+  const retry = retryAfterSeconds !== undefined ? `Retry-After: ${retryAfterSeconds}\r\n` : '';
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n${challenge}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${REASONS[status]}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n${challenge}${retry}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
 
@@ -46,6 +54,10 @@ export class WsGateway {
   private readonly clients = new Map<WebSocket, ClientConnection>();
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly opts: WsGatewayOptions;
+  /** Open (or opening) connections per token name, for the per-token cap. */
+  private readonly perToken = new Map<string, number>();
+  /** Running totals for metrics. */
+  readonly stats = { opened: 0, framesSent: 0, refused: 0 };
 
   constructor(
     private readonly deps: WsGatewayDeps,
@@ -66,15 +78,38 @@ export class WsGateway {
     return this.clients.size;
   }
 
+  /** The least role of each channel, as enforced on subscribe (the permission table is generated from this). */
+  get channelRoles(): Record<string, Role> {
+    return Object.fromEntries(Object.entries(this.deps.channels).map(([name, ch]) => [name, (ch as { role: Role }).role]));
+  }
+
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
     const origin = req.headers.origin;
     if (origin !== undefined && !this.originAllowed(origin, req.headers.host)) {
       this.deps.logger.warn({ origin }, 'websocket upgrade from a foreign origin refused');
+      this.stats.refused++;
       return reject(socket, 403, 'forbidden', `origin ${origin} is not allowed (ALLOWED_ORIGINS)`);
     }
     const principal = this.authenticate(req);
-    if (!principal) return reject(socket, 401, 'unauthorized', 'a bearer token, a ticket (?ticket=) or a bearer.<token> subprotocol is required');
+    if (!principal) {
+      this.stats.refused++;
+      return reject(socket, 401, 'unauthorized', 'a bearer token, a ticket (?ticket=) or a bearer.<token> subprotocol is required');
+    }
+    const held = this.perToken.get(principal.name) ?? 0;
+    const cap = this.opts.maxConnectionsPerToken;
+    if (cap > 0 && held >= cap) {
+      this.stats.refused++;
+      this.deps.logger.warn({ token: principal.name, held }, 'websocket upgrade refused: connections per token');
+      return reject(socket, 429, 'rate_limited', `token "${principal.name}" already holds ${held} WebSocket connections (at most ${cap})`, CONNECTION_RETRY_AFTER_S);
+    }
+    // Counted from the upgrade until the socket closes, whether or not the handshake completes.
+    this.perToken.set(principal.name, held + 1);
+    socket.once('close', () => {
+      const n = (this.perToken.get(principal.name) ?? 1) - 1;
+      if (n <= 0) this.perToken.delete(principal.name);
+      else this.perToken.set(principal.name, n);
+    });
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, principal));
   }
 
@@ -90,6 +125,13 @@ export class WsGateway {
   }
 
   private accept(ws: WebSocket, principal: Principal): void {
+    this.stats.opened++;
+    // Every frame to a client passes ws.send: counted here, not in each channel.
+    const send = ws.send.bind(ws);
+    ws.send = ((...args: Parameters<WebSocket['send']>) => {
+      this.stats.framesSent++;
+      return send(...args);
+    }) as WebSocket['send'];
     const conn = new ClientConnection(ws, principal, this.deps.channels, this.opts.limits, this.deps.logger);
     this.clients.set(ws, conn);
     ws.on('close', () => this.clients.delete(ws));

@@ -18,6 +18,9 @@ export interface EngineProxy {
   socketPath: string;
   /** Every HTTP request line seen, in order. */
   requests: EngineRequest[];
+  /** How many requests were seen so far; `since(mark)` gives only those that came after. */
+  mark(): number;
+  since(mark: number): EngineRequest[];
   connections(): number;
   cut(): void;
   close(): Promise<void>;
@@ -53,6 +56,8 @@ export async function startEngineProxy(engineSocket: string): Promise<EngineProx
     dockerHost: `unix://${socketPath}`,
     socketPath,
     requests,
+    mark: () => requests.length,
+    since: (mark) => requests.slice(mark),
     connections: () => connections,
     cut: () => {
       for (const s of open) s.destroy();
@@ -64,4 +69,14 @@ export async function startEngineProxy(engineSocket: string): Promise<EngineProx
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** `GET /containers/{x}/json` style counts of what the engine was asked: `METHOD path-without-query` → calls. */
+export function countCalls(requests: readonly EngineRequest[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of requests) {
+    const key = `${r.method} ${r.path.split('?')[0]}`;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import request from 'supertest';
 import type { Express } from 'express';
 import { buildApp } from '../../src/app';
@@ -59,9 +59,9 @@ export interface TestService {
  * The real service against the isolated engine, with every response validated against openapi.yaml
  * (a response that breaks the contract becomes a 500 and fails the test that got it).
  */
-export async function startService(env: Record<string, string> = {}): Promise<TestService> {
+export async function startService(env: Record<string, string> = {}, opts: { logger?: Logger } = {}): Promise<TestService> {
   const config = testConfig(env);
-  const services = wire(config, pino({ level: 'silent' }));
+  const services = wire(config, opts.logger ?? pino({ level: 'silent' }));
   const app = buildApp(services, { validateResponses: true, onOperation: recordOperation });
   const server = await startServer(app, 0, '127.0.0.1', { '/api/v1/ws': services.ws });
   return {

@@ -72,6 +72,8 @@ export class EventsHub {
   private imageTimer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  /** Running totals for metrics: reconnections after a lost stream, and events delivered to subscribers. */
+  readonly stats = { reconnects: 0, fannedOut: 0 };
 
   constructor(
     private readonly source: EventSource,
@@ -193,7 +195,10 @@ export class EventsHub {
         this.state.apply(e);
         this.publish(e, false);
       }
-      if (!first) this.logger.info({ lastSeq: this.log.lastSeq }, 'engine event stream reconnected and reconciled');
+      if (!first) {
+        this.stats.reconnects++;
+        this.logger.info({ lastSeq: this.log.lastSeq }, 'engine event stream reconnected and reconciled');
+      }
     } catch (err) {
       stream.close();
       throw err;
@@ -253,6 +258,7 @@ export class EventsHub {
       if (!matchesFilters(logged.event, filters)) continue;
       try {
         listener(logged);
+        this.stats.fannedOut++;
       } catch (err) {
         this.logger.error({ err }, 'event listener failed');
       }
