@@ -3,6 +3,7 @@ import pino from 'pino';
 import { buildApp } from './app';
 import { ConfigError, loadConfig } from './config/config';
 import { startServer } from './server';
+import { gracefulShutdown } from './shutdown';
 import { wire } from './wiring';
 
 async function main(): Promise<void> {
@@ -32,13 +33,19 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     const timer = setTimeout(() => {
-      logger.error('shutdown budget exceeded; exiting');
+      logger.error({ budgetMs: config.shutdownTimeoutMs }, 'shutdown budget exceeded; cutting the remaining connections');
+      running.server.closeAllConnections();
       process.exit(1);
     }, config.shutdownTimeoutMs);
     timer.unref();
-    await running.close();
-    await services.close();
-    logger.info('stopped');
+    const { jobsEnded, ms } = await gracefulShutdown({
+      server: running.server,
+      ws: services.ws,
+      jobs: services.jobs,
+      closeServices: () => services.close(),
+      logger,
+    });
+    logger.info({ signal, ms, jobsEnded }, 'stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
