@@ -5,8 +5,8 @@
  * Self-contained on purpose (no imports from the server) so a web console can copy or bundle it.
  */
 
-export type Channel = 'events' | 'job' | 'logs' | 'stats';
-export type FrameType = 'subscribed' | 'event' | 'progress' | 'log' | 'stats' | 'end' | 'error';
+export type Channel = 'events' | 'job' | 'logs' | 'stats' | 'exec' | 'attach';
+export type FrameType = 'subscribed' | 'event' | 'progress' | 'log' | 'stats' | 'output' | 'end' | 'error';
 
 export interface ServerFrame<T = unknown> {
   id: string | null;
@@ -44,7 +44,38 @@ export type SubscribeSpec =
   | { channel: 'events'; filters?: EventFilters; since?: number }
   | { channel: 'job'; jobId: string }
   | { channel: 'logs'; container: string; tail?: number; since?: number }
-  | { channel: 'stats'; container: string; interval?: number };
+  | { channel: 'stats'; container: string; interval?: number }
+  | TerminalSpec;
+
+/** An interactive session (admin): an exec from POST /containers/{id}/exec, or a running `-it` container. */
+export type TerminalSpec =
+  | { channel: 'exec'; execId: string; cols?: number; rows?: number; encoding?: 'utf8' | 'base64' }
+  | { channel: 'attach'; container: string; cols?: number; rows?: number; encoding?: 'utf8' | 'base64' };
+
+export interface TerminalHandlers extends Handlers {
+  /** Output: text with the default utf8 encoding, bytes with `encoding: 'base64'`. */
+  onOutput?(data: string | Uint8Array, stream: 'stdout' | 'stderr'): void;
+}
+
+export interface TerminalHandle {
+  id: string;
+  /** Keystrokes or bytes; coalesced to one frame per 50 ms and cut into 8 KiB frames. */
+  write(data: string | Uint8Array): void;
+  resize(cols: number, rows: number): void;
+  /** Detach (an attached container keeps running). */
+  close(): void;
+}
+
+/** Input bytes one stdin frame may carry, and how often input frames go out (the server allows 20 frames/s). */
+const MAX_STDIN_BYTES = 8 * 1024;
+const INPUT_INTERVAL_MS = 50;
+
+const toBase64 = (bytes: Uint8Array): string => {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
+  return btoa(bin);
+};
+const fromBase64 = (b64: string): Uint8Array => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 
 export interface Handlers {
   /** Every frame of the subscription, as received. */
@@ -114,6 +145,63 @@ export class DockhandWsClient {
     return { id, close: () => this.unsubscribe(id) };
   }
 
+  /**
+   * Starts a terminal session. Input is buffered until the session is subscribed, then sent as one frame per
+   * 50 ms at most; a terminal session is not re-opened after a reconnect (an exec runs once): `onEnd` gets
+   * `{reason: 'disconnected'}` instead.
+   */
+  terminal(spec: TerminalSpec, handlers: TerminalHandlers = {}): TerminalHandle {
+    const encoder = new TextEncoder();
+    let pending: Uint8Array[] = [];
+    let ready = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const flush = () => {
+      timer = undefined;
+      if (!ready) return;
+      const size = pending.reduce((n, b) => n + b.length, 0);
+      const all = new Uint8Array(size);
+      let at = 0;
+      for (const b of pending) {
+        all.set(b, at);
+        at += b.length;
+      }
+      pending = [];
+      for (let i = 0; i < all.length; i += MAX_STDIN_BYTES) {
+        this.send({ type: 'stdin', id: sub.id, data: toBase64(all.subarray(i, i + MAX_STDIN_BYTES)), encoding: 'base64' });
+      }
+    };
+    const schedule = () => {
+      if (!timer) timer = setTimeout(flush, INPUT_INTERVAL_MS);
+    };
+    const sub = this.subscribe(spec, {
+      ...handlers,
+      onFrame: (f) => {
+        if (f.type === 'subscribed') {
+          ready = true;
+          if (pending.length > 0) schedule();
+        }
+        if (f.type === 'output') {
+          const o = f.data as { stream: 'stdout' | 'stderr'; data: string; encoding: 'utf8' | 'base64' };
+          handlers.onOutput?.(o.encoding === 'base64' ? fromBase64(o.data) : o.data, o.stream);
+        }
+        if (f.type === 'end' || f.type === 'error') {
+          ready = false;
+          if (timer) clearTimeout(timer);
+        }
+        handlers.onFrame?.(f);
+      },
+    });
+    return {
+      id: sub.id,
+      write: (data) => {
+        pending.push(typeof data === 'string' ? encoder.encode(data) : data);
+        schedule();
+      },
+      resize: (cols, rows) => this.send({ type: 'resize', id: sub.id, cols, rows }),
+      close: () => sub.close(),
+    };
+  }
+
   unsubscribe(id: string): void {
     if (!this.subs.has(id)) return;
     this.send({ type: 'unsubscribe', id });
@@ -144,6 +232,11 @@ export class DockhandWsClient {
       socket.onerror = () => undefined; // onclose follows with the code
       socket.onclose = (ev) => {
         this.opts.onState?.('closed', { code: ev.code, reason: ev.reason });
+        for (const sub of [...this.subs.values()]) {
+          if (sub.spec.channel !== 'exec' && sub.spec.channel !== 'attach') continue;
+          this.subs.delete(sub.id);
+          sub.handlers.onEnd?.({ reason: 'disconnected' });
+        }
         if (this.socket === socket) this.socket = undefined;
         if (!opened) reject(new Error(`websocket closed before opening (${ev.code})`));
         this.scheduleReconnect();

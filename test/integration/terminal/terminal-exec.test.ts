@@ -1,4 +1,7 @@
 import type Docker from 'dockerode';
+import WebSocket from 'ws';
+import { DockhandWsClient, type WebSocketLike } from '../../../src/client/ws-client';
+import { TOKENS } from '../../helpers/service';
 import { auth, startService, type TestService } from '../../helpers/service';
 import { connectWs, type TestSocket } from '../../helpers/ws';
 import { printed, terminalRun, typeIn, waitForOutput } from './terminal-helpers';
@@ -105,6 +108,32 @@ describe('exec session over the WebSocket', () => {
     typeIn(s, 'keep', 'echo still-here; exit 0\n');
     await waitForOutput(s, 'keep', 'still-here');
     expect((await s.waitFor((f) => f.id === 'keep' && f.type === 'end')).data).toEqual({ reason: 'exited', exitCode: 0 });
+  });
+});
+
+describe('typed client', () => {
+  test('when a terminal is driven with the typed client, then keystrokes are coalesced, output decoded and the exit code reported', async () => {
+    const created = await createExec({ cmd: ['sh'], tty: true });
+    const client = new DockhandWsClient({
+      url: svc.wsUrl,
+      reconnect: false,
+      connect: (url, protocols) => new WebSocket(url, protocols, { headers: { Authorization: `Bearer ${TOKENS.admin}` } }) as unknown as WebSocketLike,
+    });
+    await client.open();
+    try {
+      let out = '';
+      const ended = new Promise<{ reason: string }>((resolve) => {
+        const term = client.terminal({ channel: 'exec', execId: created.body.execId, cols: 77, rows: 22 }, { onOutput: (d) => (out += String(d)), onEnd: resolve });
+        // Typed before the session is open and faster than 20 frames/s: buffered, then sent in a few frames.
+        for (const ch of 'busybox stty size; echo typed-$((40+2))\n') term.write(ch);
+        term.write(new TextEncoder().encode('exit 6\n'));
+      });
+      expect(await ended).toEqual({ reason: 'exited', exitCode: 6 });
+      expect(out).toContain('22 77');
+      expect(out).toContain('typed-42');
+    } finally {
+      client.close();
+    }
   });
 });
 
