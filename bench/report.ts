@@ -1,0 +1,138 @@
+import fs from 'node:fs';
+import type { EventsRow } from './events';
+import type { IdleMemory } from './memory';
+import type { PullResult } from './pull';
+import type { RestRow } from './rest';
+import { fmt } from './lib/stats';
+import type { StartupResult } from './startup';
+
+export interface BenchResults {
+  date: string;
+  quick: boolean;
+  durationS?: number;
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memTotalMb: number;
+    memFreeMb: number;
+    node: string;
+    engine: string;
+    kernel: string;
+    loadAvgStart: number[];
+    loadAvgEnd: number[];
+  };
+  rest: RestRow[];
+  events?: EventsRow[];
+  pull?: PullResult;
+  memory?: IdleMemory;
+  memoryFinalKb?: number;
+  startup?: StartupResult;
+}
+
+type Row = [string, string, string, string, string, string];
+
+const ratio = (a: number, b: number) => a / b;
+const met = (ok: boolean) => (ok ? 'yes' : '**NO**');
+/** Pulls may leave the heap a little larger once; growth is what keeps rising from pull to pull. */
+export const GROWTH_TOLERANCE = 0.05;
+
+function rows(r: BenchResults): Row[] {
+  const out: Row[] = [];
+  for (const x of r.rest) {
+    const name = `${x.endpoint} · ${x.scale} · c=${x.concurrency}`;
+    const s = x.result.service;
+    const d = x.result.direct;
+    const errs = s.errors || d.errors ? ` (errors: service ${s.errors}${s.firstError !== undefined ? ` [${s.firstError}]` : ''}, direct ${d.errors})` : '';
+    const p50 = ratio(s.latency.p50, d.latency.p50);
+    const p99 = ratio(s.latency.p99, d.latency.p99);
+    out.push([`${name} · p50`, `${fmt(s.latency.p50)} ms`, `${fmt(d.latency.p50)} ms (${x.baseline})`, `${fmt(p50)}×`, '≤ 1.10×', met(p50 <= 1.1 && s.errors === 0)]);
+    out.push([`${name} · p99`, `${fmt(s.latency.p99)} ms`, `${fmt(d.latency.p99)} ms`, `${fmt(p99)}×`, '≤ 1.25×', met(p99 <= 1.25 && s.errors === 0)]);
+    out.push([`${name} · req/s`, `${fmt(s.rps, 0)}${errs}`, fmt(d.rps, 0), `${fmt(ratio(s.rps, d.rps))}×`, '—', '—']);
+  }
+  for (const e of r.events ?? []) {
+    const rt = ratio(e.ws.p99, e.direct.p99);
+    const target = e.subscribers >= 1000 ? '≤ 20 ms and ≤ 1.2×' : '≤ 1.2×';
+    const ok = rt <= 1.2 && (e.subscribers < 1000 || e.ws.p99 <= 20) && e.missing === 0;
+    const miss = e.missing ? `, ${e.missing} missing` : '';
+    out.push([`events → ${e.subscribers} WS subscriber(s), ${e.events} events · p50`, `${fmt(e.ws.p50)} ms`, `${fmt(e.direct.p50)} ms (direct /events)`, `${fmt(ratio(e.ws.p50, e.direct.p50))}×`, '—', '—']);
+    out.push([`events → ${e.subscribers} WS subscriber(s) · p99`, `${fmt(e.ws.p99)} ms${miss}`, `${fmt(e.direct.p99)} ms`, `${fmt(rt)}×`, target, met(ok)]);
+  }
+  if (r.pull) {
+    const p = r.pull;
+    const rt = ratio(p.serviceMedianMs, p.cliMedianMs);
+    const svcRuns = p.runs.filter((x) => x.side === 'service');
+    const cliRuns = p.runs.filter((x) => x.side === 'cli');
+    out.push([
+      `cold pull ${p.imageMb} MB (3 layers), 10 job subscribers · median of ${svcRuns.length}`,
+      `${fmt(p.serviceMedianMs, 0)} ms (${svcRuns.map((x) => x.ms.toFixed(0)).join(', ')})`,
+      `${fmt(p.cliMedianMs, 0)} ms (docker pull: ${cliRuns.map((x) => x.ms.toFixed(0)).join(', ')})`,
+      `${fmt(rt, 3)}×`,
+      '≤ 1.03×',
+      met(rt <= 1.03),
+    ]);
+    // At most 10 frames/s, plus the state at subscription and the final state, which are always sent.
+    const within = svcRuns.every((x) => (x.framesPerSub ?? Infinity) <= Math.ceil((x.ms / 1000) * 10) + 2);
+    out.push([
+      'pull progress frames per subscriber: per second (count)',
+      svcRuns.map((x) => `${fmt(x.framesPerSubPerSec ?? NaN, 1)} (${x.framesPerSub})`).join(', '),
+      '—',
+      '—',
+      '≤ 10/s + first and final state',
+      met(within),
+    ]);
+  }
+  if (r.memory) {
+    const m = r.memory;
+    out.push(['RSS idle (fresh process)', `${fmt(m.idleKb / 1024, 1)} MB`, '—', '—', '—', '—']);
+    out.push([`RSS per idle WebSocket client (${m.clients} clients)`, `${fmt(m.perClientKb, 1)} KB`, `${fmt(m.withClientsKb / 1024, 1)} MB with them`, '—', '≤ 30 KB', met(m.perClientKb <= 30)]);
+  }
+  if (r.pull) {
+    const svcRuns = r.pull.runs.filter((x) => x.side === 'service');
+    const peak = Math.max(...svcRuns.map((x) => x.peakRssKb ?? 0));
+    const after = svcRuns.map((x) => x.rssAfterKb ?? NaN);
+    const growth = (after[after.length - 1] - after[0]) / after[0];
+    out.push(['RSS during a 10-subscriber pull (peak)', `${fmt(peak / 1024, 1)} MB`, '—', '—', '—', '—']);
+    out.push([
+      'RSS after each pull / at the end',
+      `${after.map((x) => fmt(x / 1024, 1)).join(', ')} / ${fmt((r.memoryFinalKb ?? NaN) / 1024, 1)} MB`,
+      '—',
+      `${growth >= 0 ? '+' : ''}${fmt(growth * 100, 1)} % first→last`,
+      `no growth (≤ ${GROWTH_TOLERANCE * 100} %)`,
+      met(growth <= GROWTH_TOLERANCE),
+    ]);
+  }
+  if (r.startup) {
+    const s = r.startup;
+    out.push([`start-up: spawn → /readyz 200 · median of ${s.runs.length}`, `${fmt(s.medianMs, 0)} ms (${s.runs.map((x) => x.toFixed(0)).join(', ')})`, '—', '—', '≤ 500 ms', met(s.medianMs <= 500)]);
+  }
+  return out;
+}
+
+export function renderTable(r: BenchResults): string {
+  const header: Row = ['Benchmark', 'Service', 'Baseline', 'Ratio', 'Target', 'Met'];
+  const all = [header, ...rows(r)];
+  return all.map((row, i) => `| ${row.join(' | ')} |${i === 0 ? `\n|${row.map(() => '---').join('|')}|` : ''}`).join('\n');
+}
+
+export function renderMachine(r: BenchResults): string {
+  const m = r.machine;
+  return [
+    `- Run: ${r.date}, ${r.durationS ?? '?'} s in all.`,
+    `- CPU: ${m.cpus} × ${m.cpuModel} (\`nproc\` = ${m.cpus}); memory ${m.memTotalMb} MB (${m.memFreeMb} MB free at start); kernel ${m.kernel}.`,
+    `- Node ${m.node}; Docker engine ${m.engine} (a private dockerd, overlay2, \`--bridge none\`).`,
+    `- Load average (1, 5, 15 min) at start ${m.loadAvgStart.join(', ')}, at end ${m.loadAvgEnd.join(', ')}: the machine is shared, hence ratios measured side by side.`,
+  ].join('\n');
+}
+
+const BEGIN = '<!-- bench:figures:begin -->';
+const END = '<!-- bench:figures:end -->';
+
+/** Replaces the generated section of BENCHMARKS.md (between the markers); the prose around it is kept. */
+export function writeBenchmarksMd(file: string, r: BenchResults): void {
+  const generated = `${BEGIN}\n## Figures of the last run\n\n${renderMachine(r)}\n\n${renderTable(r)}\n${END}`;
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : `# Benchmarks\n\n${BEGIN}\n${END}\n`;
+  const i = text.indexOf(BEGIN);
+  const j = text.indexOf(END);
+  const next = i >= 0 && j > i ? text.slice(0, i) + generated + text.slice(j + END.length) : `${text.trimEnd()}\n\n${generated}\n`;
+  fs.writeFileSync(file, next);
+}

@@ -1,0 +1,144 @@
+/**
+ * `npm run bench` (through scripts/bench.sh, which brings up the isolated environment and builds dist/).
+ * Everything heavy runs on a PRIVATE dockerd (its own data root and socket, killed by pid at the end), so the
+ * shared test engine only serves as the loopback registry's neighbour. Prints one table, rewrites the figures
+ * section of BENCHMARKS.md.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startPrivateEngine, type PrivateEngine } from '../test/helpers/private-engine';
+import { testEnv } from '../test/helpers/test-env';
+import { runEvents } from './events';
+import { EngineSocket } from './lib/engine-socket';
+import { createContainers, ensurePullImage, importImages } from './lib/fixtures';
+import { ROOT, ServiceClient, startServiceProcess, type ServiceProcess } from './lib/service-process';
+import { runIdleMemory, steadyRss } from './memory';
+import { runPull } from './pull';
+import { renderTable, writeBenchmarksMd, type BenchResults } from './report';
+import { restEndpoints, runRest, type RestPlan } from './rest';
+import { runStartup } from './startup';
+
+const BASE_IMAGE = 'bench-busybox:1';
+const QUICK = process.env.BENCH_QUICK === '1';
+
+const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+
+function machine(engineVersion: string): BenchResults['machine'] {
+  const cpu = /model name\s*:\s*(.+)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  return {
+    cpus: os.availableParallelism(),
+    cpuModel: cpu.trim(),
+    memTotalMb: Math.round(os.totalmem() / 1048576),
+    memFreeMb: Math.round(os.freemem() / 1048576),
+    node: process.version,
+    engine: engineVersion,
+    kernel: os.release(),
+    loadAvgStart: os.loadavg().map((l) => Number(l.toFixed(2))),
+    loadAvgEnd: [],
+  };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const env = testEnv();
+  const workDir = fs.mkdtempSync('/tmp/dkb-');
+  let engine: PrivateEngine | undefined;
+  let sock: EngineSocket | undefined;
+  const services: ServiceProcess[] = [];
+  const cleanup = async () => {
+    for (const s of services.splice(0)) await s.stop().catch(() => undefined);
+    sock?.close();
+    if (engine) await engine.destroy();
+    engine = undefined;
+    fs.rmSync(workDir, { recursive: true, force: true });
+  };
+  // Stopped by `timeout` or Ctrl-C: the private dockerd and the service processes go too.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  }
+  try {
+    log('starting a private dockerd');
+    engine = await startPrivateEngine(BASE_IMAGE);
+    sock = new EngineSocket(engine.socketPath);
+    const version = await sock.json<{ Version: string; ApiVersion: string }>('GET', '/version');
+    const results: BenchResults = { date: new Date().toISOString(), machine: machine(`${version.Version} (API ${version.ApiVersion})`), rest: [], quick: QUICK };
+    const svcOpts = { dockerHost: engine.dockerHost, allowedRegistries: env.registry, workDir };
+
+    const images = QUICK ? 50 : 200;
+    const containers = QUICK ? 50 : 200;
+    const bigContainers = QUICK ? 200 : 1000;
+    log(`fixtures: ${images} images, ${containers} containers`);
+    await importImages(sock, 0, images);
+    await createContainers(sock, BASE_IMAGE, 0, containers);
+    const pullRef = await ensurePullImage((a) => engine!.cli(a), env.registry, BASE_IMAGE, workDir, 12);
+
+    results.startup = await runStartup({ ...svcOpts, reps: QUICK ? 2 : 5, log });
+
+    const main = await startServiceProcess(svcOpts);
+    services.push(main);
+    const client = new ServiceClient(main.port, main.token);
+    const levels: RestPlan['levels'] = [
+      { concurrency: 1, perBlock: 20, blocks: QUICK ? 2 : 8 },
+      { concurrency: 50, perBlock: 150, blocks: QUICK ? 2 : 4 },
+    ];
+    const endpoints = restEndpoints('bench/img:17');
+    results.rest.push(...(await runRest(client, sock, { scale: `${images} images, ${containers} containers`, endpoints, levels }, log)));
+
+    results.events = await runEvents({
+      engine: sock,
+      wsUrl: main.wsUrl,
+      token: main.token,
+      baseImage: BASE_IMAGE,
+      levels: QUICK ? [1, 100] : [1, 100, 1000],
+      eventsPerLevel: QUICK ? 10 : 30,
+      gapMs: 100,
+      log,
+    });
+
+    // A fresh process for memory, so what the REST and events runs left behind is not counted.
+    const mem = await startServiceProcess(svcOpts);
+    services.push(mem);
+    const memClient = new ServiceClient(mem.port, mem.token);
+    results.memory = await runIdleMemory({ wsUrl: mem.wsUrl, token: mem.token, clients: QUICK ? 200 : 1000, rss: mem.rssKb, log });
+    results.pull = await runPull({
+      svc: memClient,
+      engine: sock,
+      dockerHost: engine.dockerHost,
+      wsUrl: mem.wsUrl,
+      token: mem.token,
+      ref: pullRef,
+      imageMb: 36,
+      reps: QUICK ? 1 : 3,
+      subscribers: 10,
+      rss: mem.rssKb,
+      log,
+    });
+    results.memoryFinalKb = await steadyRss(mem.rssKb, 1500);
+    memClient.close();
+
+    log(`growing to ${bigContainers} containers`);
+    await createContainers(sock, BASE_IMAGE, containers, bigContainers - containers);
+    const bigLevels: RestPlan['levels'] = [
+      { concurrency: 1, perBlock: 10, blocks: QUICK ? 2 : 6 },
+      { concurrency: 50, perBlock: 100, blocks: QUICK ? 2 : 4 },
+    ];
+    results.rest.push(...(await runRest(client, sock, { scale: `${images} images, ${bigContainers} containers`, endpoints: endpoints.slice(0, 2), levels: bigLevels }, log)));
+    client.close();
+
+    results.machine.loadAvgEnd = os.loadavg().map((l) => Number(l.toFixed(2)));
+    results.durationS = Math.round((Date.now() - started) / 1000);
+    process.stdout.write(`\n${renderTable(results)}\n`);
+    fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
+    fs.writeFileSync(path.join(ROOT, 'test-results', 'bench-last-run.json'), JSON.stringify(results, null, 2));
+    if (!QUICK) writeBenchmarksMd(path.join(ROOT, 'BENCHMARKS.md'), results);
+    log(`done in ${results.durationS} s${QUICK ? ' (quick: BENCHMARKS.md not written)' : '; BENCHMARKS.md written'}`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+  process.exitCode = 1;
+});
