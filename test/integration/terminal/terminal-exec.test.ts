@@ -111,6 +111,27 @@ describe('exec session over the WebSocket', () => {
   });
 });
 
+describe('backpressure', () => {
+  test('when the client stops reading, then the engine stream is paused (the process waits) and the client is not cut off', async () => {
+    const created = await createExec({ cmd: ['sh', '-c', 'yes 0123456789abcdef | head -c 300000000; echo done'] });
+    const s = await open();
+    s.send({ type: 'subscribe', id: 'flood', channel: 'exec', execId: created.body.execId });
+    await waitForOutput(s, 'flood', '0123456789abcdef');
+    const socket = (s.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    await new Promise((r) => setTimeout(r, 1500));
+    const info = await svc.http.get(`/api/v1/exec/${created.body.execId}`).set(auth('admin'));
+    expect(info.body.running).toBe(true); // blocked on its pipe: 300 MB did not go anywhere
+    const before = s.frames.length;
+    socket.resume();
+    await s.waitFor(() => s.frames.length > before + 50, 10000);
+    expect(s.ws.readyState).toBe(WebSocket.OPEN);
+    s.send({ type: 'unsubscribe', id: 'flood' });
+    await s.waitFor((f) => f.id === 'flood' && f.type === 'end', 10000);
+    expect(s.frames.some((f) => f.id === null)).toBe(false);
+  });
+});
+
 describe('typed client', () => {
   test('when a terminal is driven with the typed client, then keystrokes are coalesced, output decoded and the exit code reported', async () => {
     const created = await createExec({ cmd: ['sh'], tty: true });
