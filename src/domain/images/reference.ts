@@ -21,6 +21,7 @@ const TAG = new RegExp(`^${tag}$`);
 const DIGEST = new RegExp(`^${digest}$`);
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
 const IMAGE_ID = /^(?:sha256:)?[a-f0-9]{4,64}$/;
+const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
 
 export const DEFAULT_REGISTRY = 'docker.io';
 const NAME_TOTAL_LENGTH_MAX = 255;
@@ -44,6 +45,7 @@ const truncate = (s: string): string => (s.length > 100 ? `${s.slice(0, 100)}…
 /** Parses a reference the way the engine does; throws invalid_reference. Never defaults to "every tag". */
 export function parseReference(input: string): ImageReference {
   if (typeof input !== 'string' || input.length === 0) throw invalid(String(input), 'it is empty');
+  if (/^[a-f0-9]{64}$/.test(input)) throw invalid(input, '64 hexadecimal digits are an image id, not a repository name');
   if (input.length > 1024) throw invalid(input, 'it is too long');
   let rest = input;
   let dig: string | undefined;
@@ -52,6 +54,9 @@ export function parseReference(input: string): ImageReference {
     dig = rest.slice(at + 1);
     rest = rest.slice(0, at);
     if (!DIGEST.test(dig)) throw invalid(input, 'the digest is malformed');
+    // As go-digest: only the registered algorithms, each with its own length of lowercase hex.
+    const [alg, hex] = dig.split(':');
+    if (DIGEST_HEX_LENGTH[alg] !== hex.length || !/^[a-f0-9]+$/.test(hex)) throw invalid(input, 'the digest must be sha256, sha384 or sha512 in lowercase hex of its length');
   }
   let tg: string | undefined;
   const lastColon = rest.lastIndexOf(':');
