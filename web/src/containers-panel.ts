@@ -132,8 +132,8 @@ export function containersPanel(section: HTMLElement, ctx: Ctx): { refresh(): Pr
     return h(
       'tr',
       { 'data-container': name },
-      h('th', { scope: 'row' }, h('span', { class: 'mono' }, name), h('br'), h('span', { class: 'muted small' }, c.status)),
-      h('td', { class: 'mono' }, c.image),
+      h('th', { scope: 'row', class: 'breakable' }, h('span', { class: 'mono' }, name), h('br'), h('span', { class: 'muted small' }, c.status)),
+      h('td', { class: 'mono breakable' }, c.image),
       h('td', {}, h('span', { class: `badge ct-${c.state}` }, c.state)),
       h('td', { class: 'ports' }, portLinks(c)),
       h('td', { class: 'num' }, c.sizeRw === undefined ? '—' : `${bytes(c.sizeRw)} / ${bytes(c.sizeRootFs)}`),

@@ -52,6 +52,7 @@ export function eventsPanel(section: HTMLElement, ctx: Ctx): { start(): void } {
     sessionStorage.setItem(FILTERS_KEY, JSON.stringify(filters));
     sessionStorage.removeItem(SEQ_KEY);
     feed.replaceChildren();
+    fill(state, 'Subscribing with the new filters…');
     subscribe(undefined);
   });
 

@@ -1,9 +1,20 @@
-import type { DiskUsage, ImageSummary } from '../../src/client/rest-client';
+import { ApiError, type DiskUsage, type ImageSummary } from '../../src/client/rest-client';
 import type { Ctx } from './context';
 import { h, fill } from './dom';
 import { ago, bytes, shortId, splitTag } from './format';
 import { inspectImage, pruneImages, removeImage, tagImage } from './image-dialogs';
 import { describeError } from './session';
+
+/** A second try, a moment later, when the engine was busy (502 engine_error: another disk-usage walk was running). */
+async function retryOnce<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 502) throw err;
+    await new Promise((r) => setTimeout(r, 300));
+    return fn();
+  }
+}
 
 /** The images table (`docker images` with shared/unique sizes and an in-use badge) and the disk-usage totals. */
 export function imagesPanel(section: HTMLElement, ctx: Ctx): { refresh(): Promise<void> } {
@@ -27,7 +38,7 @@ export function imagesPanel(section: HTMLElement, ctx: Ctx): { refresh(): Promis
     return h(
       'tr',
       { 'data-ref': target },
-      h('th', { scope: 'row', class: 'mono' }, repo),
+      h('th', { scope: 'row', class: 'mono breakable' }, repo),
       h('td', { class: 'mono' }, tag),
       h('td', { class: 'mono' }, shortId(img.id)),
       h('td', {}, ago(img.created)),
@@ -56,10 +67,33 @@ export function imagesPanel(section: HTMLElement, ctx: Ctx): { refresh(): Promis
     );
   };
 
-  async function refresh(): Promise<void> {
+  let lastUsage: DiskUsage | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  /** One refresh at a time (the engine refuses a second `/system/df` while one runs); a request meanwhile runs once after. */
+  function refresh(): Promise<void> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = load().finally(() => {
+      running = undefined;
+      if (again) {
+        again = false;
+        void refresh();
+      }
+    });
+    return running;
+  }
+
+  async function load(): Promise<void> {
     pruneBtn.hidden = !ctx.session.can('admin');
     try {
-      const [images, du] = await Promise.all([ctx.session.api.listImages(), ctx.session.api.diskUsage().catch(() => undefined)]);
+      // One after the other: both make the engine walk its layers (`/system/df`), which it refuses to do twice at
+      // once. Disk usage may still be refused for a moment by someone else's df: keep the last totals then.
+      const images = await retryOnce(ctx.session.api.listImages);
+      const du = await ctx.session.api.diskUsage().catch(() => lastUsage);
+      lastUsage = du;
       images.sort((a, b) => (a.repoTags[0] ?? '~').localeCompare(b.repoTags[0] ?? '~'));
       fill(tbody, images.flatMap((img) => (img.repoTags.length ? img.repoTags.map((t) => row(img, t)) : [row(img, undefined)])));
       if (images.length === 0) fill(tbody, h('tr', {}, h('td', { colspan: 9 }, 'No images yet: pull one.')));

@@ -27,7 +27,8 @@ function layerPercent(l: JobLayer): number {
 
 function layerRow(l: JobLayer): HTMLElement {
   const label = LAYER_STATES[l.state] ?? l.state;
-  const amount = l.total ? `${bytes(l.current ?? 0)} / ${bytes(l.total)}` : '';
+  const done = l.state === 'complete' || l.state === 'pushed';
+  const amount = !l.total ? '' : done ? bytes(l.total) : `${bytes(l.current ?? 0)} / ${bytes(l.total)}`;
   return h(
     'li',
     { class: `layer state-${l.state}`, 'data-layer': l.id },
@@ -144,11 +145,15 @@ export function jobsPanels(pullSection: HTMLElement, jobsSection: HTMLElement, c
   jobsSection.append(
     h('div', { class: 'toolbar' }, h('button', { type: 'button', onclick: () => void refreshJobs() }, 'Refresh')),
     h(
-      'table',
-      { class: 'list', id: 'jobs-table' },
-      h('caption', { class: 'sr-only' }, 'Running and recent jobs'),
-      h('thead', {}, h('tr', {}, ...['Image', 'Kind', 'State', 'Progress', 'By', 'Started', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
-      tbody,
+      'div',
+      { class: 'scroll' },
+      h(
+        'table',
+        { class: 'list', id: 'jobs-table' },
+        h('caption', { class: 'sr-only' }, 'Running and recent jobs'),
+        h('thead', {}, h('tr', {}, ...['Image', 'State', 'Progress', 'Started', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
+        tbody,
+      ),
     ),
   );
 
@@ -158,16 +163,14 @@ export function jobsPanels(pullSection: HTMLElement, jobsSection: HTMLElement, c
       fill(
         tbody,
         jobs.length === 0
-          ? h('tr', {}, h('td', { colspan: 7 }, 'No jobs in the last 15 minutes.'))
+          ? h('tr', {}, h('td', { colspan: 5 }, 'No jobs in the last 15 minutes.'))
           : jobs.slice(0, 30).map((j) =>
               h(
                 'tr',
                 { 'data-job': j.id },
-                h('th', { scope: 'row', class: 'mono' }, j.image),
-                h('td', {}, j.kind),
+                h('th', { scope: 'row', class: 'breakable' }, h('span', { class: 'mono' }, j.image), h('br'), h('span', { class: 'muted small' }, `${j.kind} by ${j.createdBy}`)),
                 h('td', {}, h('span', { class: `badge job-${j.state}` }, j.state)),
                 h('td', { class: 'num' }, `${Math.floor(j.progress.percent)} %`),
-                h('td', {}, j.createdBy),
                 h('td', {}, ago(j.createdAt)),
                 h(
                   'td',
@@ -179,7 +182,7 @@ export function jobsPanels(pullSection: HTMLElement, jobsSection: HTMLElement, c
             ),
       );
     } catch (err) {
-      fill(tbody, h('tr', {}, h('td', { colspan: 7, class: 'error' }, describeError(err))));
+      fill(tbody, h('tr', {}, h('td', { colspan: 5, class: 'error' }, describeError(err))));
     }
   }
 

@@ -28,8 +28,7 @@ function sparkline(values: number[], label: string): SVGSVGElement {
   svg.setAttribute('aria-label', label);
   const max = Math.max(1, ...values);
   const step = w / (SAMPLES - 1);
-  const offset = SAMPLES - values.length;
-  const points = values.map((v, i) => `${((offset + i) * step).toFixed(1)},${(ht - 2 - (v / max) * (ht - 4)).toFixed(1)}`).join(' ');
+  const points = values.map((v, i) => `${(i * step).toFixed(1)},${(ht - 2 - (v / max) * (ht - 4)).toFixed(1)}`).join(' ');
   const line = document.createElementNS(SVG, 'polyline');
   line.setAttribute('points', points);
   svg.append(line);

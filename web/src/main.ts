@@ -95,9 +95,10 @@ async function start(): Promise<void> {
     {
       onFrame: (f) => {
         if (f.type !== 'event') return;
-        const type = (f.data as { type: string }).type;
+        const { type, action } = f.data as { type: string; action: string };
         if (type === 'container') refreshContainers();
-        if (type === 'image') refreshImages();
+        // Images show how many containers use them: a container coming or going changes that too.
+        if (type === 'image' || (type === 'container' && (action === 'create' || action === 'destroy'))) refreshImages();
       },
     },
   );
