@@ -80,6 +80,15 @@ test('when an image is pulled, then the overall bar reaches 100 % and each layer
   await row(`#images-table tr[data-ref="${image.ref}"]`).waitFor();
   await engine().getImage(image.ref).inspect(); // the engine has it
   await shot('2-pulled');
+
+  await page.getByRole('button', { name: `Inspect ${image.ref}` }).click();
+  const drawer = page.locator('#drawer');
+  await drawer.locator('table tbody tr').first().waitFor();
+  expect(await drawer.locator('dl.facts').textContent()).toContain('Entrypoint');
+  expect(await drawer.locator('table').textContent()).toContain('head -c 2500000 /dev/urandom'); // the step that made the layer
+  await shot('2b-inspect');
+  await page.keyboard.press('Escape');
+  await drawer.waitFor({ state: 'hidden' });
 });
 
 test('when a container is run with a published port, then it is listed running with a clickable port and its events arrive', async () => {
@@ -111,7 +120,7 @@ test('when its logs are opened, then new lines keep arriving and the stats draw 
   await shot('3-logs-and-stats');
 });
 
-test('when the image in use is removed, then the refusal names the blocking container and nothing is removed', async () => {
+test('when the image in use is removed, then the refusal names the blocking container; a second tag is added and removed', async () => {
   await page.getByRole('button', { name: `Remove ${image.ref}` }).click();
   await page.locator('#modal').getByRole('button', { name: 'Remove', exact: true }).click();
   await page.locator('#remove-refusal').waitFor();
@@ -120,6 +129,18 @@ test('when the image in use is removed, then the refusal names the blocking cont
   await shot('4-refused-delete');
   await page.keyboard.press('Escape');
   await engine().getImage(image.ref).inspect(); // still there
+
+  // A second name for it, then removing that name: only an untag, which no container blocks.
+  const copy = `${image.ref}-copy`;
+  await page.getByRole('button', { name: `Tag ${image.ref}` }).click();
+  await page.getByLabel('Tag', { exact: true }).fill(`${image.ref.split(':').pop()}-copy`);
+  await page.getByRole('button', { name: 'Tag image' }).click();
+  await row(`#images-table tr[data-ref="${copy}"]`).waitFor();
+  await page.getByRole('button', { name: `Remove ${copy}` }).click();
+  await page.locator('#modal').getByRole('button', { name: 'Remove', exact: true }).click();
+  await page.locator('#announce', { hasText: `Removed ${copy}: untagged 1, deleted 0 image(s)` }).waitFor();
+  await row(`#images-table tr[data-ref="${copy}"]`).waitFor({ state: 'detached' });
+  await engine().getImage(image.ref).inspect();
 });
 
 test('when the container is stopped and removed, then the list, the logs pane and the events follow', async () => {
@@ -154,6 +175,34 @@ test('when the page is away while events happen, then coming back replays them u
   expect(await page.getByLabel('image', { exact: true }).isChecked()).toBe(true);
   expect(await page.locator('#events-feed li[data-type="container"]').count()).toBe(0);
   await shot('6-events-replayed');
+});
+
+test('when a viewer signs in, then the lists show but nothing it may not do is offered, and every control is labelled and reachable by keyboard', async () => {
+  const viewer = await browser.context.newPage(); // its own sessionStorage: a second tab
+  try {
+    await viewer.goto(`${svc.baseUrl}/`);
+    await viewer.locator('#token-input:focus').waitFor(); // without a token, the page starts on the token field
+    await viewer.keyboard.press('Shift+Tab');
+    expect(await viewer.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+    await viewer.keyboard.press('Tab');
+    expect(await viewer.evaluate('document.activeElement.id')).toBe('token-input');
+    await viewer.keyboard.type(TOKENS.viewer);
+    await viewer.keyboard.press('Enter');
+    await viewer.locator('#who[data-role="viewer"]').waitFor();
+    await viewer.locator('#images-table tbody tr[data-ref]').first().waitFor();
+    expect(await viewer.getByRole('button', { name: 'Pull', exact: true }).isDisabled()).toBe(true);
+    expect(await viewer.locator('#run-form').count()).toBe(0);
+    expect(await viewer.locator('#images-table button', { hasText: 'Remove' }).count()).toBe(0);
+    expect(await viewer.getByRole('button', { name: 'Prune unused…' }).isHidden()).toBe(true);
+    const unlabelled = await viewer.evaluate(`[...document.querySelectorAll('input, textarea, select, button')]
+      .filter((el) => !el.closest('[hidden]'))
+      .filter((el) => el.tagName === 'BUTTON' ? !(el.textContent.trim() || el.getAttribute('aria-label')) : !(el.labels.length || el.getAttribute('aria-label')))
+      .map((el) => el.outerHTML)`);
+    expect(unlabelled).toEqual([]);
+    await viewer.screenshot({ path: path.join(SHOTS, 'console-7-viewer.png'), fullPage: true });
+  } finally {
+    await viewer.close();
+  }
 });
 
 test('the page made no request off its own origin and logged no error', () => {

@@ -29,14 +29,14 @@ export function parsePorts(text: string): NonNullable<ContainerCreateRequest['po
     });
 }
 
-/** One `NAME=value` per line (blank lines and `#` comments skipped). */
+/** One `NAME=value` per line (blank lines and `#` comments skipped); the value is kept exactly as typed. */
 export function parsePairs(text: string, field: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
+    const line = raw.replace(/\r$/, '');
+    if (!line.trim() || line.trim().startsWith('#')) continue;
     const eq = line.indexOf('=');
-    if (eq <= 0) throw new RunFormError(`${field}: "${line}" is not NAME=value`);
+    if (eq <= 0 || !line.slice(0, eq).trim()) throw new RunFormError(`${field}: "${line.trim()}" is not NAME=value`);
     out[line.slice(0, eq).trim()] = line.slice(eq + 1);
   }
   return out;
