@@ -93,7 +93,14 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): Express 
   if (opts.onOperation) app.use(operationRecorder(opts.onOperation));
   // The web console's page and bundle are not API operations: served before the contract validator.
   app.use(consoleRouter());
-  app.use(contractValidator({ verifier: services.verifier, validateResponses: opts.validateResponses ?? false }));
+  app.use(
+    contractValidator({
+      verifier: services.verifier,
+      validateResponses: opts.validateResponses ?? false,
+      // Whoever validates responses (the tests) also checks the document against the OpenAPI meta-schema.
+      validateApiSpec: opts.validateResponses ?? false,
+    }),
+  );
   app.use(rateLimits(services.rateLimits, (limit) => services.metrics.rateLimited.inc({ limit })));
   app.use(docsRouter());
   app.use(metricsRouter(services.metrics));
