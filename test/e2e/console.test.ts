@@ -4,6 +4,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { containerExists, engine, freePort, httpGet } from '../helpers/containers';
 import { TOKENS, auth, startService, type TestService } from '../helpers/service';
 import { launchChromium, seedConsoleImage, type SeededImage } from '../helpers/browser';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
+import { testEnv } from '../helpers/test-env';
 import { buildConsole } from '../helpers/web-console';
 
 /**
@@ -20,6 +22,8 @@ let browser: { context: BrowserContext; close(): Promise<void> };
 let page: Page;
 let image: SeededImage;
 let hostPort: number;
+/** A slow link to the registry (about 8 s for the image's new layer), so a pull can be watched mid-way. */
+let slow: TcpProxy;
 const offOrigin: string[] = [];
 const pageErrors: string[] = [];
 
@@ -28,7 +32,10 @@ const row = (selector: string) => page.locator(selector);
 
 beforeAll(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
-  [svc, image, hostPort] = await Promise.all([buildConsole().then(() => startService()), seedConsoleImage(run), freePort()]);
+  const { registry, authRegistry } = testEnv();
+  slow = await startTcpProxy('127.0.0.1', Number(registry.split(':')[1]), { bytesPerSecond: 300_000 });
+  const allowed = `docker.io,${registry},${authRegistry},${slow.address}`;
+  [svc, image, hostPort] = await Promise.all([buildConsole().then(() => startService({ ALLOWED_REGISTRIES: allowed })), seedConsoleImage(run), freePort()]);
   browser = await launchChromium();
   page = await browser.context.newPage();
   page.setDefaultTimeout(15000);
@@ -50,8 +57,10 @@ afterAll(async () => {
   const docker = engine();
   const mine = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`dockhand.test.run=${run}`] }) });
   await Promise.all(mine.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  if (image) await docker.getImage(image.ref.replace(testEnv().registry, slow.address)).remove({ force: true }).catch(() => undefined);
   await image?.cleanup();
   await svc?.close();
+  await slow?.close();
 });
 
 test('when a token is entered, then the role is shown, the socket is live and the images are listed with totals', async () => {
@@ -65,6 +74,29 @@ test('when a token is entered, then the role is shown, the socket is live and th
   expect(await page.locator('#images-table tbody tr').count()).toBeGreaterThan(0);
   expect(await page.evaluate("sessionStorage.getItem('dockhand.token')")).toBe(TOKENS.admin);
   await shot('1-signed-in');
+});
+
+test('when the page is reloaded during a slow pull, then it re-attaches to the running job, which can be cancelled', async () => {
+  const slowRef = image.ref.replace(testEnv().registry, slow.address);
+  await page.getByLabel('Image reference').fill(slowRef);
+  await page.getByRole('button', { name: 'Pull', exact: true }).click();
+  const card = page.locator(`article.job[aria-label="pull ${slowRef}"]`);
+  await card.locator('.badge.job-running').waitFor();
+  // Mid-way: moving, not done. (Polled from here: the page's CSP forbids the eval that waitForFunction would use.)
+  const overall = card.getByRole('progressbar', { name: `Overall progress of ${slowRef}` });
+  for (let v = 0, i = 0; !(v > 0 && v < 100); i++) {
+    if (i > 100) throw new Error(`the overall bar never showed a pull mid-way (last ${v} %)`);
+    await new Promise((r) => setTimeout(r, 100));
+    v = Number(await overall.getAttribute('aria-valuenow'));
+  }
+  expect(await card.locator('.job-summary').textContent()).toMatch(/ETA/);
+  await shot('2a-pull-in-progress');
+  await page.reload();
+  await card.locator('.badge.job-running').waitFor(); // re-attached after the reload
+  await card.getByRole('button', { name: `Cancel pull of ${slowRef}` }).click();
+  await card.locator('.badge.job-cancelled').waitFor();
+  await page.locator('#jobs-table tr', { hasText: slowRef }).locator('.badge.job-cancelled').waitFor();
+  await expect(engine().getImage(slowRef).inspect()).rejects.toMatchObject({ statusCode: 404 });
 });
 
 test('when an image is pulled, then the overall bar reaches 100 % and each layer shows its state, shared ones "already present"', async () => {

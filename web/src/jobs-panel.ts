@@ -1,29 +1,11 @@
 import type { Job, JobLayer } from '../../src/client/rest-client';
 import type { Ctx } from './context';
 import { bar, fill, h } from './dom';
-import { ago, bytes, seconds } from './format';
+import { ago, bytes } from './format';
+import { FINAL, LAYER_STATES, layerPercent, summary } from './job-text';
 import { describeError } from './session';
 
-const LAYER_STATES: Record<string, string> = {
-  waiting: 'waiting',
-  pulling: 'pulling fs layer',
-  downloading: 'downloading',
-  verifying: 'verifying checksum',
-  downloaded: 'downloaded',
-  extracting: 'extracting',
-  complete: 'complete',
-  already_present: 'already present',
-  retrying: 'retrying',
-  pushing: 'pushing',
-  pushed: 'pushed',
-};
-const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 const MAX_CARDS = 4;
-
-function layerPercent(l: JobLayer): number {
-  if (l.state === 'complete' || l.state === 'already_present' || l.state === 'downloaded' || l.state === 'verifying' || l.state === 'pushed') return 100;
-  return l.total ? (100 * (l.current ?? 0)) / l.total : 0;
-}
 
 function layerRow(l: JobLayer): HTMLElement {
   const label = LAYER_STATES[l.state] ?? l.state;
@@ -37,16 +19,6 @@ function layerRow(l: JobLayer): HTMLElement {
     h('span', { class: 'layer-state' }, label),
     h('span', { class: 'muted small' }, l.state === 'already_present' ? 'shared with a local image' : amount),
   );
-}
-
-/** The line under the overall bar: bytes, percent, ETA, and honesty about a total that is still a lower bound. */
-function summary(job: Job): string {
-  const p = job.progress;
-  const parts = [`${bytes(p.bytesDone)} of ${bytes(p.bytesTotal)}${p.totalKnown ? '' : '+'}`, `${Math.floor(p.percent)} %`];
-  if (!FINAL.has(job.state)) parts.push(`ETA ${seconds(p.etaSeconds)}`);
-  if (!p.totalKnown && !FINAL.has(job.state)) parts.push('total still growing');
-  parts.push(`${p.layersDone}/${p.layersTotal} layers${p.layersAlreadyPresent ? `, ${p.layersAlreadyPresent} already present` : ''}`);
-  return parts.join(' · ');
 }
 
 /** The pull form, a live card per watched job, and the jobs list with cancel. */
@@ -151,7 +123,7 @@ export function jobsPanels(pullSection: HTMLElement, jobsSection: HTMLElement, c
         'table',
         { class: 'list', id: 'jobs-table' },
         h('caption', { class: 'sr-only' }, 'Running and recent jobs'),
-        h('thead', {}, h('tr', {}, ...['Image', 'State', 'Progress', 'Started', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('thead', {}, h('tr', {}, ...['Image', 'State', 'Progress', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
         tbody,
       ),
     ),
@@ -163,15 +135,14 @@ export function jobsPanels(pullSection: HTMLElement, jobsSection: HTMLElement, c
       fill(
         tbody,
         jobs.length === 0
-          ? h('tr', {}, h('td', { colspan: 5 }, 'No jobs in the last 15 minutes.'))
+          ? h('tr', {}, h('td', { colspan: 4 }, 'No jobs in the last 15 minutes.'))
           : jobs.slice(0, 30).map((j) =>
               h(
                 'tr',
                 { 'data-job': j.id },
-                h('th', { scope: 'row', class: 'breakable' }, h('span', { class: 'mono' }, j.image), h('br'), h('span', { class: 'muted small' }, `${j.kind} by ${j.createdBy}`)),
+                h('th', { scope: 'row', class: 'breakable' }, h('span', { class: 'mono' }, j.image), h('br'), h('span', { class: 'muted small' }, `${j.kind} by ${j.createdBy}, ${ago(j.createdAt)}`)),
                 h('td', {}, h('span', { class: `badge job-${j.state}` }, j.state)),
                 h('td', { class: 'num' }, `${Math.floor(j.progress.percent)} %`),
-                h('td', {}, ago(j.createdAt)),
                 h(
                   'td',
                   { class: 'actions' },
@@ -182,7 +153,7 @@ export function jobsPanels(pullSection: HTMLElement, jobsSection: HTMLElement, c
             ),
       );
     } catch (err) {
-      fill(tbody, h('tr', {}, h('td', { colspan: 5, class: 'error' }, describeError(err))));
+      fill(tbody, h('tr', {}, h('td', { colspan: 4, class: 'error' }, describeError(err))));
     }
   }
 
