@@ -173,12 +173,33 @@ test('when the image in use is removed, then the refusal names the blocking cont
   await page.locator('#announce', { hasText: `Removed ${copy}: untagged 1, deleted 0 image(s)` }).waitFor();
   await row(`#images-table tr[data-ref="${copy}"]`).waitFor({ state: 'detached' });
   await engine().getImage(image.ref).inspect();
+
+  // Prune is previewed first (a dry run; this test never prunes the shared engine).
+  await page.getByRole('button', { name: 'Prune unused…' }).click();
+  await page.getByLabel('Also tagged images no container uses').check();
+  await page.getByRole('button', { name: 'Preview (dry run)' }).click();
+  await page.locator('#prune-preview', { hasText: /Would free|Nothing to prune/ }).waitFor();
+  await page.keyboard.press('Escape');
+  await page.locator('#modal').waitFor({ state: 'hidden' });
 });
 
 test('when the container is stopped and removed, then the list, the logs pane and the events follow', async () => {
   await page.getByRole('button', { name: `Stop ${containerName}` }).click();
   await row(`#containers-table tr[data-container="${containerName}"] .badge.ct-exited`).waitFor();
   await page.locator('#logs-state', { hasText: 'The container stopped' }).waitFor();
+
+  // A stopped container still blocks the image, but force may override it: only after its dry run.
+  await page.getByRole('button', { name: `Remove ${image.ref}` }).click();
+  await page.locator('#modal').getByRole('button', { name: 'Remove', exact: true }).click();
+  expect(await page.locator('#modal .blockers').textContent()).toContain(`${containerName} (exited)`);
+  await page.getByRole('button', { name: 'Preview forced removal…' }).click();
+  await page.locator('#modal-h', { hasText: '(dry run)' }).waitFor();
+  expect(await page.locator('#modal dl.facts').textContent()).toContain(image.ref);
+  expect(await page.getByRole('button', { name: 'Force remove' }).isEnabled()).toBe(true);
+  await shot('5a-force-preview');
+  await page.locator('#modal').getByRole('button', { name: 'Cancel' }).click();
+  await engine().getImage(image.ref).inspect(); // the dry run changed nothing
+
   await page.getByRole('button', { name: `Remove ${containerName}` }).click();
   await page.locator('#modal').getByRole('button', { name: 'Remove', exact: true }).click();
   await row(`#containers-table tr[data-container="${containerName}"]`).waitFor({ state: 'detached' });
