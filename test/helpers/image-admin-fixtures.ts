@@ -67,3 +67,30 @@ export async function cleanupRun(run: string): Promise<void> {
     await docker.getImage(img.Id).remove({ force: true }).catch(() => undefined);
   }
 }
+
+/**
+ * Pushes `ref` (which must name the open loopback registry) so the image gains a digest reference, as a pulled
+ * image has. Returns that digest reference; `forgetPushed` deletes the manifest from the registry again.
+ */
+export async function pushToLoopback(ref: string): Promise<string> {
+  const docker = adminDocker();
+  // An empty auth config: the registry is open, and without the header the engine waits for one.
+  const stream = await docker.getImage(ref).push({ authconfig: {} });
+  const out = await new Promise<{ error?: string }[]>((resolve, reject) =>
+    docker.modem.followProgress(stream, (err: Error | null, res: { error?: string }[]) => (err ? reject(err) : resolve(res))),
+  );
+  const failed = out.find((m) => m.error);
+  if (failed) throw new Error(`push failed: ${failed.error}`);
+  const digests = (await docker.getImage(ref).inspect()).RepoDigests ?? [];
+  const repo = ref.slice(0, ref.lastIndexOf(':'));
+  const digestRef = digests.find((d) => d.startsWith(`${repo}@`));
+  if (!digestRef) throw new Error(`push of ${ref} left no digest reference`);
+  return digestRef;
+}
+
+export async function forgetPushed(digestRef: string): Promise<void> {
+  const at = digestRef.indexOf('@');
+  const slash = digestRef.indexOf('/');
+  const [host, name, digest] = [digestRef.slice(0, slash), digestRef.slice(slash + 1, at), digestRef.slice(at + 1)];
+  await fetch(`http://${host}/v2/${name}/manifests/${digest}`, { method: 'DELETE', signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+}

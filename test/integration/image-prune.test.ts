@@ -1,16 +1,18 @@
 import { auth, startService, type TestService } from '../helpers/service';
-import { adminDocker, buildOwnImage, cleanupRun, imageExists, imagesOfRun, runId } from '../helpers/image-admin-fixtures';
-import { seed } from '../helpers/test-env';
+import { adminDocker, buildOwnImage, cleanupRun, forgetPushed, imageExists, imagesOfRun, pushToLoopback, runId } from '../helpers/image-admin-fixtures';
+import { seed, testEnv } from '../helpers/test-env';
 
 let svc: TestService;
 const run = runId();
 const runLabel = `dockhand.ia-run=${run}`;
+const pushed: string[] = [];
 
 beforeAll(async () => {
   svc = await startService();
 });
 afterAll(async () => {
   await cleanupRun(run);
+  await Promise.all(pushed.map(forgetPushed));
   await svc.close();
 });
 
@@ -53,6 +55,35 @@ describe('POST /api/v1/images/prune', () => {
     expect(res.body.untagged).toContain(`image-admin/${run}/unused:1`);
     expect(res.body.deleted).not.toContain(used);
     expect(await snapshot()).toEqual(before);
+    await c.remove({ force: true });
+  });
+
+  test('when all=true and a running container uses a pulled image (a tag and its digest), then the preview lists none of it and the real prune keeps it', async () => {
+    const tag = `${testEnv().registry}/image-admin-${run}/inuse:1`;
+    const id = await buildOwnImage(run, { tag, kib: 4, extraLabel: 'ia.kind=inuse' });
+    const digestRef = await pushToLoopback(tag);
+    pushed.push(digestRef);
+    const c = await adminDocker().createContainer({
+      Image: tag,
+      name: `${run}-inuse-runner`,
+      Labels: { 'dockhand.test': 'image-admin', 'dockhand.ia-run': run },
+    });
+    await c.start();
+    const body = { all: true, label: [runLabel, 'ia.kind=inuse'] };
+
+    const preview = await svc.http.post('/api/v1/images/prune?dryRun=true').set(auth('admin')).send(body);
+    expect(preview.status).toBe(200);
+    expect(preview.body.untagged).not.toContain(tag);
+    expect(preview.body.untagged).not.toContain(digestRef);
+    expect(preview.body.deleted).not.toContain(id);
+
+    const res = await svc.http.post('/api/v1/images/prune').set(auth('admin')).send(body);
+    expect(res.status).toBe(200);
+    // The preview is what the engine then did: here, nothing.
+    expect({ untagged: res.body.untagged, deleted: res.body.deleted }).toEqual({ untagged: preview.body.untagged, deleted: preview.body.deleted });
+    const kept = await adminDocker().getImage(id).inspect();
+    expect(kept.RepoTags).toContain(tag);
+    expect(kept.RepoDigests).toContain(digestRef);
     await c.remove({ force: true });
   });
 

@@ -103,8 +103,12 @@ export class ImageGraph {
     if (!img) return out;
     let quiet = false;
     if (ref !== undefined) {
+      // The engine resolves the reference first: one already gone is "No such image", which prune skips.
+      if (!img.refs.includes(ref)) return out;
       const users = this.containersOf(id);
-      if (!force && users.length > 0 && img.refs.length === 1) {
+      // A tag and the digests of its own repository are one reference to the engine (a pulled image has both):
+      // untagging it would leave a used image dangling, so any container blocks it.
+      if (!force && users.length > 0 && isSingleReference(img.refs)) {
         out.conflict = {
           code: 'image_in_use',
           imageId: id,

@@ -52,6 +52,21 @@ describe('ImageGraph.imageDelete (the engine rules, replayed)', () => {
     expect(g.refsOf('A')).toEqual(['app:1']);
   });
 
+  test('when a container uses a pulled image (one tag plus its digest), then its tag is refused without force: one reference to the engine', () => {
+    const g = new ImageGraph([img('A', ['reg:5000/app:1', 'reg:5000/app@sha256:d'])], [ctr('A', 'running')]);
+    const out = g.imageDelete('A', 'reg:5000/app:1', false, true);
+    expect(out.conflict).toMatchObject({ code: 'image_in_use', containers: [{ state: 'running' }] });
+    expect(out.untagged).toEqual([]);
+    expect(g.refsOf('A')).toEqual(['reg:5000/app:1', 'reg:5000/app@sha256:d']);
+  });
+
+  test('when a reference the image no longer carries is named, then nothing is untagged (the engine answers not found)', () => {
+    const g = new ImageGraph([img('A', ['app:1', 'other:1'])], []);
+    g.imageDelete('A', 'app:1', false, true);
+    expect(g.imageDelete('A', 'app:1', false, true)).toEqual({ untagged: [], deleted: [] });
+    expect(g.refsOf('A')).toEqual(['other:1']);
+  });
+
   test('when forced by reference while a container runs, then the tag goes but the image stays (quiet prune)', () => {
     const g = new ImageGraph([img('A', ['app:1'])], [ctr('A')]);
     expect(g.imageDelete('A', 'app:1', true, true)).toEqual({ untagged: ['app:1'], deleted: [] });

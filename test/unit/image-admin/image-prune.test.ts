@@ -78,6 +78,17 @@ describe('planPrune', () => {
     expect(out.untagged).toEqual(['t:1', 'u:1']);
   });
 
+  test('when all and a container (running or stopped) uses a pulled image (a tag and its digest), then none of it would go', () => {
+    const pulled = (id: string) => node(id, { repoTags: [`reg:5000/${id}:1`], repoDigests: [`reg:5000/${id}@sha256:${id}`] });
+    const nodes = [pulled('RUN'), pulled('STOPPED'), pulled('FREE')];
+    const out = plan(nodes, { all: true }, [
+      { imageId: 'RUN', state: 'running' },
+      { imageId: 'STOPPED', state: 'exited' },
+    ]);
+    expect(out.deleted).toEqual(['FREE']);
+    expect(out.untagged).toEqual(['reg:5000/FREE:1', 'reg:5000/FREE@sha256:FREE']);
+  });
+
   test('when filtered by label and until, then only matching, older images are candidates', () => {
     const nodes = [node('OLD'), node('NEW', { created: nowS }), node('OTHER', { labels: { run: 'y' } })];
     expect(plan(nodes, { label: ['run=x'], until: '1h' }).deleted).toEqual(['OLD']);
