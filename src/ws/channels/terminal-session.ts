@@ -32,7 +32,9 @@ export class TerminalSession {
   private readonly started = Date.now();
   private timer: NodeJS.Timeout;
   private finished = false;
-  private pendingWrites = 0;
+  /** Input frames accepted and not yet applied, in order; beyond MAX_PENDING_WRITES, input is refused. */
+  private queued = 0;
+  private inputs: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly stream: TerminalStream,
@@ -48,20 +50,26 @@ export class TerminalSession {
     return this.pump();
   }
 
+  /**
+   * Input frames reach the process in the order the client sent them: a resize is applied before the keystrokes
+   * that follow it (the engine call for a resize takes longer than a write, and a shell must not read the next
+   * command while its terminal still has the old size).
+   */
   async input(frame: InputFrame): Promise<void> {
     if (this.finished) throw new DomainError('conflict', 'the session is over');
     this.timer.refresh();
-    if (frame.type === 'resize') {
-      if (!this.hooks.tty) throw new DomainError('invalid_request', 'this session has no TTY: there is nothing to resize');
-      return this.hooks.resize({ cols: frame.cols, rows: frame.rows });
-    }
-    if (this.pendingWrites >= MAX_PENDING_WRITES) throw new DomainError('rate_limited', 'the process is not reading its input; this frame was dropped');
-    this.pendingWrites++;
-    try {
-      await this.stream.write(Buffer.from(frame.data, frame.encoding === 'base64' ? 'base64' : 'utf8'));
-    } finally {
-      this.pendingWrites--;
-    }
+    if (frame.type === 'resize' && !this.hooks.tty) throw new DomainError('invalid_request', 'this session has no TTY: there is nothing to resize');
+    if (this.queued >= MAX_PENDING_WRITES) throw new DomainError('rate_limited', 'the process is not reading its input; this frame was dropped');
+    this.queued++;
+    const run = this.inputs.then(() => this.apply(frame)).finally(() => this.queued--);
+    this.inputs = run.catch(() => undefined);
+    return run;
+  }
+
+  private async apply(frame: InputFrame): Promise<void> {
+    if (this.finished) throw new DomainError('conflict', 'the session is over');
+    if (frame.type === 'resize') return this.hooks.resize({ cols: frame.cols, rows: frame.rows });
+    await this.stream.write(Buffer.from(frame.data, frame.encoding === 'base64' ? 'base64' : 'utf8'));
   }
 
   /** Unsubscribed or disconnected: hang up the engine connection (a detach; the container keeps running). */

@@ -117,9 +117,35 @@ describe('terminal session', () => {
     void session.run();
     const writes = [1, 2, 3, 4].map((i) => session.input({ type: 'stdin', id: 's', data: `k${i}` }));
     await expect(session.input({ type: 'stdin', id: 's', data: 'k5' })).rejects.toMatchObject({ code: 'rate_limited' });
-    f.drain();
+    // The process reads one write at a time; the accepted frames reach it one after another, in order.
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setImmediate(r));
+      f.drain();
+    }
     await Promise.all(writes);
     expect(f.written).toEqual(['k1', 'k2', 'k3', 'k4']);
+    session.close();
+  });
+
+  test('when a resize is followed by keystrokes, then the engine has the new size before the process reads them', async () => {
+    const f = fakeStream();
+    let finishResize!: () => void;
+    const order: string[] = [];
+    const h = hooks({
+      resize: jest.fn(() => new Promise<void>((resolve) => (finishResize = () => (order.push('resized'), resolve())))),
+    });
+    const session = new TerminalSession(f.stream, fakeSink().sink, h);
+    const resize = session.input({ type: 'resize', id: 's', cols: 132, rows: 43 });
+    const keys = session.input({ type: 'stdin', id: 's', data: 'stty size\n' });
+    await new Promise((r) => setImmediate(r));
+    expect(f.written).toEqual([]);
+    finishResize();
+    await resize;
+    await new Promise((r) => setImmediate(r));
+    order.push(...f.written);
+    f.drain();
+    await keys;
+    expect(order).toEqual(['resized', 'stty size\n']);
     session.close();
   });
 
