@@ -29,7 +29,10 @@ async function buildWeb({ minify = true } = {}) {
     write: false,
   });
   for (const out of result.outputFiles) writeAtomic(out.path, out.contents);
-  for (const f of ['index.html', 'styles.css']) writeAtomic(path.join(outDir, f), fs.readFileSync(path.join(root, 'web', f)));
+  writeAtomic(path.join(outDir, 'index.html'), fs.readFileSync(path.join(root, 'web', 'index.html')));
+  // xterm.js's own style sheet first, ours after it (so ours may override): one file from our origin, no CDN.
+  const xtermCss = fs.readFileSync(require.resolve('@xterm/xterm/css/xterm.css'));
+  writeAtomic(path.join(outDir, 'styles.css'), Buffer.concat([xtermCss, Buffer.from('\n'), fs.readFileSync(path.join(root, 'web', 'styles.css'))]));
   return outDir;
 }
 

@@ -171,12 +171,35 @@ export interface ContainerCreateRequest {
   env?: Record<string, string>;
   labels?: Record<string, string>;
   ports?: { containerPort: number; hostPort?: number; protocol?: 'tcp' | 'udp' | 'sctp' }[];
+  /** `-t` and `-i`: together they make a container one can attach a terminal to. */
+  tty?: boolean;
+  openStdin?: boolean;
 }
 
 export interface ContainerDetails {
   id: string;
   name: string;
   state: { status: ContainerStatus; running: boolean; paused: boolean };
+  config: { cmd: string[] | null; tty: boolean; openStdin: boolean };
+}
+
+export interface TerminalExecRequest {
+  cmd: string[];
+  tty?: boolean;
+  env?: Record<string, string>;
+  workingDir?: string;
+  user?: string;
+}
+
+/** An exec created for a terminal session (admin); it starts when subscribed on the WebSocket `exec` channel. */
+export interface TerminalExec {
+  execId: string;
+  containerId: string;
+  running: boolean;
+  exitCode: number | null;
+  tty: boolean;
+  openStdin: boolean;
+  cmd: string[];
 }
 
 export type ContainerAction = 'start' | 'stop' | 'restart' | 'pause' | 'unpause';
@@ -230,6 +253,8 @@ export class DockhandRestClient {
   createContainer = (body: ContainerCreateRequest) => this.call<ContainerDetails>('POST', '/containers', { body });
   containerAction = (id: string, action: ContainerAction) => this.call<ContainerActionResult>('POST', `/containers/${enc(id)}/${action}`);
   removeContainer = (id: string, opts: { force?: boolean } = {}) => this.call<void>('DELETE', `/containers/${enc(id)}`, { query: { force: opts.force || undefined } });
+  inspectContainer = (id: string) => this.call<ContainerDetails>('GET', `/containers/${enc(id)}`);
+  createExec = (id: string, body: TerminalExecRequest) => this.call<TerminalExec>('POST', `/containers/${enc(id)}/exec`, { body });
 
   /** One request; a non-2xx answer becomes an ApiError with the problem document (or a made-up one). */
   async call<T>(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<T> {

@@ -142,6 +142,7 @@ export function containersPanel(section: HTMLElement, ctx: Ctx): { refresh(): Pr
         { class: 'actions' },
         live ? [btn('Stop', 'stop'), btn('Restart', 'restart'), c.state === 'paused' ? btn('Unpause', 'unpause') : btn('Pause', 'pause')] : btn('Start', 'start'),
         h('button', { type: 'button', 'aria-label': `Logs and stats of ${name}`, onclick: () => ctx.openLive(c) }, 'Logs & stats'),
+        live && ctx.session.can('admin') && h('button', { type: 'button', 'aria-label': `Terminal of ${name}`, onclick: (ev) => ctx.openTerminal(c, ev.currentTarget as HTMLElement) }, 'Terminal'),
         ctx.session.can('admin') && h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${name}`, onclick: () => remove(c) }, 'Remove'),
       ),
     );

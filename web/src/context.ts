@@ -12,4 +12,6 @@ export interface Ctx {
   watchJob(job: Job): void;
   /** Opens the logs and stats pane for a container. */
   openLive(container: ContainerSummary): void;
+  /** Opens the terminal pane (admin) for a container; focus returns to `opener` when it closes. */
+  openTerminal(container: ContainerSummary, opener?: HTMLElement): void;
 }

@@ -6,6 +6,7 @@ import { imagesPanel } from './images-panel';
 import { jobsPanels } from './jobs-panel';
 import { livePane } from './live-pane';
 import { describeError, Session } from './session';
+import { terminalPane } from './terminal-pane';
 
 /**
  * The web console: a page of the service itself that uses only its public API — REST through the typed client,
@@ -77,11 +78,13 @@ async function start(): Promise<void> {
     refreshJobs: () => void jobs.refreshJobs(),
     watchJob: (job) => jobs.watchJob(job),
     openLive: (c) => live.open(c),
+    openTerminal: (c, opener) => terminal.open(c, opener),
   };
   const images = imagesPanel(byId('images'), ctx);
   const containers = containersPanel(byId('containers'), ctx);
   const jobs = jobsPanels(byId('pull'), byId('jobs'), ctx);
   const live = livePane(byId('live'), ctx);
+  const terminal = terminalPane(byId('terminal'), ctx);
   const events = eventsPanel(byId('events'), ctx);
   const refreshImages = debounce(() => void images.refresh(), 300);
   const refreshContainers = debounce(() => void containers.refresh(), 300);
