@@ -7,6 +7,7 @@ import { createDockerClients } from './engine/docker-client';
 import { DockerEngineStatus } from './engine/docker-engine-status';
 import { DockerImageRepository } from './engine/docker-image-repository';
 import { changesFromEvents } from './engine/disk-usage-cache';
+import { diskUsageGate } from './engine/docker-disk-usage';
 import { wireImageAdmin } from './wiring-image-admin';
 import { WsTicketStore } from './domain/auth/ws-tickets';
 import { EventsHub } from './domain/events/events-hub';
@@ -51,8 +52,10 @@ export function wire(config: Config, logger: Logger): Wired {
   // One engine /events connection for the whole service, opened on first use, stopped by close().
   const events = new EventsHub(new DockerEventSource(docker.api, docker.streaming, config.engineTimeoutMs), logger);
   const wsTickets = new WsTicketStore();
-  // Image lists reuse /system/df until the event stream reports an image or container change.
-  const imageRepository = new DockerImageRepository(docker.api, config.engineTimeoutMs, changesFromEvents(events));
+  // Every /system/df of the service goes through one gate (the engine refuses a second one at once); image lists
+  // reuse its result until the event stream reports an image or container change.
+  const diskUsage = diskUsageGate(docker.streaming, config.engineTimeoutMs, changesFromEvents(events));
+  const imageRepository = new DockerImageRepository(docker.api, config.engineTimeoutMs, diskUsage);
   const images = new ImageService(imageRepository);
   // Pulls and pushes: the engine resolves the manifest before its first byte, so it gets longer than a plain call.
   const transfer = new DockerImageTransfer(docker.api, docker.streaming, config.engineTimeoutMs, Math.max(60_000, config.engineTimeoutMs));
@@ -82,7 +85,7 @@ export function wire(config: Config, logger: Logger): Wired {
     metrics,
     rateLimits: config.rateLimits,
     images,
-    imageAdmin: wireImageAdmin(docker, config.engineTimeoutMs, allowlist, registryStore),
+    imageAdmin: wireImageAdmin(docker, config.engineTimeoutMs, diskUsage, allowlist, registryStore),
     containers: new ContainerService(containerRepository),
     containerCreator,
     containerStreams,

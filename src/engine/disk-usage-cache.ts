@@ -1,12 +1,5 @@
 import type { EventFilters } from '../domain/events/event-filter';
 
-/** The parts of one `/system/df` image row that `/images/json` reports as -1 on API 1.41. */
-export interface ImageUsage {
-  Id: string;
-  SharedSize: number;
-  Containers: number;
-}
-
 /** Tells the cache when what `/system/df` reports may have changed, and whether it is listening right now. */
 export interface ChangeFeed {
   watch(onChange: () => void): { connected(): boolean };
@@ -35,24 +28,23 @@ export interface DiskUsageCacheOptions {
   maxAgeMs: number;
 }
 
-type Usage = Map<string, ImageUsage>;
-
 /**
- * `/system/df` for the image list. Why: it walks every container's layer (30 ms at 200 containers, 100 ms at
- * 1,000, against 8 ms for `/images/json`), and this engine refuses a second one while one runs ("a disk usage
- * operation is already running", a 500), so concurrent image lists failed. Here at most one df runs at a time,
- * callers that arrive after the last change share it, and its result is reused until an engine event says
- * images or containers changed — only while the event stream is connected, and only when it was connected
- * before that df started (so no change can have slipped in unseen).
+ * The gate every `/system/df` of the service goes through. Why: it walks every container's layer (30 ms at 200
+ * containers, 100 ms at 1,000, against 8 ms for `/images/json`), and this engine refuses a second one while one
+ * runs ("a disk usage operation is already running", a 500), so concurrent image lists and disk-usage reads
+ * failed. Here at most one df runs at a time, callers that arrive after the last change share it, and its result
+ * may be reused (`peek`) until an engine event says images or containers changed — only while the event stream
+ * is connected, and only when it was connected before that df started (so no change can have slipped in unseen).
+ * `load` never answers from that cache: callers that need sizes no event announces (a container's writes) use it.
  */
-export class DiskUsageCache {
+export class DiskUsageCache<Usage> {
   private generation = 0;
   private cached: { generation: number; startedAt: number; usage: Usage } | undefined;
   private running: { generation: number; promise: Promise<Usage> } | undefined;
   private live: { connected(): boolean } | undefined;
 
   constructor(
-    private readonly fetchDf: () => Promise<ImageUsage[]>,
+    private readonly fetchDf: () => Promise<Usage>,
     private readonly feed: ChangeFeed | undefined,
     private readonly opts: DiskUsageCacheOptions = { maxAgeMs: 5000 },
     private readonly now: () => number = Date.now,
@@ -77,8 +69,7 @@ export class DiskUsageCache {
       await before;
       const trusted = this.live?.connected() === true;
       const startedAt = this.now();
-      const rows = await this.fetchDf();
-      const usage: Usage = new Map(rows.map((r) => [r.Id, r]));
+      const usage = await this.fetchDf();
       if (trusted && generation === this.generation) this.cached = { generation, startedAt, usage };
       return usage;
     })();

@@ -7,6 +7,8 @@ import type {
   PruneFilter,
   RemovalRecords,
 } from '../domain/images/image-admin-engine';
+import type { DiskUsageCache } from './disk-usage-cache';
+import { slowTimeoutMs } from './docker-disk-usage';
 import { engineCall } from './engine-errors';
 
 const orEmpty = <T>(v: T[] | null | undefined): T[] => v ?? [];
@@ -14,14 +16,6 @@ const realTags = (t: string[] | null | undefined): string[] => orEmpty(t).filter
 const realDigests = (d: string[] | null | undefined): string[] => orEmpty(d).filter((x) => x !== '<none>@<none>');
 const nameOf = (names: string[] | null | undefined): string => (orEmpty(names)[0] ?? '').replace(/^\//, '');
 const nonNegative = (n: number | null | undefined): number => Math.max(0, n ?? 0);
-
-/** The parts of `/system/df` (API 1.41) we read. */
-interface Df {
-  LayersSize?: number;
-  Images?: { Id: string; RepoTags: string[] | null; Created: number; Size: number; SharedSize: number; Containers: number }[] | null;
-  Containers?: { Id: string; Names: string[] | null; Image: string; ImageID: string; State: string; SizeRw?: number; SizeRootFs?: number }[] | null;
-  Volumes?: { Name: string; UsageData?: { Size: number; RefCount: number } | null }[] | null;
-}
 
 function records(items: Docker.ImageRemoveInfo[] | null | undefined): RemovalRecords {
   const out: RemovalRecords = { untagged: [], deleted: [] };
@@ -33,9 +27,9 @@ function records(items: Docker.ImageRemoveInfo[] | null | undefined): RemovalRec
 }
 
 /**
- * Removal, prune and disk usage on the engine. Removing layers and walking every layer for /system/df can take
- * far longer than an ordinary call, so they go through the client without a socket timeout and get a longer
- * bound of their own; when that bound fires the engine still finishes the work.
+ * Removal, prune and disk usage on the engine. Removing layers can take far longer than an ordinary call, so it
+ * goes through the client without a socket timeout and gets a longer bound of its own; when that bound fires the
+ * engine still finishes the work. `/system/df` is never called from here: it goes through the service's one gate.
  */
 export class DockerImageAdmin implements ImageAdminEngine {
   private readonly slowTimeoutMs: number;
@@ -44,8 +38,9 @@ export class DockerImageAdmin implements ImageAdminEngine {
     private readonly api: Docker,
     private readonly slow: Docker,
     private readonly timeoutMs: number,
+    private readonly df: DiskUsageCache<EngineDiskUsage>,
   ) {
-    this.slowTimeoutMs = Math.max(60000, 6 * timeoutMs);
+    this.slowTimeoutMs = slowTimeoutMs(timeoutMs);
   }
 
   async resolve(name: string): Promise<ImageNode> {
@@ -79,33 +74,9 @@ export class DockerImageAdmin implements ImageAdminEngine {
     return list.map((c) => ({ id: c.Id, name: nameOf(c.Names), state: c.State, imageId: c.ImageID }));
   }
 
-  async diskUsage(): Promise<EngineDiskUsage> {
-    const df = (await engineCall(() => this.slow.df() as Promise<Df>, { timeoutMs: this.slowTimeoutMs })) ?? {};
-    return {
-      layersSize: nonNegative(df.LayersSize),
-      images: orEmpty(df.Images).map((i) => {
-        const shared = nonNegative(i.SharedSize);
-        return {
-          id: i.Id,
-          repoTags: realTags(i.RepoTags),
-          created: i.Created,
-          size: nonNegative(i.Size),
-          sharedSize: shared,
-          uniqueSize: Math.max(0, nonNegative(i.Size) - shared),
-          containers: nonNegative(i.Containers),
-        };
-      }),
-      containers: orEmpty(df.Containers).map((c) => ({
-        id: c.Id,
-        name: nameOf(c.Names),
-        imageId: c.ImageID,
-        image: c.Image,
-        state: c.State,
-        sizeRw: nonNegative(c.SizeRw),
-        sizeRootFs: nonNegative(c.SizeRootFs),
-      })),
-      volumes: orEmpty(df.Volumes).map((v) => ({ name: v.Name, size: v.UsageData?.Size ?? -1, refCount: v.UsageData?.RefCount ?? -1 })),
-    };
+  /** Through the service's one df gate: a preview or report joins a df in flight instead of being refused. */
+  diskUsage(): Promise<EngineDiskUsage> {
+    return engineCall(() => this.df.load(), { timeoutMs: this.slowTimeoutMs });
   }
 
   async remove(name: string, opts: { force: boolean; noprune: boolean }): Promise<RemovalRecords> {

@@ -6,7 +6,8 @@ import type {
   ImageRepository,
   ImageSummary,
 } from '../domain/images/image-repository';
-import { DiskUsageCache, type ChangeFeed, type ImageUsage } from './disk-usage-cache';
+import type { EngineDiskUsage, ImageUsage } from '../domain/images/image-admin-engine';
+import type { DiskUsageCache } from './disk-usage-cache';
 import { engineCall } from './engine-errors';
 
 const iso = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();
@@ -15,18 +16,21 @@ const orEmpty = <T>(v: T[] | null | undefined): T[] => v ?? [];
 const realTags = (tags: string[] | null | undefined): string[] => orEmpty(tags).filter((t) => t !== '<none>:<none>');
 const realDigests = (d: string[] | null | undefined): string[] => orEmpty(d).filter((t) => t !== '<none>@<none>');
 
-export class DockerImageRepository implements ImageRepository {
-  private readonly diskUsage: DiskUsageCache;
+/** Each df result indexed by image id once, however many lists read it. */
+const indexes = new WeakMap<EngineDiskUsage, Map<string, ImageUsage>>();
+function byImage(usage: EngineDiskUsage): Map<string, ImageUsage> {
+  let index = indexes.get(usage);
+  if (!index) indexes.set(usage, (index = new Map(usage.images.map((i) => [i.id, i]))));
+  return index;
+}
 
-  /** @param changes engine changes, so /system/df results can be reused until images or containers change. */
+export class DockerImageRepository implements ImageRepository {
+  /** @param diskUsage the service's one /system/df gate, whose result is reused until images or containers change. */
   constructor(
     private readonly docker: Docker,
     private readonly timeoutMs: number,
-    changes?: ChangeFeed,
-  ) {
-    const df = async () => orEmpty(((await this.docker.df()) as { Images: ImageUsage[] | null }).Images);
-    this.diskUsage = new DiskUsageCache(() => engineCall(df, { timeoutMs: this.timeoutMs }), changes);
-  }
+    private readonly diskUsage: DiskUsageCache<EngineDiskUsage>,
+  ) {}
 
   async list(filter: ImageListFilter): Promise<ImageSummary[]> {
     const filters: Record<string, string[]> = {};
@@ -36,14 +40,17 @@ export class DockerImageRepository implements ImageRepository {
     const opts = { timeoutMs: this.timeoutMs };
     // /images/json reports SharedSize and Containers as -1 on this API version; /system/df computes both.
     const listed = () => engineCall(() => this.docker.listImages({ all: false, filters: JSON.stringify(filters) }), opts);
-    const known = this.diskUsage.peek();
-    let [images, usage] = known ? [await listed(), known] : await Promise.all([listed(), this.diskUsage.load()]);
+    // The shared df may outlive this list's bound: the list gives up on time, the df goes on for whoever waits.
+    const loaded = () => engineCall(() => this.diskUsage.load(), opts).then(byImage);
+    const cached = this.diskUsage.peek();
+    const known = cached && byImage(cached);
+    let [images, usage] = known ? [await listed(), known] : await Promise.all([listed(), loaded()]);
     // An image the cached df has not seen (its event not read yet): this answer needs a fresh df.
-    if (known && images.some((img) => !known.has(img.Id))) usage = await this.diskUsage.load();
+    if (known && images.some((img) => !known.has(img.Id))) usage = await loaded();
     return images.map((img) => {
       const u = usage.get(img.Id);
-      const shared = Math.max(0, u?.SharedSize ?? 0);
-      const containers = Math.max(0, u?.Containers ?? 0);
+      const shared = Math.max(0, u?.sharedSize ?? 0);
+      const containers = Math.max(0, u?.containers ?? 0);
       return {
         id: img.Id,
         repoTags: realTags(img.RepoTags),

@@ -39,6 +39,16 @@ describe('GET /api/v1/images under load and change', () => {
     expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
   });
 
+  test('when 10 disk-usage reads and 10 image lists are made at once, then every one answers 200 (they share one df)', async () => {
+    const calls = Array.from({ length: 20 }, (_, i) =>
+      svc.http.get(i % 2 === 0 ? '/api/v1/system/disk-usage' : '/api/v1/images').set(auth('viewer')),
+    );
+    const answers = await Promise.all(calls);
+    expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const usage = answers[0].body as { images: { items: { repoTags: string[]; sharedSize: number }[] } };
+    expect(usage.images.items.find((i) => i.repoTags.includes(seed.web143()))?.sharedSize).toBeGreaterThan(0);
+  });
+
   test('when a container is created and then removed, then the count follows both changes', async () => {
     // Once the event stream is connected, lists are answered from a reused df: the change must still show.
     await waitFor(async () => (await svc.http.get('/api/v1/events?limit=1').set(auth('viewer'))).body.engineConnected === true);

@@ -1,19 +1,27 @@
-import { changesFromEvents, DiskUsageCache, type ChangeFeed, type ImageUsage } from '../../src/engine/disk-usage-cache';
+import { changesFromEvents, DiskUsageCache, type ChangeFeed } from '../../src/engine/disk-usage-cache';
+
+/** A df image row, as much of it as these tests look at. */
+interface ImageUsage {
+  Id: string;
+  SharedSize: number;
+  Containers: number;
+}
+type Usage = Map<string, ImageUsage>;
 
 /** A df the test answers by hand, counting the calls and how many ran at once. */
 function fakeDf() {
-  const pending: { resolve: (rows: ImageUsage[]) => void; reject: (e: Error) => void }[] = [];
+  const pending: { resolve: (usage: Usage) => void; reject: (e: Error) => void }[] = [];
   let running = 0;
   const state = { calls: 0, maxConcurrent: 0 };
   const fetch = () => {
     state.calls++;
     running++;
     state.maxConcurrent = Math.max(state.maxConcurrent, running);
-    return new Promise<ImageUsage[]>((resolve, reject) => pending.push({ resolve, reject })).finally(() => running--);
+    return new Promise<Usage>((resolve, reject) => pending.push({ resolve, reject })).finally(() => running--);
   };
   const answer = async (rows: ImageUsage[] = [{ Id: 'a', SharedSize: 1, Containers: 2 }]) => {
     await new Promise((r) => setImmediate(r));
-    pending.shift()!.resolve(rows);
+    pending.shift()!.resolve(new Map(rows.map((r) => [r.Id, r])));
     await new Promise((r) => setImmediate(r));
   };
   const fail = async () => {
@@ -55,6 +63,19 @@ describe('DiskUsageCache', () => {
     await df.answer();
     await first;
     expect(cache.peek()?.get('a')?.SharedSize).toBe(1);
+  });
+
+  test('when a result is cached, then load() still runs a fresh df, whose result the next peek sees', async () => {
+    const df = fakeDf();
+    const cache = new DiskUsageCache(df.fetch, fakeFeed());
+    const first = cache.load();
+    await df.answer([{ Id: 'a', SharedSize: 1, Containers: 0 }]);
+    await first;
+    const fresh = cache.load();
+    await df.answer([{ Id: 'a', SharedSize: 1, Containers: 3 }]);
+    expect((await fresh).get('a')?.Containers).toBe(3);
+    expect(df.state.calls).toBe(2);
+    expect(cache.peek()?.get('a')?.Containers).toBe(3);
   });
 
   test('when an engine change is reported, then the cached result is dropped', async () => {
