@@ -1,9 +1,9 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { LogLine, LogStream } from '../domain/containers/container-streams';
+import { StdioDemuxer } from './stdio-demux';
 
 /** Longer lines are cut into pieces of this many characters, so one endless line cannot grow a buffer. */
 export const MAX_LINE_CHARS = 16 * 1024;
-const HEADER = 8;
 const TIMESTAMPED = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ?/;
 
 /** Bytes of one stream → whole lines, across chunk and UTF-8 character boundaries. */
@@ -47,46 +47,21 @@ class LineAssembler {
 }
 
 /**
- * The engine's log stream as lines. Without a TTY it is multiplexed: frames of an 8-byte header (stream
- * 1 = stdout, 2 = stderr, then a big-endian 32-bit length) and a payload; payloads are consumed as they
- * arrive, so a large frame is never buffered whole. With a TTY it is raw stdout.
+ * The engine's log stream as lines: the multiplexed frames (or raw TTY output) split by StdioDemuxer, then
+ * each stream's bytes assembled into lines.
  */
 export class LogDemuxer {
   private readonly out: Record<LogStream, LineAssembler>;
-  private header = Buffer.alloc(0);
-  private current: LogStream = 'stdout';
-  private remaining = 0;
+  private readonly stdio: StdioDemuxer;
 
-  constructor(
-    private readonly tty: boolean,
-    timestamps: boolean,
-  ) {
+  constructor(tty: boolean, timestamps: boolean) {
+    this.stdio = new StdioDemuxer(tty);
     this.out = { stdout: new LineAssembler('stdout', timestamps), stderr: new LineAssembler('stderr', timestamps) };
   }
 
   push(chunk: Buffer): LogLine[] {
     const lines: LogLine[] = [];
-    if (this.tty) {
-      this.out.stdout.write(chunk, lines);
-      return lines;
-    }
-    let pos = 0;
-    while (pos < chunk.length) {
-      if (this.remaining > 0) {
-        const take = Math.min(this.remaining, chunk.length - pos);
-        this.out[this.current].write(chunk.subarray(pos, pos + take), lines);
-        this.remaining -= take;
-        pos += take;
-        continue;
-      }
-      const need = HEADER - this.header.length;
-      this.header = Buffer.concat([this.header, chunk.subarray(pos, pos + need)]);
-      pos += Math.min(need, chunk.length - pos);
-      if (this.header.length < HEADER) break;
-      this.current = this.header[0] === 2 ? 'stderr' : 'stdout';
-      this.remaining = this.header.readUInt32BE(4);
-      this.header = Buffer.alloc(0);
-    }
+    for (const piece of this.stdio.push(chunk)) this.out[piece.stream].write(piece.bytes, lines);
     return lines;
   }
 
