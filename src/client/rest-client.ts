@@ -1,21 +1,29 @@
 /**
  * A small typed client for the REST API (contract: openapi.yaml), built on `fetch` so it runs in browsers and in
  * Node 20 alike. Self-contained on purpose (no imports from the server), like ws-client.ts: the web console bundles
- * it. Types mirror the contract's schemas for the fields clients read; every error is an `ApiError` carrying the
- * problem document.
+ * it. Its types are the contract's, generated into openapi-types.ts (`npm run gen:types`), so they cannot drift from
+ * openapi.yaml; every error is an `ApiError` carrying the problem document.
  */
+import type { components, operations } from './openapi-types';
 
-export type Role = 'viewer' | 'operator' | 'admin';
-
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  code: string;
-  detail?: string;
-  errors?: { path: string; message: string }[];
-  [extra: string]: unknown;
+type Schemas = components['schemas'];
+/** The JSON an operation answers with `status`. */
+type Answer<Op extends keyof operations, Status extends keyof operations[Op]['responses']> = operations[Op]['responses'][Status] extends {
+  content: { 'application/json': infer Body };
 }
+  ? Body
+  : never;
+type QueryOf<Op extends keyof operations> = NonNullable<operations[Op]['parameters']['query']>;
+
+export type Role = Schemas['ConsolePrincipal']['role'];
+
+type ContractProblem = Schemas['Problem'];
+/**
+ * The contract's problem document, except that `code` may also be `http_error`: the client makes one up for an
+ * answer that carried no problem document (a proxy's error page). Mapped with `as`, not Omit, which would drop
+ * the named fields of a type with an index signature.
+ */
+export type Problem = { [K in keyof ContractProblem as K extends 'code' ? never : K]: ContractProblem[K] } & { code: ContractProblem['code'] | 'http_error' };
 
 export class ApiError extends Error {
   constructor(
@@ -25,197 +33,38 @@ export class ApiError extends Error {
     super(problem.detail ?? problem.title ?? `HTTP ${status}`);
     this.name = 'ApiError';
   }
-  get code(): string {
+  get code(): Problem['code'] {
     return this.problem.code;
   }
 }
 
-export interface Principal {
-  name: string;
-  role: Role;
-}
+export type Principal = Schemas['ConsolePrincipal'];
 
-export interface ImageSummary {
-  id: string;
-  repoTags: string[];
-  repoDigests: string[];
-  created: string;
-  size: number;
-  sharedSize: number;
-  uniqueSize: number;
-  containers: number;
-  inUse: boolean;
-  labels: Record<string, string>;
-}
+export type ImageSummary = Schemas['ImageSummary'];
+export type ImageDetails = Schemas['ImageDetails'];
+export type ImageHistoryEntry = Schemas['ImageHistoryEntry'];
+export type BlockingContainer = Schemas['ImageBlockingContainer'];
+export type ImageRemoval = Schemas['ImageRemoval'];
+export type ImageRemovalPreview = Schemas['ImageRemovalPreview'];
+export type ImagePruneResult = Schemas['ImagePruneResult'];
+export type DiskUsage = Schemas['DiskUsage'];
 
-export interface ImageDetails {
-  id: string;
-  repoTags: string[];
-  created: string;
-  architecture: string;
-  os: string;
-  user: string;
-  entrypoint: string[] | null;
-  cmd: string[] | null;
-  env: string[];
-  exposedPorts: string[];
-  workingDir: string;
-  labels: Record<string, string>;
-  layers: string[];
-  size: number;
-}
+export type JobState = Schemas['JobState'];
+export type JobLayer = Schemas['JobLayer'];
+export type Job = Schemas['Job'];
 
-export interface ImageHistoryEntry {
-  id: string | null;
-  created: string;
-  createdBy: string;
-  size: number;
-  tags: string[];
-  comment: string;
-  emptyLayer: boolean;
-}
-
-export interface BlockingContainer {
-  id: string;
-  name: string;
-  state: string;
-}
-
-export interface ImageRemoval {
-  dryRun: false;
-  imageId: string;
-  untagged: string[];
-  deleted: string[];
-}
-
-export interface ImageRemovalPreview {
-  dryRun: true;
-  imageId: string;
-  untagged: string[];
-  deleted: string[];
-  bytesFreed: number;
-  blocked: boolean;
-  blockedReason?: 'image_in_use' | 'conflict';
-  blockingContainers: BlockingContainer[];
-  childImages: string[];
-}
-
-export interface ImagePruneResult {
-  dryRun: boolean;
-  untagged: string[];
-  deleted: string[];
-  bytesFreed: number;
-}
-
-export interface DiskUsage {
-  layersSize: number;
-  reclaimable: number;
-  images: { count: number; active: number; reclaimable: number; reclaimableAtMost: number };
-  containers: { count: number; running: number; sizeRw: number; reclaimable: number };
-  volumes: { count: number; active: number; size: number; reclaimable: number };
-}
-
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-export interface JobLayer {
-  id: string;
-  state: string;
-  current: number | null;
-  total: number | null;
-}
-
-export interface Job {
-  id: string;
-  kind: 'pull' | 'push';
-  image: string;
-  state: JobState;
-  progress: {
-    layers: JobLayer[];
-    bytesDone: number;
-    bytesTotal: number;
-    totalKnown: boolean;
-    percent: number;
-    layersTotal: number;
-    layersDone: number;
-    layersAlreadyPresent: number;
-    etaSeconds: number | null;
-  };
-  error: { code: string; message: string } | null;
-  status: string | null;
-  createdAt: string;
-  finishedAt: string | null;
-  createdBy: string;
-}
-
-export type ContainerStatus = 'created' | 'restarting' | 'running' | 'removing' | 'paused' | 'exited' | 'dead';
-
-export interface ContainerSummary {
-  id: string;
-  names: string[];
-  image: string;
-  imageId: string;
-  command: string;
-  created: string;
-  state: ContainerStatus;
-  status: string;
-  ports: { privatePort: number; publicPort?: number; type: string; ip?: string }[];
-  labels: Record<string, string>;
-  sizeRw?: number;
-  sizeRootFs?: number;
-}
-
-export interface ContainerCreateRequest {
-  image: string;
-  name?: string;
-  cmd?: string[];
-  env?: Record<string, string>;
-  labels?: Record<string, string>;
-  ports?: { containerPort: number; hostPort?: number; protocol?: 'tcp' | 'udp' | 'sctp' }[];
-  /** `-t` and `-i`: together they make a container one can attach a terminal to. */
-  tty?: boolean;
-  openStdin?: boolean;
-}
-
-export interface ContainerDetails {
-  id: string;
-  name: string;
-  state: { status: ContainerStatus; running: boolean; paused: boolean };
-  config: { cmd: string[] | null; tty: boolean; openStdin: boolean };
-}
-
-export interface TerminalExecRequest {
-  cmd: string[];
-  tty?: boolean;
-  env?: Record<string, string>;
-  workingDir?: string;
-  user?: string;
-}
-
+export type ContainerStatus = Schemas['ContainerStatus'];
+export type ContainerSummary = Schemas['ContainerSummary'];
+export type ContainerCreateRequest = Schemas['ContainerCreateRequest'];
+export type ContainerDetails = Schemas['ContainerDetails'];
+export type TerminalExecRequest = Schemas['TerminalExecRequest'];
 /** An exec created for a terminal session (admin); it starts when subscribed on the WebSocket `exec` channel. */
-export interface TerminalExec {
-  execId: string;
-  containerId: string;
-  running: boolean;
-  exitCode: number | null;
-  tty: boolean;
-  openStdin: boolean;
-  cmd: string[];
-}
+export type TerminalExec = Schemas['TerminalExec'];
+/** The actions the client posts bare (not `kill` with its signal, nor `rename` with its body). */
+export type ContainerAction = Extract<Schemas['ContainerActionResult']['action'], 'start' | 'stop' | 'restart' | 'pause' | 'unpause'>;
+export type ContainerActionResult = Schemas['ContainerActionResult'];
 
-export type ContainerAction = 'start' | 'stop' | 'restart' | 'pause' | 'unpause';
-
-export interface ContainerActionResult {
-  id: string;
-  name: string;
-  action: string;
-  changed: boolean;
-  state: { status: ContainerStatus };
-}
-
-export interface WsTicket {
-  ticket: string;
-  expiresAt: string;
-}
+export type WsTicket = Schemas['StreamWsTicket'];
 
 type Query = Record<string, string | number | boolean | string[] | undefined>;
 
@@ -235,24 +84,28 @@ export class DockhandRestClient {
   me = () => this.call<Principal>('GET', '/me');
   wsTicket = () => this.call<WsTicket>('POST', '/ws-tickets');
 
-  listImages = () => this.call<{ items: ImageSummary[] }>('GET', '/images').then((r) => r.items);
+  listImages = () => this.call<Answer<'listImages', 200>>('GET', '/images').then((r) => r.items);
   inspectImage = (ref: string) => this.call<ImageDetails>('GET', `/images/${enc(ref)}`);
-  imageHistory = (ref: string) => this.call<{ items: ImageHistoryEntry[] }>('GET', `/images/${enc(ref)}/history`).then((r) => r.items);
-  tagImage = (ref: string, repository: string, tag: string) => this.call<{ id: string; image: string }>('POST', `/images/${enc(ref)}/tag`, { body: { repository, tag } });
-  removeImage = (ref: string, opts: { force?: boolean } = {}) => this.call<ImageRemoval>('DELETE', `/images/${enc(ref)}`, { query: { force: opts.force || undefined } });
-  previewImageRemoval = (ref: string, opts: { force?: boolean } = {}) =>
+  imageHistory = (ref: string) => this.call<Answer<'getImageHistory', 200>>('GET', `/images/${enc(ref)}/history`).then((r) => r.items);
+  tagImage = (ref: string, repository: string, tag: string) =>
+    this.call<Schemas['ImageTagResult']>('POST', `/images/${enc(ref)}/tag`, { body: { repository, tag } satisfies Schemas['ImageTagRequest'] });
+  removeImage = (ref: string, opts: Pick<QueryOf<'removeImage'>, 'force'> = {}) => this.call<ImageRemoval>('DELETE', `/images/${enc(ref)}`, { query: { force: opts.force || undefined } });
+  previewImageRemoval = (ref: string, opts: Pick<QueryOf<'removeImage'>, 'force'> = {}) =>
     this.call<ImageRemovalPreview>('DELETE', `/images/${enc(ref)}`, { query: { force: opts.force || undefined, dryRun: true } });
-  pruneImages = (opts: { all?: boolean; dryRun: boolean }) => this.call<ImagePruneResult>('POST', '/images/prune', { query: { dryRun: opts.dryRun }, body: { all: !!opts.all } });
+  pruneImages = (opts: Pick<Schemas['ImagePruneRequest'], 'all'> & Required<QueryOf<'pruneImages'>>) =>
+    this.call<ImagePruneResult>('POST', '/images/prune', { query: { dryRun: opts.dryRun }, body: { all: !!opts.all } satisfies Schemas['ImagePruneRequest'] });
   diskUsage = () => this.call<DiskUsage>('GET', '/system/disk-usage');
 
-  pull = (image: string) => this.call<Job>('POST', '/images/pull', { body: { image } });
-  listJobs = (query: { state?: JobState; kind?: 'pull' | 'push' } = {}) => this.call<{ items: Job[] }>('GET', '/jobs', { query }).then((r) => r.items);
+  pull = (image: string) => this.call<Job>('POST', '/images/pull', { body: { image } satisfies Schemas['ImagePullRequest'] });
+  listJobs = (query: QueryOf<'listJobs'> = {}) => this.call<Answer<'listJobs', 200>>('GET', '/jobs', { query }).then((r) => r.items);
   cancelJob = (id: string) => this.call<Job>('DELETE', `/jobs/${enc(id)}`);
 
-  listContainers = (query: { all?: boolean; size?: boolean } = {}) => this.call<{ items: ContainerSummary[] }>('GET', '/containers', { query }).then((r) => r.items);
+  listContainers = (query: Pick<QueryOf<'listContainers'>, 'all' | 'size'> = {}) =>
+    this.call<Answer<'listContainers', 200>>('GET', '/containers', { query }).then((r) => r.items);
   createContainer = (body: ContainerCreateRequest) => this.call<ContainerDetails>('POST', '/containers', { body });
   containerAction = (id: string, action: ContainerAction) => this.call<ContainerActionResult>('POST', `/containers/${enc(id)}/${action}`);
-  removeContainer = (id: string, opts: { force?: boolean } = {}) => this.call<void>('DELETE', `/containers/${enc(id)}`, { query: { force: opts.force || undefined } });
+  removeContainer = (id: string, opts: Pick<QueryOf<'removeContainer'>, 'force'> = {}) =>
+    this.call<void>('DELETE', `/containers/${enc(id)}`, { query: { force: opts.force || undefined } });
   inspectContainer = (id: string) => this.call<ContainerDetails>('GET', `/containers/${enc(id)}`);
   createExec = (id: string, body: TerminalExecRequest) => this.call<TerminalExec>('POST', `/containers/${enc(id)}/exec`, { body });
 
@@ -274,7 +127,7 @@ export class DockhandRestClient {
       parsed = undefined;
     }
     if (!res.ok) {
-      const problem = (parsed as Problem | undefined)?.code
+      const problem: Problem = (parsed as Problem | undefined)?.code
         ? (parsed as Problem)
         : { type: 'about:blank', title: res.statusText || 'error', status: res.status, code: 'http_error', detail: text.slice(0, 200) || `HTTP ${res.status}` };
       throw new ApiError(res.status, problem);

@@ -2,8 +2,10 @@
  * A small typed client for `/api/v1/ws` (protocol: asyncapi.yaml). Works with Node's `ws` and a browser's
  * WebSocket: pass a factory. It reconnects with backoff, re-subscribes, and resumes `events` subscriptions
  * with `since` = the last sequence number it delivered, so nothing is lost or repeated across a reconnect.
- * Self-contained on purpose (no imports from the server) so a web console can copy or bundle it.
+ * Self-contained on purpose (no imports from the server) so a web console can copy or bundle it; the event and error
+ * types are openapi.yaml's (openapi-types.ts), which test/unit/client-types.test.ts holds equal to the server's.
  */
+import type { components } from './openapi-types';
 
 export type Channel = 'events' | 'job' | 'logs' | 'stats' | 'exec' | 'attach';
 export type FrameType = 'subscribed' | 'event' | 'progress' | 'log' | 'stats' | 'output' | 'end' | 'error';
@@ -16,21 +18,14 @@ export interface ServerFrame<T = unknown> {
 }
 
 export interface ErrorData {
-  code: string;
+  /** The problem codes of the REST API: one catalogue for both. */
+  code: components['schemas']['Problem']['code'];
   message: string;
   details?: Record<string, unknown>;
 }
 
-export interface EngineEvent {
-  seq: number;
-  type: string;
-  action: string;
-  actorId: string;
-  attributes: Record<string, string>;
-  time: string;
-  timeNano: string;
-  reconciled: boolean;
-}
+/** An `event` frame's data: the same as an item of GET /events. */
+export type EngineEvent = components['schemas']['StreamEvent'];
 
 export interface EventFilters {
   type?: string[];

@@ -1,4 +1,4 @@
-import type { Job } from '../../../src/client/rest-client';
+import type { Job, JobLayer } from '../../../src/client/rest-client';
 import { layerPercent, summary } from '../../../web/src/job-text';
 
 const job = (state: Job['state'], progress: Partial<Job['progress']>): Job => ({
@@ -10,6 +10,7 @@ const job = (state: Job['state'], progress: Partial<Job['progress']>): Job => ({
   error: null,
   status: null,
   createdAt: '2026-01-01T10:00:00.000Z',
+  startedAt: null,
   finishedAt: null,
   createdBy: 'ops',
 });
@@ -31,7 +32,7 @@ describe('the console pull progress text', () => {
     expect(summary(job('cancelled', { totalKnown: false }))).not.toMatch(/ETA|growing/);
   });
 
-  test.each([
+  test.each<[JobLayer, number]>([
     [{ id: 'a', state: 'downloading', current: 250, total: 1000 }, 25],
     [{ id: 'a', state: 'downloading', current: null, total: null }, 0],
     [{ id: 'a', state: 'extracting', current: 500, total: 1000 }, 50],
