@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type Router } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
-import swaggerUi from 'swagger-ui-express';
 import YAML from 'yaml';
 import type { TokenVerifier } from '../domain/auth/tokens';
 import { bearerAuthHandler } from './auth';
+import { swaggerUiOnFirstUse } from './swagger-ui';
 
 export const SPEC_PATH = path.resolve(__dirname, '../../openapi.yaml');
 export const ASYNCAPI_PATH = path.resolve(__dirname, '../../asyncapi.yaml');
@@ -75,13 +75,6 @@ export function docsRouter(): Router {
   router.get('/asyncapi.yaml', (_req, res, next) => {
     fs.readFile(ASYNCAPI_PATH, 'utf8', (err, text) => (err ? next(err) : res.type('application/yaml').send(text)));
   });
-  router.use(
-    '/docs',
-    swaggerUi.serveFiles(undefined, { swaggerOptions: { url: '/openapi.yaml' } }),
-    swaggerUi.setup(undefined, {
-      customSiteTitle: 'Dockhand API',
-      swaggerOptions: { url: '/openapi.yaml', persistAuthorization: true, displayRequestDuration: true, tryItOutEnabled: true },
-    }),
-  );
+  router.use('/docs', swaggerUiOnFirstUse());
   return router;
 }
