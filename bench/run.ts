@@ -21,6 +21,11 @@ import { runStartup } from './startup';
 
 const BASE_IMAGE = 'bench-busybox:1';
 const QUICK = process.env.BENCH_QUICK === '1';
+/** `BENCH_ONLY=startup,events` runs only those parts (and never writes BENCHMARKS.md): for profiling one of them. */
+const PARTS = ['startup', 'rest', 'events', 'memory', 'pull', 'rest1000'] as const;
+const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+for (const p of ONLY) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown part "${p}" (one of ${PARTS.join(', ')})`);
+const runs = (part: (typeof PARTS)[number]) => ONLY.length === 0 || ONLY.includes(part);
 
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
@@ -69,11 +74,13 @@ async function main(): Promise<void> {
     const containers = QUICK ? 50 : 200;
     const bigContainers = QUICK ? 200 : 1000;
     log(`fixtures: ${images} images, ${containers} containers`);
-    await importImages(sock, 0, images);
-    await createContainers(sock, BASE_IMAGE, 0, containers);
-    const pullRef = await ensurePullImage((a) => engine!.cli(a), env.registry, BASE_IMAGE, workDir, 12);
+    if (runs('rest') || runs('rest1000')) {
+      await importImages(sock, 0, images);
+      await createContainers(sock, BASE_IMAGE, 0, containers);
+    }
+    const pullRef = runs('pull') ? await ensurePullImage((a) => engine!.cli(a), env.registry, BASE_IMAGE, workDir, 12) : '';
 
-    results.startup = await runStartup({ ...svcOpts, reps: QUICK ? 2 : 5, log });
+    if (runs('startup')) results.startup = await runStartup({ ...svcOpts, reps: QUICK ? 2 : 5, log });
 
     const main = await startServiceProcess(svcOpts);
     services.push(main);
@@ -83,9 +90,9 @@ async function main(): Promise<void> {
       { concurrency: 50, perBlock: 150, blocks: QUICK ? 2 : 4 },
     ];
     const endpoints = restEndpoints('bench/img:17');
-    results.rest.push(...(await runRest(client, sock, { scale: `${images} images, ${containers} containers`, endpoints, levels }, log)));
+    if (runs('rest')) results.rest.push(...(await runRest(client, sock, { scale: `${images} images, ${containers} containers`, endpoints, levels }, log)));
 
-    results.events = await runEvents({
+    if (runs('events')) results.events = await runEvents({
       engine: sock,
       wsUrl: main.wsUrl,
       token: main.token,
@@ -100,8 +107,8 @@ async function main(): Promise<void> {
     const mem = await startServiceProcess(svcOpts);
     services.push(mem);
     const memClient = new ServiceClient(mem.port, mem.token);
-    results.memory = await runIdleMemory({ wsUrl: mem.wsUrl, token: mem.token, clients: QUICK ? 200 : 1000, rss: mem.rssKb, log });
-    results.pull = await runPull({
+    if (runs('memory')) results.memory = await runIdleMemory({ wsUrl: mem.wsUrl, token: mem.token, clients: QUICK ? 200 : 1000, rss: mem.rssKb, log });
+    if (runs('pull')) results.pull = await runPull({
       svc: memClient,
       engine: sock,
       dockerHost: engine.dockerHost,
@@ -114,16 +121,18 @@ async function main(): Promise<void> {
       rss: mem.rssKb,
       log,
     });
-    results.memoryFinalKb = await steadyRss(mem.rssKb, 1500);
+    if (runs('memory')) results.memoryFinalKb = await steadyRss(mem.rssKb, 1500);
     memClient.close();
 
-    log(`growing to ${bigContainers} containers`);
-    await createContainers(sock, BASE_IMAGE, containers, bigContainers - containers);
-    const bigLevels: RestPlan['levels'] = [
-      { concurrency: 1, perBlock: 10, blocks: QUICK ? 2 : 6 },
-      { concurrency: 50, perBlock: 100, blocks: QUICK ? 2 : 4 },
-    ];
-    results.rest.push(...(await runRest(client, sock, { scale: `${images} images, ${bigContainers} containers`, endpoints: endpoints.slice(0, 2), levels: bigLevels }, log)));
+    if (runs('rest1000')) {
+      log(`growing to ${bigContainers} containers`);
+      await createContainers(sock, BASE_IMAGE, containers, bigContainers - containers);
+      const bigLevels: RestPlan['levels'] = [
+        { concurrency: 1, perBlock: 10, blocks: QUICK ? 2 : 6 },
+        { concurrency: 50, perBlock: 100, blocks: QUICK ? 2 : 4 },
+      ];
+      results.rest.push(...(await runRest(client, sock, { scale: `${images} images, ${bigContainers} containers`, endpoints: endpoints.slice(0, 2), levels: bigLevels }, log)));
+    }
     client.close();
 
     results.machine.loadAvgEnd = os.loadavg().map((l) => Number(l.toFixed(2)));
@@ -131,8 +140,9 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${renderTable(results)}\n`);
     fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
     fs.writeFileSync(path.join(ROOT, 'test-results', 'bench-last-run.json'), JSON.stringify(results, null, 2));
-    if (!QUICK) writeBenchmarksMd(path.join(ROOT, 'BENCHMARKS.md'), results);
-    log(`done in ${results.durationS} s${QUICK ? ' (quick: BENCHMARKS.md not written)' : '; BENCHMARKS.md written'}`);
+    const partial = QUICK || ONLY.length > 0;
+    if (!partial) writeBenchmarksMd(path.join(ROOT, 'BENCHMARKS.md'), results);
+    log(`done in ${results.durationS} s${partial ? ' (quick or BENCH_ONLY: BENCHMARKS.md not written)' : '; BENCHMARKS.md written'}`);
   } finally {
     await cleanup();
   }
