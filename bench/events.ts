@@ -1,6 +1,7 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import type { EngineSocket } from './lib/engine-socket';
 import { sleep, summarize, wallMs, type Summary } from './lib/stats';
-import { closeClients, openClients } from './lib/ws-clients';
 
 export interface EventsRow {
   subscribers: number;
@@ -23,6 +24,33 @@ const latencyOf = (text: string, at: number): number | undefined => {
   return at - Number(BigInt(t[1]) / 1000n) / 1000;
 };
 
+type Frame = { text: string; at: number };
+
+/** The N subscribers in a child process (bench/lib/subscriber-process.ts): subscribed when this resolves. */
+async function startSubscribers(url: string, token: string, count: number): Promise<{ child: ChildProcess; collect(): Promise<Frame[]> }> {
+  // fork() reuses this process's execArgv: the tsx loader the bench runs under.
+  const child = fork(path.join(__dirname, 'lib', 'subscriber-process.ts'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = () =>
+    new Promise<unknown>((resolve, reject) => {
+      child.once('message', resolve);
+      child.once('exit', (code) => reject(new Error(`subscriber process exited (${code})`)));
+    });
+  const subscribed = next();
+  child.send({ url, token, count, filters: { type: ['image'], action: ['tag', 'untag'] } });
+  await subscribed;
+  return {
+    child,
+    collect: async () => {
+      const frames = next();
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.send('stop');
+      const got = ((await frames) as { frames: Frame[] }).frames;
+      await exited;
+      return got;
+    },
+  };
+}
+
 /**
  * Engine-emit → delivery: image `tag` events (each followed by its `untag`), spaced apart, seen by N WebSocket subscribers of the service
  * and by one direct `/events` reader on the engine socket at the same time.
@@ -42,17 +70,7 @@ export async function runEvents(o: {
   for (const n of o.levels) {
     const wsLat: number[] = [];
     const directLat: number[] = [];
-    let subscribed = 0;
-    // The handler only notes the frame and the time: with 1,000 sockets in this one process, parsing here would
-    // delay the next socket's reading and be counted as the service's latency.
-    const received: { text: string; at: number }[] = [];
-    const clients = await openClients(o.wsUrl, o.token, n, (text, at) => void received.push({ text, at }), wallMs);
-    const countSubscribed = () => {
-      subscribed = received.filter((r) => r.text.includes('"type":"subscribed"')).length;
-    };
-    for (const ws of clients) ws.send(JSON.stringify({ type: 'subscribe', id: 'ev', channel: 'events', filters: { type: ['image'], action: ['tag', 'untag'] } }));
-    const deadline = Date.now() + 15000;
-    while ((countSubscribed(), subscribed) < n && Date.now() < deadline) await sleep(20);
+    const subs = await startSubscribers(o.wsUrl, o.token, n);
     const stopDirect = await o.engine.stream('/events?filters=' + encodeURIComponent(JSON.stringify({ type: ['image'] })), (line, at) => {
       const l = latencyOf(line, at);
       if (l !== undefined) directLat.push(l);
@@ -67,15 +85,15 @@ export async function runEvents(o: {
       await sleep(o.gapMs);
       emitted++;
     }
-    const delivered = () => received.filter((r) => TAG.test(r.text)).length;
+    // The subscribers' frames come back when stopped: wait as long as the direct reader still misses events.
     const until = Date.now() + 5000;
-    while ((delivered() < emitted * n || directLat.length < emitted) && Date.now() < until) await sleep(50);
-    for (const r of received) {
+    while (directLat.length < emitted && Date.now() < until) await sleep(50);
+    await sleep(1000);
+    for (const r of await subs.collect()) {
       const l = latencyOf(r.text, r.at);
       if (l !== undefined) wsLat.push(l);
     }
     stopDirect();
-    await closeClients(clients);
     const row = { subscribers: n, events: emitted, ws: summarize(wsLat), direct: summarize(directLat), missing: emitted * n - wsLat.length };
     rows.push(row);
     o.log(`events n=${n}: ws p50 ${row.ws.p50.toFixed(2)} p99 ${row.ws.p99.toFixed(2)} / direct p50 ${row.direct.p50.toFixed(2)} p99 ${row.direct.p99.toFixed(2)} missing ${row.missing}`);

@@ -73,8 +73,8 @@ async function main(): Promise<void> {
     const images = QUICK ? 50 : 200;
     const containers = QUICK ? 50 : 200;
     const bigContainers = QUICK ? 200 : 1000;
-    log(`fixtures: ${images} images, ${containers} containers`);
     if (runs('rest') || runs('rest1000')) {
+      log(`fixtures: ${images} images, ${containers} containers`);
       await importImages(sock, 0, images);
       await createContainers(sock, BASE_IMAGE, 0, containers);
     }
