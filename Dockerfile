@@ -7,7 +7,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY web ./web
-COPY scripts/build-web.js ./scripts/
+COPY openapi.yaml ./
+COPY scripts/build-server.js scripts/build-spec.js scripts/build-web.js ./scripts/
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime

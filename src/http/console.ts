@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler, type Router } from 'express';
+import { PROJECT_ROOT } from '../config/paths';
 
 /** Where `npm run build` (scripts/build-web.js) puts the bundled web console; the same from src/ and dist/. */
-export const CONSOLE_DIR = path.resolve(__dirname, '../../dist/web');
+export const CONSOLE_DIR = path.join(PROJECT_ROOT, 'dist', 'web');
 
 /**
  * The console talks only to its own origin: scripts, styles, fetch and the WebSocket (`'self'` covers ws: on the

@@ -3,15 +3,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type Router } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
+import { PROJECT_ROOT } from '../config/paths';
 import type { TokenVerifier } from '../domain/auth/tokens';
 import { bearerAuthHandler } from './auth';
 import { swaggerUiOnFirstUse } from './swagger-ui';
 
-export const SPEC_PATH = path.resolve(__dirname, '../../openapi.yaml');
-export const ASYNCAPI_PATH = path.resolve(__dirname, '../../asyncapi.yaml');
+export const SPEC_PATH = path.join(PROJECT_ROOT, 'openapi.yaml');
+export const ASYNCAPI_PATH = path.join(PROJECT_ROOT, 'asyncapi.yaml');
 
 /** `npm run build` writes the parsed contract here (scripts/build-spec.js): parsing the YAML costs ~120 ms of start-up. */
-export const SPEC_CACHE_PATH = path.resolve(__dirname, '../openapi.json');
+export const SPEC_CACHE_PATH = path.join(PROJECT_ROOT, 'dist', 'openapi.json');
 
 let cached: { text: string; doc: Record<string, unknown> } | undefined;
 
