@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler, type Router } from 'express';
 import { PROJECT_ROOT } from '../config/paths';
+import { contentSecurityPolicy } from './content-security-policy';
 
 /** Where `npm run build` (scripts/build-web.js) puts the bundled web console; the same from src/ and dist/. */
 export const CONSOLE_DIR = path.join(PROJECT_ROOT, 'dist', 'web');
@@ -10,17 +11,7 @@ export const CONSOLE_DIR = path.join(PROJECT_ROOT, 'dist', 'web');
  * The console talks only to its own origin: scripts, styles, fetch and the WebSocket (`'self'` covers ws: on the
  * same host in CSP 3). No inline code, no frames, nothing from a CDN.
  */
-export const CONSOLE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const CONSOLE_CSP = contentSecurityPolicy();
 
 const securityHeaders: RequestHandler = (_req, res, next) => {
   res.setHeader('Content-Security-Policy', CONSOLE_CSP);

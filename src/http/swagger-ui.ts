@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler, type Router } from 'express';
+import { contentSecurityPolicy } from './content-security-policy';
 
 /**
  * Swagger UI's own settings. They must reach the browser through `swagger-ui-init.js`: swagger-ui-express's
@@ -71,17 +72,7 @@ function renderedStyles(): string[] {
 export function docsCsp(html: string, rendered: string[] = []): string {
   const blocks = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1]).concat(rendered).map(sha256);
   const attributes = [...html.matchAll(/\sstyle="([^"]*)"/g)].map((m) => sha256(m[1]));
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    ['style-src', "'self'", ...blocks, ...(attributes.length ? ["'unsafe-hashes'", ...attributes] : [])].join(' '),
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return contentSecurityPolicy([...blocks, ...(attributes.length ? ["'unsafe-hashes'", ...attributes] : [])]);
 }
 
 /** Swagger UI under `/docs`, served from local files only; loaded by the first request: few processes are asked for it. */
