@@ -6,7 +6,8 @@ import { ImageService } from './domain/images/image-service';
 import { createDockerClients } from './engine/docker-client';
 import { DockerEngineStatus } from './engine/docker-engine-status';
 import { DockerImageRepository } from './engine/docker-image-repository';
-import { changesFromEvents } from './engine/disk-usage-cache';
+import { changesFromEvents, containerChanges, EngineWrites } from './engine/change-feed';
+import { ReadCache } from './engine/read-cache';
 import { diskUsageGate } from './engine/docker-disk-usage';
 import { wireImageAdmin } from './wiring-image-admin';
 import { WsTicketStore } from './domain/auth/ws-tickets';
@@ -29,7 +30,7 @@ import { TerminalService } from './domain/terminal/exec-service';
 import type { AuditLog } from './domain/terminal/terminal';
 import { DockerTerminal } from './engine/docker-terminal';
 import { ServiceMetrics } from './metrics/service-metrics';
-import { timeEngineCalls } from './engine/engine-call-timing';
+import { timeEngineCalls, watchEngineWrites } from './engine/engine-call-timing';
 
 export interface Wired extends AppServices {
   /** The WebSocket endpoint, for startServer's upgrade routing at `/api/v1/ws`. */
@@ -47,6 +48,10 @@ export function wire(config: Config, logger: Logger): Wired {
     metrics.engineCallDuration.observe({ method: c.method, route: c.route, status: c.status }, c.seconds);
   timeEngineCalls(docker.api, observeEngine);
   timeEngineCalls(docker.streaming, observeEngine);
+  // The service's own writes to the engine count as changes for every read cache, from their start to their end.
+  const writes = new EngineWrites();
+  watchEngineWrites(docker.api, () => writes.changed());
+  watchEngineWrites(docker.streaming, () => writes.changed());
   const engine = new DockerEngineStatus(docker.api, config.engineTimeoutMs);
   const verifier = new TokenVerifier(config.tokens);
   // One engine /events connection for the whole service, opened on first use, stopped by close().
@@ -54,8 +59,14 @@ export function wire(config: Config, logger: Logger): Wired {
   const wsTickets = new WsTicketStore();
   // Every /system/df of the service goes through one gate (the engine refuses a second one at once); image lists
   // reuse its result until the event stream reports an image or container change.
-  const diskUsage = diskUsageGate(docker.streaming, config.engineTimeoutMs, changesFromEvents(events));
-  const imageRepository = new DockerImageRepository(docker.api, config.engineTimeoutMs, diskUsage);
+  const imageChanges = () => writes.and(changesFromEvents(events));
+  const diskUsage = diskUsageGate(docker.streaming, config.engineTimeoutMs, imageChanges());
+  // Image and container reads are answered again until a change is seen (src/engine/read-cache.ts): at most 5 s;
+  // container lists at most 1 s, for their `status` text ("Up 3 seconds") changes with time alone.
+  const imageRepository = new DockerImageRepository(docker.api, config.engineTimeoutMs, diskUsage, {
+    list: new ReadCache(imageChanges(), { maxAgeMs: 5000, maxEntries: 64 }),
+    inspect: new ReadCache(imageChanges(), { maxAgeMs: 5000, maxEntries: 1000 }),
+  });
   const images = new ImageService(imageRepository);
   // Pulls and pushes: the engine resolves the manifest before its first byte, so it gets longer than a plain call.
   const transfer = new DockerImageTransfer(docker.api, docker.streaming, config.engineTimeoutMs, Math.max(60_000, config.engineTimeoutMs));
@@ -64,10 +75,11 @@ export function wire(config: Config, logger: Logger): Wired {
   const jobs = new JobService(transfer, registryStore, allowlist, systemClock, { ...DEFAULT_JOB_OPTIONS, stallTimeoutMs: config.pullStallTimeoutMs }, (err) =>
     logger.error({ err }, 'job listener failed'),
   );
-  const containerRepository = new DockerContainerRepository(docker.api, {
-    timeoutMs: config.engineTimeoutMs,
-    probeLocalPorts: config.engine.kind === 'socket',
-  });
+  const containerRepository = new DockerContainerRepository(
+    docker.api,
+    { timeoutMs: config.engineTimeoutMs, probeLocalPorts: config.engine.kind === 'socket' },
+    new ReadCache(writes.and(changesFromEvents(events, containerChanges)), { maxAgeMs: 1000, maxEntries: 64 }),
+  );
   const containerCreator = new ContainerCreator(containerRepository, jobs, {
     allowedBindPaths: config.allowedBindPaths,
     // A retried create within a day answers the first answer; at most 1000 keys are remembered.

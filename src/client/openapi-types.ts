@@ -1513,6 +1513,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description `no-cache` (or `max-age=0`) makes the service ask the engine now. Without it the answer may be one the service read earlier and still holds: held answers are dropped at every change the service sees (its own writes at once; another engine client's change when its event arrives, about a millisecond later), and are never older than 5 s (container lists 1 s, for their `status` text such as "Up 3 seconds"). Lists with `size=true` are never held. */
+        CacheControl: string;
         /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
         ImageRef: string;
         /** @description A container id (full or a unique prefix) or name. */
@@ -1608,7 +1610,10 @@ export interface operations {
                 /** @description Only images with this label (`key` or `key=value`). Repeatable. */
                 label?: string[];
             };
-            header?: never;
+            header?: {
+                /** @description `no-cache` (or `max-age=0`) makes the service ask the engine now. Without it the answer may be one the service read earlier and still holds: held answers are dropped at every change the service sees (its own writes at once; another engine client's change when its event arrives, about a millisecond later), and are never older than 5 s (container lists 1 s, for their `status` text such as "Up 3 seconds"). Lists with `size=true` are never held. */
+                "Cache-Control"?: components["parameters"]["CacheControl"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1635,7 +1640,10 @@ export interface operations {
     inspectImage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `no-cache` (or `max-age=0`) makes the service ask the engine now. Without it the answer may be one the service read earlier and still holds: held answers are dropped at every change the service sees (its own writes at once; another engine client's change when its event arrives, about a millisecond later), and are never older than 5 s (container lists 1 s, for their `status` text such as "Up 3 seconds"). Lists with `size=true` are never held. */
+                "Cache-Control"?: components["parameters"]["CacheControl"];
+            };
             path: {
                 /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
                 ref: components["parameters"]["ImageRef"];
@@ -1757,7 +1765,10 @@ export interface operations {
                 /** @description Only containers connected to this network (name or id). Repeatable. */
                 network?: string[];
             };
-            header?: never;
+            header?: {
+                /** @description `no-cache` (or `max-age=0`) makes the service ask the engine now. Without it the answer may be one the service read earlier and still holds: held answers are dropped at every change the service sees (its own writes at once; another engine client's change when its event arrives, about a millisecond later), and are never older than 5 s (container lists 1 s, for their `status` text such as "Up 3 seconds"). Lists with `size=true` are never held. */
+                "Cache-Control"?: components["parameters"]["CacheControl"];
+            };
             path?: never;
             cookie?: never;
         };

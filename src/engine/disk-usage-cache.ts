@@ -1,27 +1,6 @@
-import type { EventFilters } from '../domain/events/event-filter';
+import type { ChangeFeed } from './change-feed';
 
-/** Tells the cache when what `/system/df` reports may have changed, and whether it is listening right now. */
-export interface ChangeFeed {
-  watch(onChange: () => void): { connected(): boolean };
-}
-
-/** Container actions that change an image's container count; every image event may change shared sizes. */
-const CONTAINER_ACTIONS = new Set(['create', 'destroy', 'commit', 'prune']);
-
-/** A ChangeFeed on the service's one engine event stream (EventsHub). */
-export function changesFromEvents(hub: {
-  subscribe(filters: EventFilters, since: undefined, listener: (e: { event: { type: string; action: string } }) => void): unknown;
-  readonly connected: boolean;
-}): ChangeFeed {
-  return {
-    watch(onChange) {
-      hub.subscribe({ type: ['image', 'container'] }, undefined, ({ event }) => {
-        if (event.type === 'image' || CONTAINER_ACTIONS.has(event.action)) onChange();
-      });
-      return { connected: () => hub.connected };
-    },
-  };
-}
+export { changesFromEvents, type ChangeFeed } from './change-feed';
 
 export interface DiskUsageCacheOptions {
   /** A result is never reused after this long, even with no change seen (the engine may drop events). */

@@ -14,6 +14,8 @@ import { DomainError, type ErrorCode } from '../domain/errors';
 import { toCreateBody, toDetails, toSummary } from './container-mapping';
 import { logOptions } from './docker-container-streams';
 import { engineCall } from './engine-errors';
+import type { ReadCache } from './read-cache';
+import type { ReadOptions } from '../domain/read-options';
 import { tcpPortInUse } from './host-port-probe';
 import { LogDemuxer } from './log-demux';
 import { toStatsSample, type EngineStats } from './stats-sample';
@@ -31,18 +33,23 @@ export interface RepositoryOptions {
 }
 
 export class DockerContainerRepository implements ContainerRepository {
+  /** @param listCache answers of the list without sizes, kept until a container or image changes. */
   constructor(
     private readonly docker: Docker,
     private readonly opts: RepositoryOptions,
+    private readonly listCache?: ReadCache<ContainerSummary[]>,
   ) {}
 
-  async list(q: ContainerListQuery): Promise<ContainerSummary[]> {
+  async list(q: ContainerListQuery, read: ReadOptions = {}): Promise<ContainerSummary[]> {
     const filters: Record<string, string[]> = {};
     for (const key of ['label', 'status', 'name', 'ancestor', 'id', 'network'] as const) {
       if (q[key]?.length) filters[key] = q[key]!;
     }
-    const rows = await this.call(() => this.docker.listContainers({ all: q.all, size: q.size, filters: JSON.stringify(filters) }));
-    return rows.map((r) => toSummary(r, q.size));
+    const options = { all: q.all, size: q.size, filters: JSON.stringify(filters) };
+    const listed = async () => (await this.call(() => this.docker.listContainers(options))).map((r) => toSummary(r, q.size));
+    // Sizes change with every write inside a container, which no event announces: a sized list always asks.
+    if (q.size || !this.listCache) return listed();
+    return this.listCache.get(`all=${q.all} ${options.filters}`, listed, read);
   }
 
   async inspect(ref: string): Promise<ContainerDetails> {

@@ -9,12 +9,20 @@ import type {
 import type { EngineDiskUsage, ImageUsage } from '../domain/images/image-admin-engine';
 import type { DiskUsageCache } from './disk-usage-cache';
 import { engineCall } from './engine-errors';
+import type { ReadCache } from './read-cache';
+import type { ReadOptions } from '../domain/read-options';
 
 const iso = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();
 const orEmpty = <T>(v: T[] | null | undefined): T[] => v ?? [];
 /** The engine marks an untagged image with `<none>:<none>`; we say so with an empty list. */
 const realTags = (tags: string[] | null | undefined): string[] => orEmpty(tags).filter((t) => t !== '<none>:<none>');
 const realDigests = (d: string[] | null | undefined): string[] => orEmpty(d).filter((t) => t !== '<none>@<none>');
+
+/** Image answers kept until an image changes or a container is created or removed (its `containers` count). */
+export interface ImageReadCaches {
+  list: ReadCache<ImageSummary[]>;
+  inspect: ReadCache<ImageDetails>;
+}
 
 /** Each df result indexed by image id once, however many lists read it. */
 const indexes = new WeakMap<EngineDiskUsage, Map<string, ImageUsage>>();
@@ -30,9 +38,21 @@ export class DockerImageRepository implements ImageRepository {
     private readonly docker: Docker,
     private readonly timeoutMs: number,
     private readonly diskUsage: DiskUsageCache<EngineDiskUsage>,
+    private readonly caches?: ImageReadCaches,
   ) {}
 
-  async list(filter: ImageListFilter): Promise<ImageSummary[]> {
+  list(filter: ImageListFilter, read: ReadOptions = {}): Promise<ImageSummary[]> {
+    if (!this.caches) return this.listNow(filter);
+    const key = JSON.stringify([filter.reference ?? [], filter.label ?? [], filter.dangling ?? null]);
+    return this.caches.list.get(key, () => this.listNow(filter), read);
+  }
+
+  inspect(name: string, read: ReadOptions = {}): Promise<ImageDetails> {
+    if (!this.caches) return this.inspectNow(name);
+    return this.caches.inspect.get(name, () => this.inspectNow(name), read);
+  }
+
+  private async listNow(filter: ImageListFilter): Promise<ImageSummary[]> {
     const filters: Record<string, string[]> = {};
     if (filter.reference?.length) filters.reference = filter.reference;
     if (filter.label?.length) filters.label = filter.label;
@@ -66,7 +86,7 @@ export class DockerImageRepository implements ImageRepository {
     });
   }
 
-  async inspect(name: string): Promise<ImageDetails> {
+  private async inspectNow(name: string): Promise<ImageDetails> {
     const i = await engineCall(() => this.docker.getImage(name).inspect(), { notFound: 'image_not_found', timeoutMs: this.timeoutMs });
     const c = i.Config ?? ({} as Docker.ImageInspectInfo['Config']);
     return {

@@ -46,3 +46,33 @@ export function timeEngineCalls(docker: Docker, observe: EngineCallObserver): vo
     });
   };
 }
+
+/** Engine calls that only read; every other method may change what the engine reports. */
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * Calls `onWrite` when a call that may change engine state starts, and again when it ends: for a plain call when
+ * its answer came, for a stream (a pull, a push, an attach) when the stream ends. Read caches count both as changes.
+ */
+export function watchEngineWrites(docker: Docker, onWrite: () => void): void {
+  const modem = docker.modem as unknown as Dialer;
+  const dial = modem.dial.bind(modem);
+  modem.dial = (options, callback) => {
+    if (READ_METHODS.has(options.method)) return dial(options, callback);
+    onWrite();
+    return dial(options, (err, data) => {
+      const stream = data as { once?: (event: string, l: () => void) => unknown; readableEnded?: boolean } | undefined;
+      if (!err && typeof stream?.once === 'function' && stream.readableEnded === false) {
+        let ended = false;
+        const end = () => {
+          if (!ended) onWrite();
+          ended = true;
+        };
+        stream.once('end', end);
+        stream.once('close', end);
+      }
+      onWrite();
+      callback(err, data);
+    });
+  };
+}

@@ -13,3 +13,9 @@ export function queryInt(v: unknown): number | undefined {
   if (v === undefined) return undefined;
   return typeof v === 'number' ? v : Number(v);
 }
+
+/** `Cache-Control: no-cache` or `max-age=0` on a read: the caller wants the engine asked now (see ReadOptions). */
+export function readOptions(req: { get(name: string): string | undefined }): { fresh: boolean } {
+  const cc = req.get('Cache-Control');
+  return { fresh: cc !== undefined && /(?:^|,)\s*(?:no-cache|max-age\s*=\s*0)\s*(?:,|$)/i.test(cc) };
+}

@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import { auth, startService, type TestService } from '../helpers/service';
 import { seed, testEnv } from '../helpers/test-env';
+import { waitFor } from '../helpers/wait-for';
 
 /**
  * The image list's container counts and shared sizes come from /system/df, which this engine refuses to run
@@ -16,13 +17,6 @@ const listed = async (): Promise<Item> => {
   const res = await svc.http.get('/api/v1/images').query({ reference: seed.web143() }).set(auth('viewer'));
   expect(res.status).toBe(200);
   return res.body.items[0] as Item;
-};
-const waitFor = async (pred: () => Promise<boolean>, ms = 5000) => {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 };
 
 beforeAll(async () => {

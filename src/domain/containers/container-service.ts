@@ -1,6 +1,7 @@
 import type { Role } from '../auth/roles';
 import { roleAllows } from '../auth/roles';
 import { DomainError } from '../errors';
+import type { ReadOptions } from '../read-options';
 import type { ContainerDetails, ContainerListQuery, ContainerRepository, ContainerState, ContainerSummary, LifecycleAction, LogsResult } from './container';
 import { parseContainerName, parseContainerRef, parseSignal, parseStopTimeout } from './container-ref';
 import type { LogQuery, StatsSample } from './container-streams';
@@ -28,8 +29,8 @@ export function redactEnv(env: string[]): string[] {
 export class ContainerService {
   constructor(private readonly repo: ContainerRepository) {}
 
-  list(query: ContainerListQuery): Promise<ContainerSummary[]> {
-    return this.repo.list(query);
+  list(query: ContainerListQuery, read?: ReadOptions): Promise<ContainerSummary[]> {
+    return this.repo.list(query, read);
   }
 
   /** Environment values are shown to admins only. */

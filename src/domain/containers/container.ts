@@ -1,3 +1,4 @@
+import type { ReadOptions } from '../read-options';
 /** What the service knows about containers, in its own words: the engine adapter implements the repository. */
 import type { LogLine, LogQuery, StatsSample } from './container-streams';
 
@@ -128,7 +129,7 @@ export interface LogsResult {
 
 /** The engine's containers. Every `ref` has been validated (parseContainerRef) before it gets here. */
 export interface ContainerRepository {
-  list(query: ContainerListQuery): Promise<ContainerSummary[]>;
+  list(query: ContainerListQuery, read?: ReadOptions): Promise<ContainerSummary[]>;
   /** Throws container_not_found. `envRedacted` is always false here: redaction is the service's rule. */
   inspect(ref: string): Promise<ContainerDetails>;
   imageExists(image: string): Promise<boolean>;

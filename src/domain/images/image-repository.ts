@@ -1,3 +1,5 @@
+import type { ReadOptions } from '../read-options';
+
 /** What the service knows about images, in its own words: the engine adapter implements this. */
 
 export interface ImageSummary {
@@ -57,8 +59,8 @@ export interface ImageListFilter {
 }
 
 export interface ImageRepository {
-  list(filter: ImageListFilter): Promise<ImageSummary[]>;
+  list(filter: ImageListFilter, read?: ReadOptions): Promise<ImageSummary[]>;
   /** `name` has been validated (parseImageLookup). Throws image_not_found. */
-  inspect(name: string): Promise<ImageDetails>;
+  inspect(name: string, read?: ReadOptions): Promise<ImageDetails>;
   history(name: string): Promise<ImageHistoryEntry[]>;
 }

@@ -1,4 +1,5 @@
 import type { ImageDetails, ImageHistoryEntry, ImageListFilter, ImageRepository, ImageSummary } from './image-repository';
+import type { ReadOptions } from '../read-options';
 import { parseImageLookup } from './reference';
 import { checkReferencePattern } from './reference-pattern';
 
@@ -6,13 +7,13 @@ import { checkReferencePattern } from './reference-pattern';
 export class ImageService {
   constructor(private readonly images: ImageRepository) {}
 
-  list(filter: ImageListFilter): Promise<ImageSummary[]> {
+  list(filter: ImageListFilter, read?: ReadOptions): Promise<ImageSummary[]> {
     filter.reference?.forEach(checkReferencePattern);
-    return this.images.list(filter);
+    return this.images.list(filter, read);
   }
 
-  inspect(ref: string): Promise<ImageDetails> {
-    return this.images.inspect(parseImageLookup(ref).engineName);
+  inspect(ref: string, read?: ReadOptions): Promise<ImageDetails> {
+    return this.images.inspect(parseImageLookup(ref).engineName, read);
   }
 
   history(ref: string): Promise<ImageHistoryEntry[]> {

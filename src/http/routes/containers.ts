@@ -4,7 +4,7 @@ import type { ContainerCreator } from '../../domain/containers/container-creator
 import type { ContainerService } from '../../domain/containers/container-service';
 import type { CreateContainerRequest } from '../../domain/containers/create-policy';
 import { principalOf } from '../auth';
-import { queryBool, queryInt, queryList } from '../query';
+import { queryBool, queryInt, queryList, readOptions } from '../query';
 
 const ACTIONS: readonly LifecycleAction[] = ['start', 'stop', 'restart', 'kill', 'pause', 'unpause'];
 
@@ -37,7 +37,7 @@ export function containerRouter(containers: ContainerService): Router {
       ancestor: queryList(req.query.ancestor),
       id: queryList(req.query.id),
       network: queryList(req.query.network),
-    });
+    }, readOptions(req));
     res.json({ items });
   });
 

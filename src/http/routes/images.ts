@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { ImageService } from '../../domain/images/image-service';
-import { queryBool, queryList } from '../query';
+import { queryBool, queryList, readOptions } from '../query';
 
 export function imageReadRouter(images: ImageService): Router {
   const router = Router();
@@ -9,11 +9,11 @@ export function imageReadRouter(images: ImageService): Router {
       reference: queryList(req.query.reference),
       label: queryList(req.query.label),
       dangling: queryBool(req.query.dangling),
-    });
+    }, readOptions(req));
     res.json({ items });
   });
   router.get('/images/:ref', async (req, res) => {
-    res.json(await images.inspect(req.params.ref));
+    res.json(await images.inspect(req.params.ref, readOptions(req)));
   });
   router.get('/images/:ref/history', async (req, res) => {
     res.json({ items: await images.history(req.params.ref) });
