@@ -7,6 +7,7 @@ import { PROJECT_ROOT } from '../config/paths';
 import type { TokenVerifier } from '../domain/auth/tokens';
 import { bearerAuthHandler } from './auth';
 import { swaggerUiOnFirstUse } from './swagger-ui';
+import { memoizeRouteRegexps } from './route-regexp-memo';
 
 export const SPEC_PATH = path.join(PROJECT_ROOT, 'openapi.yaml');
 export const ASYNCAPI_PATH = path.join(PROJECT_ROOT, 'asyncapi.yaml');
@@ -53,6 +54,7 @@ export interface ContractOptions {
 export function contractValidator(opts: ContractOptions) {
   // The validator deep-clones the document itself before it touches it: no copy of ours needed.
   const apiSpec = loadSpec().doc as never;
+  memoizeRouteRegexps();
   return OpenApiValidator.middleware({
     apiSpec,
     validateApiSpec: opts.validateApiSpec ?? false,
