@@ -21,12 +21,13 @@ import { rateLimits, type RateLimitConfig } from './http/rate-limits';
 import { metricsRouter } from './http/routes/metrics';
 import type { ServiceMetrics } from './metrics/service-metrics';
 import { consoleRouter } from './http/console';
-import { contractValidator, docsRouter } from './http/openapi';
+import { contractValidator, docsRouter, loadSpec } from './http/openapi';
+import { fastReads } from './http/fast-reads';
 import { errorHandler, notFoundHandler } from './http/problem';
 import { healthRouter } from './http/routes/health';
 import { imageAdminRouter, type ImageAdminServices } from './http/routes/image-admin';
-import { imageReadRouter } from './http/routes/images';
-import { containerCreateRouter, containerRouter } from './http/routes/containers';
+import { imageReadRouter, imageReads } from './http/routes/images';
+import { containerCreateRouter, containerReads, containerRouter } from './http/routes/containers';
 import { streamingRouter } from './http/routes/streaming';
 import { imageTransferRouter } from './http/routes/image-transfer';
 import { jobRouter } from './http/routes/jobs';
@@ -91,6 +92,17 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): Express 
   app.use(auditTrail(auditLogger(services.logger)));
   app.use(express.json({ limit: opts.bodyLimit ?? 256 * 1024, type: ['application/json', 'application/*+json'] }));
   if (opts.onOperation) app.use(operationRecorder(opts.onOperation));
+  // The hot reads, plainly valid, straight to their handlers; everything else takes the full path below.
+  const imageReadHandlers = imageReads(services.images);
+  const containerReadHandlers = containerReads(services.containers);
+  app.use(
+    fastReads({
+      verifier: services.verifier,
+      handlers: { ...imageReadHandlers, ...containerReadHandlers },
+      contract: loadSpec().doc,
+      validateResponses: opts.validateResponses ?? false,
+    }),
+  );
   // The web console's page and bundle are not API operations: served before the contract validator.
   app.use(consoleRouter());
   app.use(
@@ -108,9 +120,9 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): Express 
 
   const api = express.Router();
   api.use(imageAdminRouter(services.imageAdmin));
-  api.use(imageReadRouter(services.images));
+  api.use(imageReadRouter(services.images, imageReadHandlers));
   api.use(containerCreateRouter(services.containerCreator));
-  api.use(containerRouter(services.containers));
+  api.use(containerRouter(services.containers, containerReadHandlers));
   api.use(streamingRouter(services.events, services.wsTickets));
   api.use(imageTransferRouter(services.jobs, services.imageTagger));
   api.use(jobRouter(services.jobs));
