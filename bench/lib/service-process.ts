@@ -57,6 +57,9 @@ export interface ServiceOptions {
 }
 
 /** Starts the compiled service and waits for /readyz; the time it took is the start-up figure. */
+/** For profiling one part: BENCH_SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' BENCH_ONLY=events … */
+const NODE_ARGS = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 export async function startServiceProcess(o: ServiceOptions): Promise<ServiceProcess> {
   const port = await freePort();
   const token = randomBytes(18).toString('base64url');
@@ -75,7 +78,7 @@ export async function startServiceProcess(o: ServiceOptions): Promise<ServicePro
     LOG_LEVEL: o.logLevel ?? 'info',
   };
   const t0 = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', log, log], cwd: ROOT });
+  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, MAIN], { env, stdio: ['ignore', log, log], cwd: ROOT });
   fs.closeSync(log);
   const deadline = Date.now() + 30000;
   let exited = false;
