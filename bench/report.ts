@@ -39,7 +39,7 @@ export const GROWTH_TOLERANCE = 0.05;
 function rows(r: BenchResults): Row[] {
   const out: Row[] = [];
   for (const x of r.rest) {
-    const name = `${x.endpoint} · ${x.scale} · c=${x.concurrency}`;
+    const name = `${x.endpoint} · ${x.scale} · c=${x.concurrency} (${x.result.service.latency.n} + ${x.result.direct.latency.n} samples)`;
     const s = x.result.service;
     const d = x.result.direct;
     const errs = s.errors || d.errors ? ` (errors: service ${s.errors}${s.firstError !== undefined ? ` [${s.firstError}]` : ''}, direct ${d.errors})` : '';
