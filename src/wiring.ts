@@ -8,6 +8,8 @@ import { DockerEngineStatus } from './engine/docker-engine-status';
 import { DockerImageRepository } from './engine/docker-image-repository';
 import { changesFromEvents, containerChanges, EngineWrites } from './engine/change-feed';
 import { ReadCache } from './engine/read-cache';
+import type { ImageDetails, ImageSummary } from './domain/images/image-repository';
+import type { ContainerSummary } from './domain/containers/container';
 import { diskUsageGate } from './engine/docker-disk-usage';
 import { wireImageAdmin } from './wiring-image-admin';
 import { WsTicketStore } from './domain/auth/ws-tickets';
@@ -63,9 +65,15 @@ export function wire(config: Config, logger: Logger): Wired {
   const diskUsage = diskUsageGate(docker.streaming, config.engineTimeoutMs, imageChanges());
   // Image and container reads are answered again until a change is seen (src/engine/read-cache.ts): at most 5 s;
   // container lists at most 1 s, for their `status` text ("Up 3 seconds") changes with time alone.
+  // At most 16 lists (one per filter set: a list of 1,000 containers is ~2 MB held) and 1,000 inspects.
+  const readCaches = {
+    image_list: new ReadCache<ImageSummary[]>(imageChanges(), { maxAgeMs: 5000, maxEntries: 16 }),
+    image_inspect: new ReadCache<ImageDetails>(imageChanges(), { maxAgeMs: 5000, maxEntries: 1000 }),
+    container_list: new ReadCache<ContainerSummary[]>(writes.and(changesFromEvents(events, containerChanges)), { maxAgeMs: 1000, maxEntries: 16 }),
+  };
   const imageRepository = new DockerImageRepository(docker.api, config.engineTimeoutMs, diskUsage, {
-    list: new ReadCache(imageChanges(), { maxAgeMs: 5000, maxEntries: 64 }),
-    inspect: new ReadCache(imageChanges(), { maxAgeMs: 5000, maxEntries: 1000 }),
+    list: readCaches.image_list,
+    inspect: readCaches.image_inspect,
   });
   const images = new ImageService(imageRepository);
   // Pulls and pushes: the engine resolves the manifest before its first byte, so it gets longer than a plain call.
@@ -78,7 +86,7 @@ export function wire(config: Config, logger: Logger): Wired {
   const containerRepository = new DockerContainerRepository(
     docker.api,
     { timeoutMs: config.engineTimeoutMs, probeLocalPorts: config.engine.kind === 'socket' },
-    new ReadCache(writes.and(changesFromEvents(events, containerChanges)), { maxAgeMs: 1000, maxEntries: 64 }),
+    readCaches.container_list,
   );
   const containerCreator = new ContainerCreator(containerRepository, jobs, {
     allowedBindPaths: config.allowedBindPaths,
@@ -123,6 +131,6 @@ export function wire(config: Config, logger: Logger): Wired {
       await jobs.close();
     },
   };
-  metrics.observe({ jobs: () => jobs.list(), events, ws: wired.ws });
+  metrics.observe({ jobs: () => jobs.list(), events, ws: wired.ws, readCaches });
   return wired;
 }

@@ -6,6 +6,8 @@ export interface MetricsSources {
   jobs?: () => readonly Job[];
   events?: { readonly connected: boolean; readonly stats: { readonly reconnects: number; readonly fannedOut: number } };
   ws?: { readonly connectionCount: number; readonly stats: { readonly opened: number; readonly framesSent: number; readonly refused: number } };
+  /** The engine read caches, by name (image_inspect, image_list, container_list). */
+  readCaches?: Record<string, { readonly stats: { readonly hits: number; readonly misses: number } }>;
 }
 
 /** Sets a counter fed by a source's own running total (read at scrape time). */
@@ -93,6 +95,19 @@ export class ServiceMetrics {
       registers,
       collect() {
         fromTotal(this, self.sources.events?.stats.reconnects);
+      },
+    });
+    new Counter({
+      name: 'dockhand_read_cache_reads_total',
+      help: 'Engine reads (image inspect and list, container list) by cache: answered again ("hit") or asked of the engine ("miss").',
+      labelNames: ['cache', 'result'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [cache, { stats }] of Object.entries(self.sources.readCaches ?? {})) {
+          if (stats.hits > 0) this.inc({ cache, result: 'hit' }, stats.hits);
+          if (stats.misses > 0) this.inc({ cache, result: 'miss' }, stats.misses);
+        }
       },
     });
     new Counter({

@@ -4,6 +4,8 @@ import { engine } from '../../helpers/engine-images';
 import { auth } from '../../helpers/service';
 import { startProxiedService, type ProxiedService } from '../../helpers/proxied-service';
 import { connectWs } from '../../helpers/ws';
+import { seed } from '../../helpers/test-env';
+import { waitFor } from '../../helpers/wait-for';
 
 jest.setTimeout(60_000);
 
@@ -62,7 +64,7 @@ describe('metrics', () => {
     try {
       s.send({ type: 'subscribe', id: 'ev', channel: 'events', filters: { label: [LABEL] } });
       await s.waitFor((f) => f.type === 'subscribed');
-      await waitUntil(async () => sample(await scrape(), 'dockhand_engine_event_stream_connected') === 1);
+      await waitFor(async () => sample(await scrape(), 'dockhand_engine_event_stream_connected') === 1);
       const c = await engine().createContainer({ Image: 'seed/base:1', Cmd: ['true'], Labels: { 'dockhand.test': `hardening-${run}` } });
       await s.waitFor((f) => f.type === 'event');
       await c.remove({ force: true });
@@ -117,12 +119,12 @@ describe('audit log', () => {
       s.ws.terminate();
     }
   });
+  test('when one image is inspected three times with the event stream up, then the read cache counts a miss and hits', async () => {
+    await waitFor(async () => sample(await scrape(), 'dockhand_engine_event_stream_connected') === 1);
+    const ref = encodeURIComponent(seed.web143());
+    for (let i = 0; i < 3; i++) expect((await p.svc.http.get(`/api/v1/images/${ref}`).set(auth('viewer'))).status).toBe(200);
+    const text = await scrape();
+    expect(sample(text, 'dockhand_read_cache_reads_total', { cache: 'image_inspect', result: 'miss' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'dockhand_read_cache_reads_total', { cache: 'image_inspect', result: 'hit' })).toBeGreaterThanOrEqual(2);
+  });
 });
-
-async function waitUntil(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
