@@ -24,9 +24,9 @@ interface FastOperation {
   pathNames: string[];
   role: Role;
   /** Path, query and header values against the contract's parameter schemas, coerced as the validator does. */
-  checkRequest: ValidateFunction;
+  checkRequest: () => ValidateFunction;
   /** The 200 answer against the contract (only when responses are validated, i.e. in tests). */
-  checkAnswer?: ValidateFunction;
+  checkAnswer?: () => ValidateFunction;
   headerNames: string[];
   handler: RequestHandler;
   operation: Json;
@@ -74,7 +74,13 @@ function templateRegExp(route: string): { regexp: RegExp; names: string[] } {
   return { regexp: new RegExp(`^${source}$`), names };
 }
 
-function compileOperation(doc: Json, ajv: Ajv2020, operationId: string, handler: RequestHandler, validateResponses: boolean): FastOperation {
+/** Made on first use: compiling the schemas took ~40 ms of start-up. */
+function lazy<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+}
+
+function compileOperation(doc: Json, ajv: () => Ajv2020, operationId: string, handler: RequestHandler, validateResponses: boolean): FastOperation {
   for (const [route, item] of Object.entries(doc.paths as Record<string, Json>)) {
     const op = item.get as Json | undefined;
     if (op?.operationId !== operationId) continue;
@@ -95,16 +101,18 @@ function compileOperation(doc: Json, ajv: Ajv2020, operationId: string, handler:
       others,
       pathNames,
       role: scope,
-      checkRequest: ajv.compile({
-        type: 'object',
-        properties: {
-          path: objectOf(params.filter((p) => p.in === 'path'), (p) => p.name, true),
-          // Unknown query parameters are refused by the validator: here they send the request down the full path.
-          query: objectOf(params.filter((p) => p.in === 'query'), (p) => p.name, true),
-          headers: objectOf(headers, (p) => p.name.toLowerCase(), false),
-        },
-      }),
-      checkAnswer: validateResponses && answer?.['application/json']?.schema ? ajv.compile(answer['application/json'].schema) : undefined,
+      checkRequest: lazy(() =>
+        ajv().compile({
+          type: 'object',
+          properties: {
+            path: objectOf(params.filter((p) => p.in === 'path'), (p) => p.name, true),
+            // Unknown query parameters are refused by the validator: here they send the request down the full path.
+            query: objectOf(params.filter((p) => p.in === 'query'), (p) => p.name, true),
+            headers: objectOf(headers, (p) => p.name.toLowerCase(), false),
+          },
+        }),
+      ),
+      checkAnswer: validateResponses && answer?.['application/json']?.schema ? lazy(() => ajv().compile(answer['application/json'].schema!)) : undefined,
       headerNames: headers.map((p) => p.name.toLowerCase()),
       handler,
       operation: op,
@@ -142,7 +150,7 @@ function accept(op: FastOperation, req: Request, match: RegExpExecArray): { para
     if (typeof v === 'string') headers[name] = v;
     else if (v !== undefined) return undefined;
   }
-  if (!op.checkRequest({ path, query, headers })) return undefined;
+  if (!op.checkRequest()({ path, query, headers })) return undefined;
   return { params: path };
 }
 
@@ -168,8 +176,11 @@ export interface FastReadOptions {
  * errors (through the one error handler) are the same; the access log, metrics and audit middlewares ran before.
  */
 export function fastReads(opts: FastReadOptions): RequestHandler {
-  const ajv = new Ajv2020({ coerceTypes: 'array', strict: false, allErrors: false, validateFormats: true });
-  addFormats(ajv, { mode: 'fast' });
+  const ajv = lazy(() => {
+    const a = new Ajv2020({ coerceTypes: 'array', strict: false, allErrors: false, validateFormats: true });
+    addFormats(a, { mode: 'fast' });
+    return a;
+  });
   const ops = Object.entries(opts.handlers).map(([id, handler]) => compileOperation(opts.contract, ajv, id, handler, opts.validateResponses));
   return (req: Request, res: Response, next: NextFunction) => {
     if (req.method !== 'GET') return next();
@@ -183,7 +194,7 @@ export function fastReads(opts: FastReadOptions): RequestHandler {
       if (!accepted || !admit(opts.verifier, req, op.role)) return next();
       req.params = accepted.params;
       (req as { openapi?: unknown }).openapi = { openApiRoute: op.route, expressRoute: path, pathParams: accepted.params, schema: op.operation };
-      if (op.checkAnswer) checkAnswers(op, op.checkAnswer, res, next);
+      if (op.checkAnswer) checkAnswers(op, op.checkAnswer(), res, next);
       return void Promise.resolve(op.handler(req, res, next)).catch(next);
     }
     next();
