@@ -1,4 +1,5 @@
-import express, { type Express, type RequestHandler } from 'express';
+import type { RequestListener } from 'node:http';
+import express, { type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from './domain/auth/tokens';
 import type { EngineStatus } from './domain/engine-status';
@@ -82,27 +83,21 @@ function operationRecorder(onOperation: NonNullable<AppOptions['onOperation']>):
   };
 }
 
-/** The Express app alone: no listening, no process state, so tests build a fresh one each time. */
-export function buildApp(services: AppServices, opts: AppOptions = {}): Express {
+/**
+ * The service's HTTP handler — the fast read path in front of the Express app — with no listening and no process
+ * state, so tests build a fresh one each time.
+ */
+export function buildApp(services: AppServices, opts: AppOptions = {}): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
-  app.use(accessLog(services.logger));
-  app.use(requestMetrics(services.metrics));
+  // Every request is observed from its start: the fast read path below runs these too.
+  const observers = [accessLog(services.logger), requestMetrics(services.metrics), ...(opts.onOperation ? [operationRecorder(opts.onOperation)] : [])];
+  for (const observe of observers) app.use(observe);
   app.use(auditTrail(auditLogger(services.logger)));
   app.use(express.json({ limit: opts.bodyLimit ?? 256 * 1024, type: ['application/json', 'application/*+json'] }));
-  if (opts.onOperation) app.use(operationRecorder(opts.onOperation));
-  // The hot reads, plainly valid, straight to their handlers; everything else takes the full path below.
-  const imageReadHandlers = imageReads(services.images);
-  const containerReadHandlers = containerReads(services.containers);
-  app.use(
-    fastReads({
-      verifier: services.verifier,
-      handlers: { ...imageReadHandlers, ...containerReadHandlers },
-      contract: loadSpec().doc,
-      validateResponses: opts.validateResponses ?? false,
-    }),
-  );
+  const imageReadOps = imageReads(services.images);
+  const containerReadOps = containerReads(services.containers);
   // The web console's page and bundle are not API operations: served before the contract validator.
   app.use(consoleRouter());
   app.use(
@@ -120,9 +115,9 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): Express 
 
   const api = express.Router();
   api.use(imageAdminRouter(services.imageAdmin));
-  api.use(imageReadRouter(services.images, imageReadHandlers));
+  api.use(imageReadRouter(services.images, imageReadOps));
   api.use(containerCreateRouter(services.containerCreator));
-  api.use(containerRouter(services.containers, containerReadHandlers));
+  api.use(containerRouter(services.containers, containerReadOps));
   api.use(streamingRouter(services.events, services.wsTickets));
   api.use(imageTransferRouter(services.jobs, services.imageTagger));
   api.use(jobRouter(services.jobs));
@@ -133,5 +128,17 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): Express 
 
   app.use(notFoundHandler);
   app.use(errorHandler(services.logger));
-  return app;
+
+  // The hot reads, when plainly valid, are answered before Express; everything else goes to the app above.
+  const fast = fastReads({
+    verifier: services.verifier,
+    operations: { ...imageReadOps, ...containerReadOps },
+    contract: loadSpec().doc,
+    validateResponses: opts.validateResponses ?? false,
+    observers,
+    logger: services.logger,
+  });
+  return (req, res) => {
+    if (!fast.serve(req, res)) app(req, res);
+  };
 }

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Express } from 'express';
 
 /** Takes over an HTTP upgrade on one path (the WebSocket gateway); closed before the server. */
 export interface UpgradeHandler {
@@ -16,7 +15,7 @@ export interface RunningServer {
 }
 
 /** Binds the app (port 0 in tests) and routes WebSocket upgrades; closes everything on close(). */
-export async function startServer(app: Express, port: number, host: string, upgrades: Record<string, UpgradeHandler> = {}): Promise<RunningServer> {
+export async function startServer(app: http.RequestListener, port: number, host: string, upgrades: Record<string, UpgradeHandler> = {}): Promise<RunningServer> {
   const server = http.createServer(app);
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;

@@ -10,6 +10,9 @@ const tokenName = (req: Request): string | undefined => {
   }
 };
 
+/** Express's `req.path`; the fast read path's requests are bare Node requests, answered before Express. */
+const pathOf = (req: Request): string => req.path ?? (req.url ?? '').split('?')[0];
+
 /** One line per request, naming the token's name — never the token. */
 export function accessLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -17,7 +20,7 @@ export function accessLog(logger: Logger): RequestHandler {
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       logger.info(
-        { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10, token: tokenName(req) },
+        { method: req.method, path: pathOf(req), status: res.statusCode, ms: Math.round(ms * 10) / 10, token: tokenName(req) },
         'request',
       );
     });

@@ -60,24 +60,35 @@ export interface FieldError {
   message: string;
 }
 
-export function sendProblem(res: Response, err: DomainError, instance?: string): void {
+/** The RFC 9457 answer to a domain error: its status, the headers that go with it, and the document. */
+export function problemOf(err: DomainError, instance?: string): { status: number; headers: Record<string, string>; body: Record<string, unknown> } {
   const status = statusFor(err.code);
-  if (res.headersSent) return;
-  if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="dockhand"');
+  const headers: Record<string, string> = {};
+  if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="dockhand"';
   const retryAfter = err.details?.retryAfterSeconds;
-  if (status === 429 && typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
-  res
-    .status(status)
-    .type('application/problem+json')
-    .json({
-      type: `urn:dockhand:problem:${err.code}`,
-      title: TITLES[err.code] ?? err.code.replace(/_/g, ' '),
-      status,
-      detail: err.message,
-      ...(instance ? { instance } : {}),
-      code: err.code,
-      ...(err.details ?? {}),
-    });
+  if (status === 429 && typeof retryAfter === 'number') headers['Retry-After'] = String(retryAfter);
+  const body = {
+    type: `urn:dockhand:problem:${err.code}`,
+    title: TITLES[err.code] ?? err.code.replace(/_/g, ' '),
+    status,
+    detail: err.message,
+    ...(instance ? { instance } : {}),
+    code: err.code,
+    ...(err.details ?? {}),
+  };
+  return { status, headers, body };
+}
+
+export function sendProblem(res: Response, err: DomainError, instance?: string): void {
+  if (res.headersSent) return;
+  const problem = problemOf(err, instance);
+  for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
+  res.status(problem.status).type('application/problem+json').json(problem.body);
+}
+
+/** What reaches the log of a failed request: server-side failures (5xx) only, with the error behind them. */
+export function logFailure(logger: Logger, err: unknown, problem: DomainError, method: string, path: string): void {
+  if (statusFor(problem.code) >= 500) logger.error({ err, code: problem.code, method, path }, 'request failed');
 }
 
 /** express-openapi-validator's errors: a status plus per-field entries. */
@@ -128,10 +139,7 @@ export function toProblemError(err: unknown): DomainError {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const problem = toProblemError(err);
-    const status = statusFor(problem.code);
-    if (status >= 500) {
-      logger.error({ err, code: problem.code, method: req.method, path: req.path }, 'request failed');
-    }
+    logFailure(logger, err, problem, req.method, req.path);
     sendProblem(res, problem, req.originalUrl.split('?')[0]);
   };
 }

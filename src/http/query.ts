@@ -15,7 +15,7 @@ export function queryInt(v: unknown): number | undefined {
 }
 
 /** `Cache-Control: no-cache` or `max-age=0` on a read: the caller wants the engine asked now (see ReadOptions). */
-export function readOptions(req: { get(name: string): string | undefined }): { fresh: boolean } {
-  const cc = req.get('Cache-Control');
+export function readOptions(header: (name: string) => string | undefined): { fresh: boolean } {
+  const cc = header('Cache-Control');
   return { fresh: cc !== undefined && /(?:^|,)\s*(?:no-cache|max-age\s*=\s*0)\s*(?:,|$)/i.test(cc) };
 }

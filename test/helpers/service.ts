@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import request from 'supertest';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import { buildApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config/config';
 import { startServer, type RunningServer } from '../../src/server';
@@ -43,7 +43,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
 }
 
 export interface TestService {
-  app: Express;
+  /** The service's HTTP handler (buildApp): the fast read path in front of the Express app. */
+  app: RequestListener;
   services: Wired;
   config: Config;
   /** Listening on 127.0.0.1, port 0: for WebSocket clients and raw HTTP. */

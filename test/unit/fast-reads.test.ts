@@ -1,13 +1,18 @@
-import express, { type RequestHandler } from 'express';
+import type { RequestListener } from 'node:http';
+import etag from 'etag';
+import express from 'express';
+import pino from 'pino';
 import request from 'supertest';
 import { TokenVerifier } from '../../src/domain/auth/tokens';
+import { DomainError } from '../../src/domain/errors';
 import { principalOf } from '../../src/http/auth';
 import { fastReads } from '../../src/http/fast-reads';
+import type { ReadOperation } from '../../src/http/json-answer';
 import { loadSpec } from '../../src/http/openapi';
 
 /**
  * The fast read path takes only plainly valid requests and leaves everything else to the full path. Here the
- * "full path" is a marker handler, so each test says which path a request took.
+ * "full path" is an app that answers 299, so each test says which path a request took.
  */
 const verifier = new TokenVerifier([
   { name: 'v', role: 'viewer', token: 'viewer-token-0123456789' },
@@ -15,43 +20,56 @@ const verifier = new TokenVerifier([
 ]);
 const viewer = { Authorization: 'Bearer viewer-token-0123456789' };
 
-function appWith(handlers: Record<string, RequestHandler>, validateResponses = false) {
-  const app = express();
-  app.set('query parser', 'extended');
-  app.use(fastReads({ verifier, handlers, contract: loadSpec().doc, validateResponses }));
-  app.use((_req, res) => {
+const observed: string[] = [];
+
+function appWith(operations: Record<string, ReadOperation>, validateResponses = false): RequestListener {
+  const full = express();
+  full.use((_req, res) => {
     res.status(299).json({ path: 'full' });
   });
-  app.use(((err, _req, res, _next) => {
-    res.status(500).json({ error: String((err as Error).message) });
-  }) as express.ErrorRequestHandler);
-  return app;
+  const fast = fastReads({
+    verifier,
+    operations,
+    contract: loadSpec().doc,
+    validateResponses,
+    // As the access log does: the route the request was taken for, and the token's name.
+    observers: [(req, _res, next) => (observed.push(`${(req as { openapi?: { openApiRoute?: string } }).openapi?.openApiRoute} ${principalOf(req).name}`), next())],
+    logger: pino({ level: 'silent' }),
+  });
+  return (req, res) => {
+    if (!fast.serve(req, res)) full(req, res);
+  };
 }
 
-const seen: { params: unknown; query: unknown; principal: string; cacheControl?: string }[] = [];
-const record: RequestHandler = (req, res) => {
-  seen.push({ params: { ...req.params }, query: req.query, principal: principalOf(req).name, cacheControl: req.get('Cache-Control') });
-  res.json({ path: 'fast' });
+const seen: { params: unknown; query: unknown; cacheControl?: string }[] = [];
+const record: ReadOperation = async (input) => {
+  seen.push({ params: input.params, query: input.query, cacheControl: input.header('Cache-Control') });
+  return { value: { path: 'fast' } };
 };
 const app = appWith({ inspectImage: record, listImages: record, listContainers: record });
 const ref = encodeURIComponent('127.0.0.1:5000/team/app:1.0');
 
 beforeEach(() => {
   seen.length = 0;
+  observed.length = 0;
 });
 
 describe('fast reads: what is taken', () => {
-  test('when an inspect with a valid token and reference arrives, then its handler gets the decoded reference and the principal', async () => {
+  test('when an inspect with a valid token and reference arrives, then its operation gets the decoded reference, and the observers the route and the token name', async () => {
     const res = await request(app).get(`/api/v1/images/${ref}`).set(viewer);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ path: 'fast' });
-    expect(seen).toEqual([{ params: { ref: '127.0.0.1:5000/team/app:1.0' }, query: {}, principal: 'v' }]);
+    expect(seen).toEqual([{ params: { ref: '127.0.0.1:5000/team/app:1.0' }, query: {}, cacheControl: undefined }]);
+    expect(observed).toEqual(['/api/v1/images/{ref} v']);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(res.headers.etag).toBe(etag('{"path":"fast"}', { weak: true }));
   });
 
   test('when a container list has valid repeated and boolean parameters, then it is taken and the handler sees the parsed query', async () => {
     const res = await request(app).get('/api/v1/containers?all=true&label=a&label=b%3Dc').set(viewer).set('Cache-Control', 'no-cache');
     expect(res.body).toEqual({ path: 'fast' });
-    expect(seen[0].query).toEqual({ all: 'true', label: ['a', 'b=c'] });
+    // Coerced as the contract validator coerces: a boolean, and arrays for repeatable parameters.
+    expect(seen[0].query).toEqual({ all: true, label: ['a', 'b=c'] });
     expect(seen[0].cacheControl).toBe('no-cache');
   });
 });
@@ -61,6 +79,7 @@ describe('fast reads: what goes down the full path', () => {
     const res = await req;
     expect(res.status).toBe(299);
     expect(seen).toHaveLength(0);
+    expect(observed).toHaveLength(0);
   };
 
   test('when there is no token, or an unknown one, then the full path answers (it says 401)', async () => {
@@ -91,20 +110,33 @@ describe('fast reads: what goes down the full path', () => {
   });
 });
 
-describe('fast reads: answers checked against the contract when responses are validated', () => {
-  test('when a handler answers what the contract does not allow, then the answer is a 500, not the bad body', async () => {
-    const bad: RequestHandler = (_req, res) => {
-      res.json({ items: [{ id: 1 }] });
-    };
-    const res = await request(appWith({ listImages: bad }, true)).get('/api/v1/images').set(viewer);
-    expect(res.status).toBe(500);
-    expect(res.body.error).toMatch(/listImages: response does not match the contract/);
+describe('fast reads: answers', () => {
+  test('when the client already has the answer (If-None-Match), then it gets 304 without a body', async () => {
+    const first = await request(app).get(`/api/v1/images/${ref}`).set(viewer);
+    const again = await request(app).get(`/api/v1/images/${ref}`).set(viewer).set('If-None-Match', first.headers.etag);
+    expect(again.status).toBe(304);
+    expect(again.text).toBe('');
   });
 
-  test('when a handler answers what the contract allows, then it is sent', async () => {
-    const good: RequestHandler = (_req, res) => {
-      res.json({ items: [] });
+  test('when the operation fails with a domain error, then the answer is its problem document', async () => {
+    const missing: ReadOperation = async () => {
+      throw new DomainError('image_not_found', 'no such image');
     };
+    const res = await request(appWith({ inspectImage: missing })).get(`/api/v1/images/${ref}`).set(viewer);
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(res.body).toMatchObject({ status: 404, code: 'image_not_found', detail: 'no such image', instance: `/api/v1/images/${ref}` });
+  });
+
+  test('when responses are validated and an answer breaks the contract, then the answer is a 500 problem, not the bad body', async () => {
+    const bad: ReadOperation = async () => ({ value: [{ id: 1 }], items: true });
+    const res = await request(appWith({ listImages: bad }, true)).get('/api/v1/images').set(viewer);
+    expect(res.status).toBe(500);
+    expect(res.body.code).toBe('internal_error');
+  });
+
+  test('when responses are validated and an answer keeps the contract, then it is sent', async () => {
+    const good: ReadOperation = async () => ({ value: [], items: true });
     const res = await request(appWith({ listImages: good }, true)).get('/api/v1/images').set(viewer);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ items: [] });

@@ -1,10 +1,10 @@
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type Request } from 'express';
 import type { ContainerStatus, LifecycleAction } from '../../domain/containers/container';
 import type { ContainerCreator } from '../../domain/containers/container-creator';
 import type { ContainerService } from '../../domain/containers/container-service';
 import type { CreateContainerRequest } from '../../domain/containers/create-policy';
 import { principalOf } from '../auth';
-import { sendJson } from '../json-answer';
+import { readHandler, type ReadOperation } from '../json-answer';
 import { queryBool, queryInt, queryList, readOptions } from '../query';
 
 const ACTIONS: readonly LifecycleAction[] = ['start', 'stop', 'restart', 'kill', 'pause', 'unpause'];
@@ -24,25 +24,25 @@ export function containerCreateRouter(creator: ContainerCreator): Router {
   return router;
 }
 
-/** The container reads the fast read path may dispatch (src/http/fast-reads.ts), by contract operationId. */
-export function containerReads(containers: ContainerService): { listContainers: RequestHandler } {
+/** The container reads, by contract operationId: mounted below, and served directly by the fast read path. */
+export function containerReads(containers: ContainerService): { listContainers: ReadOperation } {
   return {
-    listContainers: async (req, res) => {
-      const items = await containers.list(
+    listContainers: async ({ query, header }) => ({
+      value: await containers.list(
         {
-          all: queryBool(req.query.all) ?? false,
-          size: queryBool(req.query.size) ?? false,
-          label: queryList(req.query.label),
-          status: queryList(req.query.status) as ContainerStatus[] | undefined,
-          name: queryList(req.query.name),
-          ancestor: queryList(req.query.ancestor),
-          id: queryList(req.query.id),
-          network: queryList(req.query.network),
+          all: queryBool(query.all) ?? false,
+          size: queryBool(query.size) ?? false,
+          label: queryList(query.label),
+          status: queryList(query.status) as ContainerStatus[] | undefined,
+          name: queryList(query.name),
+          ancestor: queryList(query.ancestor),
+          id: queryList(query.id),
+          network: queryList(query.network),
         },
-        readOptions(req),
-      );
-      sendJson(res, items, { items: true });
-    },
+        readOptions(header),
+      ),
+      items: true,
+    }),
   };
 }
 
@@ -50,7 +50,7 @@ export function containerReads(containers: ContainerService): { listContainers: 
 export function containerRouter(containers: ContainerService, reads = containerReads(containers)): Router {
   const router = Router();
 
-  router.get('/containers', reads.listContainers);
+  router.get('/containers', readHandler(reads.listContainers));
 
   router.get('/containers/:id', async (req, res) => {
     res.json(await containers.inspect(id(req), principalOf(req).role));

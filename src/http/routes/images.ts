@@ -1,32 +1,26 @@
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import type { ImageService } from '../../domain/images/image-service';
-import { sendJson } from '../json-answer';
+import { readHandler, type ReadOperation } from '../json-answer';
 import { queryBool, queryList, readOptions } from '../query';
 
-/** The image reads the fast read path may dispatch (src/http/fast-reads.ts), by contract operationId. */
-export function imageReads(images: ImageService): { listImages: RequestHandler; inspectImage: RequestHandler } {
+/** The image reads, by contract operationId: mounted below, and served directly by the fast read path. */
+export function imageReads(images: ImageService): { listImages: ReadOperation; inspectImage: ReadOperation } {
   return {
-    listImages: async (req, res) => {
-      const items = await images.list(
-        {
-          reference: queryList(req.query.reference),
-          label: queryList(req.query.label),
-          dangling: queryBool(req.query.dangling),
-        },
-        readOptions(req),
-      );
-      sendJson(res, items, { items: true });
-    },
-    inspectImage: async (req, res) => {
-      sendJson(res, await images.inspect(String(req.params.ref), readOptions(req)));
-    },
+    listImages: async ({ query, header }) => ({
+      value: await images.list(
+        { reference: queryList(query.reference), label: queryList(query.label), dangling: queryBool(query.dangling) },
+        readOptions(header),
+      ),
+      items: true,
+    }),
+    inspectImage: async ({ params, header }) => ({ value: await images.inspect(params.ref, readOptions(header)) }),
   };
 }
 
 export function imageReadRouter(images: ImageService, reads = imageReads(images)): Router {
   const router = Router();
-  router.get('/images', reads.listImages);
-  router.get('/images/:ref', reads.inspectImage);
+  router.get('/images', readHandler(reads.listImages));
+  router.get('/images/:ref', readHandler(reads.inspectImage));
   router.get('/images/:ref/history', async (req, res) => {
     res.json({ items: await images.history(req.params.ref) });
   });
