@@ -121,9 +121,9 @@ export class ServiceClient {
     private readonly token: string,
   ) {}
 
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: Buffer }> {
+  request(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
     return new Promise((resolve, reject) => {
-      const headers: Record<string, string> = { Authorization: `Bearer ${this.token}` };
+      const headers: Record<string, string> = { ...extraHeaders, Authorization: `Bearer ${this.token}` };
       const payload = body === undefined ? undefined : JSON.stringify(body);
       if (payload !== undefined) headers['Content-Type'] = 'application/json';
       const req = http.request({ host: '127.0.0.1', port: this.port, path, method, agent: this.agent, headers }, (res) => {
