@@ -1,4 +1,4 @@
-import type { ChangeFeed } from './disk-usage-cache';
+import type { ChangeFeed } from './change-feed';
 
 export interface ReadCacheOptions {
   /** An answer is never reused after this long, even with no change seen (the engine may drop events). */
@@ -37,7 +37,7 @@ function deepFreeze<V>(value: V): V {
  *
  * What a reader can still see: a change made by another engine client in the moment between the engine making it
  * and its event reaching the service (about a millisecond on a local socket). Changes made through this service
- * are seen at once: its writes count as changes from when they start until they end.
+ * are seen at once: each of its writes counts as a change when it starts and again when it ends.
  */
 export class ReadCache<V> {
   private generation = 0;
