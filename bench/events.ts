@@ -12,7 +12,18 @@ export interface EventsRow {
   missing: number;
 }
 
+/** The floor: N clients of a bare `ws` server that fans one frame out to all of them, on the same machine. */
+export interface FloorRow {
+  subscribers: number;
+  /** Server processes the clients are spread over, each sending to its share. */
+  servers: number;
+  events: number;
+  latency: Summary;
+  missing: number;
+}
+
 const TIME_NANO = /"timeNano"\s*:\s*"?(\d+)/;
+const SENT_AT = /"sentAt":([0-9.]+)/;
 /** Only `tag` events name the tag (an `untag` names the image id): they are the ones timed. */
 const TAG = /"(?:action|Action)"\s*:\s*"tag"/;
 const NAME = /"name"\s*:\s*"bench\/ev:[0-9]+"/;
@@ -27,7 +38,7 @@ const latencyOf = (text: string, at: number): number | undefined => {
 type Frame = { text: string; at: number };
 
 /** The N subscribers in a child process (bench/lib/subscriber-process.ts): subscribed when this resolves. */
-async function startSubscribers(url: string, token: string, count: number): Promise<{ child: ChildProcess; collect(): Promise<Frame[]> }> {
+async function startSubscribers(url: string | string[], token: string, count: number): Promise<{ child: ChildProcess; collect(): Promise<Frame[]> }> {
   // fork() reuses this process's execArgv: the tsx loader the bench runs under.
   const child = fork(path.join(__dirname, 'lib', 'subscriber-process.ts'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = () =>
@@ -97,6 +108,38 @@ export async function runEvents(o: {
     const row = { subscribers: n, events: emitted, ws: summarize(wsLat), direct: summarize(directLat), missing: emitted * n - wsLat.length };
     rows.push(row);
     o.log(`events n=${n}: ws p50 ${row.ws.p50.toFixed(2)} p99 ${row.ws.p99.toFixed(2)} / direct p50 ${row.direct.p50.toFixed(2)} p99 ${row.direct.p99.toFixed(2)} missing ${row.missing}`);
+    await sleep(300);
+  }
+  return rows;
+}
+
+/**
+ * What fanning one frame out to N WebSocket clients costs on this machine with nothing else in the way: a bare
+ * `ws` server (bench/lib/bare-ws-server.ts) told by this process to send, the same subscriber process as above
+ * reading. Latency is from the moment this process asked to the frame's arrival.
+ */
+export async function runFloor(o: { levels: { subscribers: number; servers: number }[]; eventsPerLevel: number; gapMs: number; log: (s: string) => void }): Promise<FloorRow[]> {
+  const rows: FloorRow[] = [];
+  for (const { subscribers: n, servers: k } of o.levels) {
+    const servers = Array.from({ length: k }, () => fork(path.join(__dirname, 'lib', 'bare-ws-server.ts'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    const ports = await Promise.all(servers.map((s) => new Promise<number>((resolve) => s.once('message', (m: { port: number }) => resolve(m.port)))));
+    const subs = await startSubscribers(ports.map((p) => `ws://127.0.0.1:${p}`), 'unused', n);
+    await sleep(200);
+    for (let i = 0; i < o.eventsPerLevel; i++) {
+      const sentAt = wallMs();
+      for (const s of servers) s.send({ seq: i + 1, sentAt });
+      await sleep(o.gapMs * 2);
+    }
+    await sleep(1000);
+    const latency: number[] = [];
+    for (const r of await subs.collect()) {
+      const m = SENT_AT.exec(r.text);
+      if (m) latency.push(r.at - Number(m[1]));
+    }
+    for (const s of servers) s.disconnect();
+    const row = { subscribers: n, servers: k, events: o.eventsPerLevel, latency: summarize(latency), missing: o.eventsPerLevel * n - latency.length };
+    rows.push(row);
+    o.log(`events floor n=${n} over ${k} server(s): bare ws p50 ${row.latency.p50.toFixed(2)} p99 ${row.latency.p99.toFixed(2)} missing ${row.missing}`);
     await sleep(300);
   }
   return rows;

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { EventsRow } from './events';
+import type { EventsRow, FloorRow } from './events';
 import type { IdleMemory } from './memory';
 import type { PullResult } from './pull';
 import type { RestRow } from './rest';
@@ -23,6 +23,7 @@ export interface BenchResults {
   };
   rest: RestRow[];
   events?: EventsRow[];
+  eventsFloor?: FloorRow[];
   pull?: PullResult;
   memory?: IdleMemory;
   memoryFinalKb?: number;
@@ -57,6 +58,18 @@ function rows(r: BenchResults): Row[] {
     const miss = e.missing ? `, ${e.missing} missing` : '';
     out.push([`events → ${e.subscribers} WS subscriber(s), ${e.events} events · p50`, `${fmt(e.ws.p50)} ms`, `${fmt(e.direct.p50)} ms (direct /events)`, `${fmt(ratio(e.ws.p50, e.direct.p50))}×`, '—', '—']);
     out.push([`events → ${e.subscribers} WS subscriber(s) · p99`, `${fmt(e.ws.p99)} ms${miss}`, `${fmt(e.direct.p99)} ms`, `${fmt(rt)}×`, target, met(ok)]);
+  }
+  for (const f of r.eventsFloor ?? []) {
+    // The service's figures at the same count, against what a bare ws server fanning the same frames out gets.
+    const svc = (r.events ?? []).find((e) => e.subscribers === f.subscribers);
+    const floorMiss = f.missing ? `, ${f.missing} missing` : '';
+    const over = f.servers > 1 ? ` split over ${f.servers} server processes` : '';
+    const floorName = `events → ${f.subscribers} subscribers: the service vs a bare \`ws\` server${over} fanning out the same size of frame (no engine, no service; the floor), ${f.events} events`;
+    for (const q of ['p50', 'p99'] as const) {
+      const service = svc ? `${fmt(svc.ws[q])} ms` : '—';
+      const rt = svc ? `${fmt(ratio(svc.ws[q], f.latency[q]))}×` : '—';
+      out.push([`${floorName} · ${q}`, service, `${fmt(f.latency[q])} ms (bare ws${floorMiss})`, rt, '— (shown for what it tells)', '—']);
+    }
   }
   if (r.pull) {
     const p = r.pull;

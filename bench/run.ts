@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startPrivateEngine, type PrivateEngine } from '../test/helpers/private-engine';
 import { testEnv } from '../test/helpers/test-env';
-import { runEvents } from './events';
+import { runEvents, runFloor } from './events';
 import { EngineSocket } from './lib/engine-socket';
 import { createContainers, ensurePullImage, importImages } from './lib/fixtures';
 import { ROOT, ServiceClient, startServiceProcess, type ServiceProcess } from './lib/service-process';
@@ -106,6 +106,10 @@ async function main(): Promise<void> {
       gapMs: 100,
       log,
     });
+    // The same fan-out from a bare ws server, nothing else in the way: what this machine allows at all.
+    // Also split over two server processes: what writing the sockets from more than one process would buy here.
+    const floorLevels = QUICK ? [{ subscribers: 100, servers: 1 }] : [{ subscribers: 100, servers: 1 }, { subscribers: 1000, servers: 1 }, { subscribers: 1000, servers: 2 }];
+    if (runs('events')) results.eventsFloor = await runFloor({ levels: floorLevels, eventsPerLevel: QUICK ? 10 : 100, gapMs: 100, log });
 
     // A fresh process for memory, so what the REST and events runs left behind is not counted.
     const mem = await startServiceProcess(svcOpts);

@@ -8,7 +8,7 @@ import { wallMs } from './stats';
 import { closeClients, openClients } from './ws-clients';
 
 interface Start {
-  url: string;
+  url: string | string[];
   token: string;
   count: number;
   filters: unknown;

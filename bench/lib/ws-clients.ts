@@ -1,11 +1,15 @@
 import WebSocket from 'ws';
 import { inPool } from './pool';
 
-/** A raw `ws` client of /api/v1/ws: the bench counts bytes and times, so it does no more than it must. */
-export async function openClients(url: string, token: string, count: number, onMessage?: (text: string, at: number, i: number) => void, now?: () => number): Promise<WebSocket[]> {
+/**
+ * Raw `ws` clients of /api/v1/ws: the bench counts bytes and times, so they do no more than they must. With several
+ * URLs, client i connects to `url[i % url.length]`.
+ */
+export async function openClients(url: string | string[], token: string, count: number, onMessage?: (text: string, at: number, i: number) => void, now?: () => number): Promise<WebSocket[]> {
+  const urls = Array.isArray(url) ? url : [url];
   const clients: WebSocket[] = new Array(count);
   await inPool(count, 50, async (i) => {
-    const ws = new WebSocket(url, ['dockhand.v1'], { headers: { Authorization: `Bearer ${token}` }, perMessageDeflate: false });
+    const ws = new WebSocket(urls[i % urls.length], ['dockhand.v1'], { headers: { Authorization: `Bearer ${token}` }, perMessageDeflate: false });
     ws.on('error', () => undefined);
     if (onMessage && now) ws.on('message', (data) => onMessage(data.toString(), now(), i));
     await new Promise<void>((resolve, reject) => {
