@@ -1,7 +1,5 @@
 import type { ChangeFeed } from './change-feed';
 
-export { changesFromEvents, type ChangeFeed } from './change-feed';
-
 export interface DiskUsageCacheOptions {
   /** A result is never reused after this long, even with no change seen (the engine may drop events). */
   maxAgeMs: number;

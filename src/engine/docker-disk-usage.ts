@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { EngineDiskUsage } from '../domain/images/image-admin-engine';
-import { DiskUsageCache, type ChangeFeed } from './disk-usage-cache';
+import type { ChangeFeed } from './change-feed';
+import { DiskUsageCache } from './disk-usage-cache';
 import { engineCall } from './engine-errors';
 
 const orEmpty = <T>(v: T[] | null | undefined): T[] => v ?? [];

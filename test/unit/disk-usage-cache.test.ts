@@ -1,4 +1,5 @@
-import { changesFromEvents, DiskUsageCache, type ChangeFeed } from '../../src/engine/disk-usage-cache';
+import { changesFromEvents, type ChangeFeed } from '../../src/engine/change-feed';
+import { DiskUsageCache } from '../../src/engine/disk-usage-cache';
 
 /** A df image row, as much of it as these tests look at. */
 interface ImageUsage {

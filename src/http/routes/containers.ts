@@ -47,7 +47,7 @@ export function containerReads(containers: ContainerService): { listContainers: 
 }
 
 /** Thin: the contract has validated every parameter and the body; the domain decides everything else. */
-export function containerRouter(containers: ContainerService, reads = containerReads(containers)): Router {
+export function containerRouter(containers: ContainerService, reads: ReturnType<typeof containerReads>): Router {
   const router = Router();
 
   router.get('/containers', readHandler(reads.listContainers));

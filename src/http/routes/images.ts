@@ -17,7 +17,7 @@ export function imageReads(images: ImageService): { listImages: ReadOperation; i
   };
 }
 
-export function imageReadRouter(images: ImageService, reads = imageReads(images)): Router {
+export function imageReadRouter(images: ImageService, reads: ReturnType<typeof imageReads>): Router {
   const router = Router();
   router.get('/images', readHandler(reads.listImages));
   router.get('/images/:ref', readHandler(reads.inspectImage));
