@@ -1428,6 +1428,14 @@ export interface components {
         };
     };
     responses: {
+        /** @description The answer is the one the client has (its `If-None-Match` matched); no body. */
+        NotModified: {
+            headers: {
+                ETag: components["headers"]["ETag"];
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
         /** @description The request is invalid (a field, a parameter or an identifier); nothing was changed. */
         BadRequest: {
             headers: {
@@ -1513,6 +1521,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The `ETag` of an answer the client already has; when it still matches, the answer is `304` with no body. */
+        IfNoneMatch: string;
         /** @description `no-cache` (or `max-age=0`) makes the service ask the engine now. Without it the answer may be one the service read earlier and still holds: held answers are dropped at every change the service sees (its own writes at once; another engine client's change when its event arrives, about a millisecond later), and are never older than 5 s (container lists 1 s, for their `status` text such as "Up 3 seconds"). Lists with `size=true` are never held. */
         CacheControl: string;
         /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
@@ -1527,7 +1537,10 @@ export interface components {
         JobWait: boolean;
     };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description A weak validator of this answer's body; send it back as `If-None-Match` to get `304` while nothing changed. */
+        ETag: string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1613,6 +1626,8 @@ export interface operations {
             header?: {
                 /** @description `no-cache` (or `max-age=0`) makes the service ask the engine now. Without it the answer may be one the service read earlier and still holds: held answers are dropped at every change the service sees (its own writes at once; another engine client's change when its event arrives, about a millisecond later), and are never older than 5 s (container lists 1 s, for their `status` text such as "Up 3 seconds"). Lists with `size=true` are never held. */
                 "Cache-Control"?: components["parameters"]["CacheControl"];
+                /** @description The `ETag` of an answer the client already has; when it still matches, the answer is `304` with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path?: never;
             cookie?: never;
@@ -1622,6 +1637,7 @@ export interface operations {
             /** @description The images. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1630,6 +1646,7 @@ export interface operations {
                     };
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -1643,6 +1660,8 @@ export interface operations {
             header?: {
                 /** @description `no-cache` (or `max-age=0`) makes the service ask the engine now. Without it the answer may be one the service read earlier and still holds: held answers are dropped at every change the service sees (its own writes at once; another engine client's change when its event arrives, about a millisecond later), and are never older than 5 s (container lists 1 s, for their `status` text such as "Up 3 seconds"). Lists with `size=true` are never held. */
                 "Cache-Control"?: components["parameters"]["CacheControl"];
+                /** @description The `ETag` of an answer the client already has; when it still matches, the answer is `304` with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
@@ -1655,12 +1674,14 @@ export interface operations {
             /** @description The image. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ImageDetails"];
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -1768,6 +1789,8 @@ export interface operations {
             header?: {
                 /** @description `no-cache` (or `max-age=0`) makes the service ask the engine now. Without it the answer may be one the service read earlier and still holds: held answers are dropped at every change the service sees (its own writes at once; another engine client's change when its event arrives, about a millisecond later), and are never older than 5 s (container lists 1 s, for their `status` text such as "Up 3 seconds"). Lists with `size=true` are never held. */
                 "Cache-Control"?: components["parameters"]["CacheControl"];
+                /** @description The `ETag` of an answer the client already has; when it still matches, the answer is `304` with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path?: never;
             cookie?: never;
@@ -1777,6 +1800,7 @@ export interface operations {
             /** @description The containers. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1785,6 +1809,7 @@ export interface operations {
                     };
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];

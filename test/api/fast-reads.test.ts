@@ -45,6 +45,17 @@ describe('fast reads answer as the full path does', () => {
     expect(full.headers.etag).toBe(fast.headers.etag);
   });
 
+  test('when the client sends back the ETag it got (If-None-Match), then both paths answer 304 without a body', async () => {
+    const ref = encodeURIComponent(seed.web143());
+    const first = await svc.http.get(`/api/v1/images/${ref}`).set(auth('viewer'));
+    for (const route of ['/api/v1/images/', '/API/V1/IMAGES/']) {
+      const again = await svc.http.get(route + ref).set(auth('viewer')).set('If-None-Match', first.headers.etag);
+      expect(again.status).toBe(304);
+      expect(again.headers.etag).toBe(first.headers.etag);
+      expect(again.text).toBe('');
+    }
+  });
+
   test('when the lists are asked both ways, then they answer the same', async () => {
     for (const [path, query] of [
       ['/api/v1/images', { reference: seed.web143() }],
