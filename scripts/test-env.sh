@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The isolated world the tests talk to: its own dockerd (socket, data root, exec root, pidfile, bridge),
 # an open loopback registry, a second one behind htpasswd, and seed images built from busybox.
-# It never touches an engine the user already runs, and stops only what it started, by pid.
+# It never touches an engine the user already runs, nor the host's firewall (no iptables rules, no ip_forward
+# change: published ports reach containers through the userland proxy on 127.0.0.1), and `down` removes
+# everything `up` made: processes (by pid), the bridge, the exec root under /run.
 #
 #   scripts/test-env.sh up     install what is missing, start everything, write $STATE/env
 #   scripts/test-env.sh down   stop what `up` started
@@ -67,6 +69,7 @@ start_bridge() {
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge
     ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
+    echo "$BRIDGE" >"$STATE/bridge"   # ours: `down` deletes it
   fi
   ip link set "$BRIDGE" up
   # Another interface on the same subnet would swallow traffic to the containers (published ports time out).
@@ -85,8 +88,13 @@ start_dockerd() {
   # The exec root must be short: containerd's socket path inside it has a 108-byte limit.
   local exec_root=/run/dkh-$(echo "$STATE" | md5sum | cut -c1-8)
   mkdir -p "$exec_root"
+  echo "$exec_root" >"$d/exec-root"
+  # --iptables=false: a dockerd with iptables deletes and recreates the host's shared DOCKER and
+  # DOCKER-ISOLATION-* chains, wiping the rules of any other engine on the machine. --ip-forward=false: the
+  # host's net.ipv4.ip_forward stays as it was. Published ports still work on 127.0.0.1 (docker-proxy).
   setsid dockerd --host "unix://$d/docker.sock" --data-root "$d/data" --exec-root "$exec_root" \
-    --pidfile "$d/docker.pid" --bridge "$BRIDGE" >"$d/dockerd.log" 2>&1 < /dev/null &
+    --pidfile "$d/docker.pid" --bridge "$BRIDGE" --iptables=false --ip-forward=false --ip-masq=false \
+    >"$d/dockerd.log" 2>&1 < /dev/null &
   wait_for dockerd 60 curl -sf --unix-socket "$d/docker.sock" http://engine/_ping || { tail -20 "$d/dockerd.log" >&2; exit 1; }
   log "dockerd up on $d/docker.sock"
 }
@@ -221,6 +229,16 @@ down() {
   stop_pid "$STATE/registry/pid"
   stop_pid "$STATE/auth-registry/pid"
   stop_pid "$STATE/engine/docker.pid"
+  # What `up` made outside $STATE: the bridge (only if it made it) and the engine's exec root under /run.
+  if [ -f "$STATE/bridge" ]; then
+    ip link del "$(cat "$STATE/bridge")" 2>/dev/null || true
+    rm -f "$STATE/bridge"
+  fi
+  if [ -f "$STATE/engine/exec-root" ]; then
+    local x; x=$(cat "$STATE/engine/exec-root")
+    case "$x" in /run/dkh-*) umount -R "$x" 2>/dev/null || true; rm -rf "$x" ;; esac
+    rm -f "$STATE/engine/exec-root"
+  fi
   log "stopped"
 }
 
