@@ -66,6 +66,8 @@ export function parseReference(input: string): ImageReference {
     if (!TAG.test(tg)) throw invalid(input, 'the tag must be 1-128 of [A-Za-z0-9_.-], not starting with . or -');
   }
   if (rest.length === 0) throw invalid(input, 'the name is empty');
+  // Checked on the name alone, so that `repository` + `:tag` (a tag request's target) cannot slip past it.
+  if (/^[a-f0-9]{64}$/.test(rest)) throw invalid(input, '64 hexadecimal digits are an image id, not a repository name');
   if (rest.length > NAME_TOTAL_LENGTH_MAX) throw invalid(input, `the name is longer than ${NAME_TOTAL_LENGTH_MAX} characters`);
 
   let registry = DEFAULT_REGISTRY;

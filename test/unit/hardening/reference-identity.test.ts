@@ -102,6 +102,12 @@ describe('registry identity over a generated corpus', () => {
     expect(sent).toHaveLength(targets.length);
   });
 
+  test('when a tag target is 64 hexadecimal digits, then it is refused before the engine (found by the engine matrix)', async () => {
+    const transfer = { tag: async () => undefined } as unknown as ImageTransfer;
+    const tagger = new ImageTagger(transfer, {} as ImageRepository);
+    await expect(tagger.tag('busybox', 'a'.repeat(64), '1')).rejects.toMatchObject({ code: 'invalid_reference' });
+  });
+
   test.each([
     // The attacks of the outside review: a Hub reading by us, another host by the engine, before this fix.
     ['docker.io/evil.com/app', 'docker.io/evil.com/app'],
