@@ -106,7 +106,7 @@ const canonicalHost = (host: string): string => {
 /**
  * Which registry the engine will contact for `name` (a reference without tag or digest, exactly as sent to it),
  * and the repository it will ask for — distribution/reference's splitDockerDomain as engine 20.10 vendors it.
- * `index.docker.io` is the engine's own alias of docker.io; the other spellings of Hub are refused before here.
+ * `index.docker.io` is the engine's own alias of docker.io; parseReference folds the other spellings of Hub first.
  */
 export function engineTarget(name: string): { registry: string; repository: string } {
   const slash = name.indexOf('/');
