@@ -18,6 +18,7 @@ import { DockerEventSource } from './engine/docker-event-source';
 import type { UpgradeHandler } from './server';
 import { buildWsGateway } from './ws/build-gateway';
 import { ContainerCreator } from './domain/containers/container-creator';
+import { realPaths } from './host/real-paths';
 import { ContainerService } from './domain/containers/container-service';
 import { DockerContainerRepository } from './engine/docker-container-repository';
 import { DockerContainerStreams } from './engine/docker-container-streams';
@@ -89,7 +90,9 @@ export function wire(config: Config, logger: Logger): Wired {
     readCaches.container_list,
   );
   const containerCreator = new ContainerCreator(containerRepository, jobs, {
-    allowedBindPaths: config.allowedBindPaths,
+    policy: { ...config.createPolicy, bindRoots: config.allowedBindPaths },
+    allowlist,
+    hostPaths: realPaths,
     // A retried create within a day answers the first answer; at most 1000 keys are remembered.
     idempotency: { ttlMs: 24 * 3600_000, maxEntries: 1000 },
   });

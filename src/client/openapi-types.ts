@@ -140,8 +140,24 @@ export interface paths {
          *     host network/pid/ipc, devices, capabilities or security options. Host bind mounts (`binds`) are refused
          *     unless their source lies under a path the operator listed in `ALLOWED_BIND_PATHS`.
          *
+         *     Operator policy applied to every container (see the README's configuration table):
+         *     - **`no-new-privileges`** is set (`CREATE_NO_NEW_PRIVILEGES`, default on): setuid binaries cannot gain
+         *       privileges inside the container.
+         *     - **A pids limit** of `CREATE_PIDS_LIMIT` processes (default 512; 0 = unlimited).
+         *     - **Host ports** below `CREATE_MIN_HOST_PORT` (default 1024) are refused: `403 policy_denied`.
+         *     - **Host addresses**: `ports[].hostIp` (omitted = `0.0.0.0`, all addresses) must be in
+         *       `CREATE_ALLOWED_HOST_IPS` (default `0.0.0.0,127.0.0.1`), else `403 policy_denied`.
+         *     - **Binds** are checked by their real path: the source and each allowed root are resolved (symlinks
+         *       followed) on the service's host, and a source that really lies outside every root is refused with
+         *       `400 bind_path_escapes` (a symlink planted by another container); a source that does not exist is
+         *       `400 invalid_request`. The engine is given the resolved path. A bind is read-only unless its root was
+         *       listed as writable (`/srv/data:rw`), whatever `readOnly` says.
+         *     Every refusal here happens before any engine call.
+         *
          *     The image is pulled first according to `pull` (`missing`, the default, pulls only when it is not
-         *     present, as `docker run` does), through a pull job.
+         *     present, as `docker run` does), through a pull job. With `missing` or `always` the image's registry must be
+         *     in `ALLOWED_REGISTRIES` (`403 registry_not_allowed`, no engine call) even when the image is present;
+         *     `never` uses a local image from any registry.
          *
          *     With an `Idempotency-Key`, repeating the same request (same token, same key, same body) answers the first
          *     answer again without creating a second container; the same key with another body is refused (422); a
@@ -434,6 +450,11 @@ export interface paths {
          *     registry runs, a second request joins it: same job, one engine pull.
          *
          *     The image's registry must be in `ALLOWED_REGISTRIES`, else `403 registry_not_allowed` before any engine call.
+         *     The registry is the one the engine will contact: the reference is sent in a form that the engine's own
+         *     familiar-name rule (a first component with `.` or `:`, or `localhost`, is a host) reads as that registry
+         *     (`docker.io/evil.com/app` stays a Docker Hub repository); `index.docker.io`, `registry-1.docker.io` and any
+         *     case of `docker.io` are Docker Hub, hosts compare case-insensitively, and an upper-case first component
+         *     without `.` or `:` (a host for newer engines, a repository for 20.10) is refused as `400 invalid_reference`.
          *     `registry` is the id of a stored registry login (see `/api/v1/registries`) whose `serverAddress` must be the
          *     image's registry; its credentials are sent to the engine as `X-Registry-Auth` and never shown.
          *
@@ -592,7 +613,10 @@ export interface paths {
         /**
          * Search Docker Hub through the engine, or browse a private registry's catalog.
          * @description Without `registry`, the engine searches Docker Hub (`docker search`); `term` is then required. Docker Hub must be
-         *     in `ALLOWED_REGISTRIES` (as `docker.io`). The search is bounded: when the engine cannot reach Docker Hub
+         *     in `ALLOWED_REGISTRIES` (as `docker.io`). A term the engine would read as naming a host (`host/…` where host
+         *     contains `.` or `:` or is `localhost`) is `400 invalid_request` with no engine call: the engine would search
+         *     that host instead. When the engine cannot reach Docker Hub, its error is answered without the addresses and
+         *     ports it dialled. The search is bounded: when the engine cannot reach Docker Hub
          *     (no network, DNS failure, a black-holed route) the answer is `502 registry_unreachable` after at most
          *     6 seconds — never a hang. A healthy Hub search answers in well under 2 s; 6 s leaves room for a slow link
          *     while staying far below the engine's own 30 s dial timeout and common proxy timeouts.
@@ -754,7 +778,7 @@ export interface components {
             detail?: string;
             instance?: string;
             /** @enum {string} */
-            code: "invalid_request" | "invalid_reference" | "invalid_identifier" | "unauthorized" | "forbidden" | "not_found" | "route_not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "image_not_found" | "image_in_use" | "container_not_found" | "container_running" | "container_not_running" | "container_paused" | "name_conflict" | "port_conflict" | "conflict" | "idempotency_mismatch" | "idempotency_in_progress" | "job_not_found" | "registry_not_found" | "registry_not_allowed" | "registry_unreachable" | "registry_auth_failed" | "exec_not_found" | "resync_required" | "rate_limited" | "engine_unavailable" | "engine_timeout" | "engine_error" | "shutting_down" | "internal_error";
+            code: "invalid_request" | "invalid_reference" | "invalid_identifier" | "unauthorized" | "forbidden" | "policy_denied" | "bind_path_escapes" | "not_found" | "route_not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "image_not_found" | "image_in_use" | "container_not_found" | "container_running" | "container_not_running" | "container_paused" | "name_conflict" | "port_conflict" | "conflict" | "idempotency_mismatch" | "idempotency_in_progress" | "job_not_found" | "registry_not_found" | "registry_not_allowed" | "registry_unreachable" | "registry_auth_failed" | "exec_not_found" | "resync_required" | "rate_limited" | "engine_unavailable" | "engine_timeout" | "engine_error" | "shutting_down" | "internal_error";
             /** @description For validation problems, one entry per field. */
             errors?: {
                 /** @description Where, e.g. `body.image` or `query.tail`. */
@@ -1101,14 +1125,14 @@ export interface components {
             };
             ports?: {
                 containerPort: number;
-                /** @description Omitted: the engine picks a free port. */
+                /** @description Omitted: the engine picks a free port. Below `CREATE_MIN_HOST_PORT` (default 1024): 403 `policy_denied`. */
                 hostPort?: number;
                 /**
                  * @default tcp
                  * @enum {string}
                  */
                 protocol?: "tcp" | "udp" | "sctp";
-                /** @description Default all addresses. */
+                /** @description Default all addresses (`0.0.0.0`). Must be in `CREATE_ALLOWED_HOST_IPS` (default `0.0.0.0`, `127.0.0.1`), else 403 `policy_denied`. */
                 hostIp?: string & (unknown | unknown);
             }[];
             restartPolicy?: components["schemas"]["ContainerRestartPolicy"];
@@ -1119,7 +1143,7 @@ export interface components {
                 /** @default false */
                 readOnly?: boolean;
             }[];
-            /** @description Host paths, accepted only under a path listed in `ALLOWED_BIND_PATHS` (403 otherwise). */
+            /** @description Host paths, accepted only under a path listed in `ALLOWED_BIND_PATHS` (403 otherwise), by their real path (a symlink out of the roots: 400 `bind_path_escapes`); read-only unless the root is listed with `:rw`. */
             binds?: {
                 source: string;
                 target: string;

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { z } from 'zod';
 import { ROLES, type Role } from '../domain/auth/roles';
 
@@ -25,8 +26,10 @@ export interface Config {
   allowedOrigins: string[];
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Host paths that admin-created containers may bind-mount (empty: none). */
-  allowedBindPaths: string[];
+  /** Host paths that admin-created containers may bind-mount (empty: none); read-only unless marked `:rw`. */
+  allowedBindPaths: { path: string; writable: boolean }[];
+  /** Applied to every container created through the API. */
+  createPolicy: { noNewPrivileges: boolean; pidsLimit: number; minHostPort: number; allowedHostIps: string[] };
   shutdownTimeoutMs: number;
   /** A pull or push that moves no byte for this long fails as registry_unreachable (the engine alone retries for ~75 s). */
   pullStallTimeoutMs: number;
@@ -71,6 +74,10 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ALLOWED_BIND_PATHS: z.string().optional(),
+  CREATE_NO_NEW_PRIVILEGES: z.enum(['true', 'false']).default('true'),
+  CREATE_PIDS_LIMIT: intIn('CREATE_PIDS_LIMIT', 0, 4194304).default(512),
+  CREATE_MIN_HOST_PORT: intIn('CREATE_MIN_HOST_PORT', 1, 65535).default(1024),
+  CREATE_ALLOWED_HOST_IPS: z.string().default('0.0.0.0,127.0.0.1'),
   SHUTDOWN_TIMEOUT_MS: intIn('SHUTDOWN_TIMEOUT_MS', 0, 600000).default(8000),
   PULL_STALL_TIMEOUT_MS: intIn('PULL_STALL_TIMEOUT_MS', 1000, 3600000).default(60000),
   RATE_LIMIT_PULLS_PER_MINUTE: intIn('RATE_LIMIT_PULLS_PER_MINUTE', 0, 100000).default(60),
@@ -137,9 +144,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
   for (const o of allowedOrigins) {
     if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`ALLOWED_ORIGINS: "${o}" must be an origin like https://host:port`);
   }
-  const allowedBindPaths = csv(e.ALLOWED_BIND_PATHS);
-  for (const p of allowedBindPaths) {
-    if (!p.startsWith('/') || p.split('/').includes('..')) throw new ConfigError(`ALLOWED_BIND_PATHS: "${p}" must be an absolute path without ..`);
+  const allowedBindPaths = csv(e.ALLOWED_BIND_PATHS).map((entry) => {
+    const m = /^(.*?)(?::(rw|ro))?$/.exec(entry) as RegExpExecArray;
+    const p = m[1].length > 1 ? m[1].replace(/\/+$/, '') : m[1];
+    if (!p.startsWith('/') || p.split('/').includes('..') || p.includes(':')) {
+      throw new ConfigError(`ALLOWED_BIND_PATHS: "${entry}" must be an absolute path without .., optionally followed by :rw or :ro`);
+    }
+    return { path: p, writable: m[2] === 'rw' };
+  });
+  const allowedHostIps = csv(e.CREATE_ALLOWED_HOST_IPS);
+  for (const ip of allowedHostIps) {
+    if (net.isIP(ip) === 0) throw new ConfigError(`CREATE_ALLOWED_HOST_IPS: "${ip}" is not an IP address`);
   }
   return {
     port: e.PORT,
@@ -153,6 +168,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,
     allowedBindPaths,
+    createPolicy: {
+      noNewPrivileges: e.CREATE_NO_NEW_PRIVILEGES === 'true',
+      pidsLimit: e.CREATE_PIDS_LIMIT,
+      minHostPort: e.CREATE_MIN_HOST_PORT,
+      allowedHostIps,
+    },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     pullStallTimeoutMs: e.PULL_STALL_TIMEOUT_MS,
     rateLimits: {

@@ -8,6 +8,8 @@ export const ERROR_CODES = [
   'invalid_identifier',
   'unauthorized',
   'forbidden',
+  'policy_denied',
+  'bind_path_escapes',
   'not_found',
   'route_not_found',
   'method_not_allowed',

@@ -136,6 +136,8 @@ export function toCreateBody(spec: ContainerSpec): Docker.ContainerCreateOptions
   if (spec.network) hostConfig.NetworkMode = spec.network;
   if (spec.memory !== undefined) hostConfig.Memory = spec.memory;
   if (spec.nanoCpus !== undefined) hostConfig.NanoCpus = spec.nanoCpus;
+  if (spec.noNewPrivileges) hostConfig.SecurityOpt = ['no-new-privileges'];
+  if (spec.pidsLimit !== undefined) hostConfig.PidsLimit = spec.pidsLimit;
   return {
     Image: spec.image,
     ...(spec.cmd ? { Cmd: spec.cmd } : {}),

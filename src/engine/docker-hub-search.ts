@@ -11,6 +11,23 @@ interface HubRow {
   is_automated?: boolean;
 }
 
+const ADDRESS = [
+  /[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi, // URLs
+  /\[[0-9a-f:.]+\](?::\d+)?/gi, // [IPv6]:port
+  /\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b/g, // IPv4:port
+  /\b(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}\b/gi, // bare IPv6
+  /\b[a-z0-9-]+(?:\.[a-z0-9-]+)*:\d{1,5}\b/gi, // host:port
+  /\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b/gi, // host names
+];
+
+/**
+ * The engine's failure text without the addresses it dialled (`dial tcp 10.0.0.5:443: connect: refused`): a
+ * search answer must not tell a viewer which hosts and ports answer, or it is a port scanner.
+ */
+export function withoutAddresses(message: string): string {
+  return ADDRESS.reduce((m, re) => m.replace(re, '<address>'), message);
+}
+
 /**
  * `GET /images/search`: the engine asks Docker Hub. With no route to Hub the engine may fail at once (DNS) or
  * hang on connect for its own 30 s dial timeout, so the call is aborted after `timeoutMs` either way.
@@ -30,9 +47,10 @@ export class DockerHubSearch implements HubSearch {
       }
       // The engine answered, so it is up: a 5xx here is its failure to reach Docker Hub.
       if (typeof e?.statusCode === 'number' && e.statusCode >= 500) {
-        throw new DomainError('registry_unreachable', `Docker Hub cannot be reached: ${engineMessage(err)}`, { registry: 'docker.io' });
+        throw new DomainError('registry_unreachable', `Docker Hub cannot be reached: ${withoutAddresses(engineMessage(err))}`, { registry: 'docker.io' });
       }
-      throw toDomainError(err);
+      const mapped = toDomainError(err);
+      throw new DomainError(mapped.code, withoutAddresses(mapped.message), mapped.details);
     }
     return (Array.isArray(rows) ? rows : []).map((r) => ({
       name: r.name,

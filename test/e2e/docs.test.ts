@@ -147,6 +147,15 @@ test('when POST /api/v1/images/prune is executed as a dry run with a JSON body, 
   await shot('4-prune-dry-run', block.getByRole('heading', { name: 'Request URL' }));
 });
 
+test('when POST /api/v1/containers is opened, then the create policy and its settings are shown', async () => {
+  const block = await operation('POST', '/api/v1/containers');
+  const text = await block.innerText();
+  for (const shown of ['no-new-privileges', 'CREATE_PIDS_LIMIT', 'CREATE_MIN_HOST_PORT', 'CREATE_ALLOWED_HOST_IPS', 'policy_denied', 'bind_path_escapes']) {
+    expect(text).toContain(shown);
+  }
+  await shot('create-policy', block.getByText('no-new-privileges').first());
+});
+
 test('the page made no request off its own origin and logged no error', () => {
   expect(offOrigin).toEqual([]);
   expect(pageErrors).toEqual([]);

@@ -33,9 +33,28 @@ describe('loadConfig', () => {
     [{ ALLOWED_ORIGINS: 'not an origin' }, /ALLOWED_ORIGINS/],
     [{ ALLOWED_BIND_PATHS: 'relative/path' }, /ALLOWED_BIND_PATHS/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ ALLOWED_BIND_PATHS: '/srv/data:rwx' }, /ALLOWED_BIND_PATHS/],
+    [{ CREATE_NO_NEW_PRIVILEGES: 'yes' }, /CREATE_NO_NEW_PRIVILEGES/],
+    [{ CREATE_PIDS_LIMIT: '-1' }, /CREATE_PIDS_LIMIT/],
+    [{ CREATE_MIN_HOST_PORT: '0' }, /CREATE_MIN_HOST_PORT/],
+    [{ CREATE_ALLOWED_HOST_IPS: '0.0.0.0,localhost' }, /CREATE_ALLOWED_HOST_IPS/],
   ])('when %j, then a ConfigError names the variable', (env, message) => {
     expect(() => load(env as Record<string, string>)).toThrow(ConfigError);
     expect(() => load(env as Record<string, string>)).toThrow(message);
+  });
+
+  test('when nothing is set, then the create policy is the safe default; each setting changes it', () => {
+    expect(load({}).createPolicy).toEqual({ noNewPrivileges: true, pidsLimit: 512, minHostPort: 1024, allowedHostIps: ['0.0.0.0', '127.0.0.1'] });
+    const c = load({ CREATE_NO_NEW_PRIVILEGES: 'false', CREATE_PIDS_LIMIT: '0', CREATE_MIN_HOST_PORT: '1', CREATE_ALLOWED_HOST_IPS: '127.0.0.1,::1' });
+    expect(c.createPolicy).toEqual({ noNewPrivileges: false, pidsLimit: 0, minHostPort: 1, allowedHostIps: ['127.0.0.1', '::1'] });
+  });
+
+  test('when bind paths are given, then each is read-only unless marked :rw', () => {
+    expect(load({ ALLOWED_BIND_PATHS: '/srv/conf, /srv/data:rw,/srv/logs/:ro' }).allowedBindPaths).toEqual([
+      { path: '/srv/conf', writable: false },
+      { path: '/srv/data', writable: true },
+      { path: '/srv/logs', writable: false },
+    ]);
   });
 
   test('when lists are given, then they are split on commas and trimmed', () => {

@@ -12,7 +12,7 @@ const valid: [string, { registry: string; repository: string; tag?: string; dige
   ['localhost:5000/team/app:1.0', { registry: 'localhost:5000', repository: 'team/app', tag: '1.0' }],
   ['127.0.0.1:5055/seed/web:1.43', { registry: '127.0.0.1:5055', repository: 'seed/web', tag: '1.43' }],
   ['registry.example.com/a/b/c/d:v1', { registry: 'registry.example.com', repository: 'a/b/c/d', tag: 'v1' }],
-  ['Registry.Example.com/app', { registry: 'Registry.Example.com', repository: 'app', tag: 'latest' }],
+  ['Registry.Example.com/app', { registry: 'registry.example.com', repository: 'app', tag: 'latest' }],
   ['[::1]:5000/app:x', { registry: '[::1]:5000', repository: 'app', tag: 'x' }],
   ['a__b/c-d---e/f.g', { registry: 'docker.io', repository: 'a__b/c-d---e/f.g', tag: 'latest' }],
   ['app:TAG_with.Dots-1', { registry: 'docker.io', repository: 'library/app', tag: 'TAG_with.Dots-1' }],

@@ -1,12 +1,17 @@
 import type { Principal } from '../auth/tokens';
 import { DomainError } from '../errors';
 import type { ImagePuller } from '../images/image-puller';
+import type { RegistryAllowlist } from '../registries/registry';
+import { resolveBinds, type HostPaths } from './bind-paths';
 import type { ContainerDetails, ContainerRepository } from './container';
-import { planCreate, type CreateContainerRequest } from './create-policy';
+import { planCreate, type CreateContainerRequest, type CreatePolicy } from './create-policy';
 import { fingerprint, IdempotencyStore, type IdempotencyOptions } from './idempotency-store';
 
 export interface CreatorOptions {
-  allowedBindPaths: readonly string[];
+  policy: CreatePolicy;
+  /** A create that may pull (`pull: missing|always`) names an allowed registry, checked before any engine call. */
+  allowlist: RegistryAllowlist;
+  hostPaths: HostPaths;
   idempotency: IdempotencyOptions;
 }
 
@@ -39,7 +44,9 @@ export class ContainerCreator {
 
   private async createOnce(req: CreateContainerRequest, by: Principal): Promise<ContainerDetails> {
     // The whole policy runs before the first engine call: a refused request touches nothing.
-    const plan = planCreate(req, this.opts.allowedBindPaths);
+    const plan = planCreate(req, this.opts.policy);
+    if (plan.pull !== 'never' && plan.pullRegistry !== undefined) this.opts.allowlist.check(plan.pullRegistry);
+    plan.spec.binds = await resolveBinds(plan.spec.binds, this.opts.policy.bindRoots, this.opts.hostPaths);
     await this.ensureImage(plan.spec.image, plan.pull, plan.pullReference, by);
     if (plan.start) await this.refuseTakenPorts(plan.spec.ports);
     const id = await this.repo.create(plan.spec);

@@ -112,6 +112,10 @@ export interface ContainerSpec {
   nanoCpus?: number;
   tty: boolean;
   openStdin: boolean;
+  /** HostConfig.SecurityOpt `no-new-privileges`. */
+  noNewPrivileges: boolean;
+  /** HostConfig.PidsLimit; absent: unlimited. */
+  pidsLimit?: number;
 }
 
 export type LifecycleAction = 'start' | 'stop' | 'restart' | 'kill' | 'pause' | 'unpause';

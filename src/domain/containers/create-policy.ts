@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { DomainError } from '../errors';
-import { formatReference, parseImageLookup } from '../images/reference';
+import { parseImageLookup } from '../images/reference';
 import type { ContainerSpec, PortProtocol, RestartPolicy } from './container';
 import { parseContainerName } from './container-ref';
 
@@ -28,12 +28,41 @@ export interface CreateContainerRequest {
   openStdin?: boolean;
 }
 
+/** A host directory admin-created containers may bind, and whether they may write to it (`/srv/data:rw`). */
+export interface BindRoot {
+  path: string;
+  writable: boolean;
+}
+
+/** What an operator decides about every create (config, safe defaults; see README). */
+export interface CreatePolicy {
+  bindRoots: readonly BindRoot[];
+  /** Sets the `no-new-privileges` security option: setuid binaries cannot raise privileges in the container. */
+  noNewPrivileges: boolean;
+  /** Maximum processes in the container; 0 leaves it unlimited. */
+  pidsLimit: number;
+  /** The lowest host port a published port may take (1024 keeps the privileged ports to the host). */
+  minHostPort: number;
+  /** Host addresses published ports may be bound to; `0.0.0.0` is what an omitted hostIp means. */
+  allowedHostIps: readonly string[];
+}
+
+export const DEFAULT_CREATE_POLICY: CreatePolicy = {
+  bindRoots: [],
+  noNewPrivileges: true,
+  pidsLimit: 512,
+  minHostPort: 1024,
+  allowedHostIps: ['0.0.0.0', '127.0.0.1'],
+};
+
 export interface CreatePlan {
   spec: ContainerSpec;
   pull: PullPolicy;
   start: boolean;
   /** The reference to pull, or undefined when the image was named by id (ids cannot be pulled). */
   pullReference?: string;
+  /** The registry a pull of `pullReference` would contact (checked against ALLOWED_REGISTRIES before any engine call). */
+  pullRegistry?: string;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
@@ -52,16 +81,20 @@ function containerPath(p: string, what: string): string {
 }
 
 /** True when `p` is `root` or inside it (compared segment-wise, so /data2 is not under /data). */
-const isUnder = (p: string, root: string): boolean => {
+export const isUnder = (p: string, root: string): boolean => {
   const r = root.endsWith('/') ? root.slice(0, -1) : root;
   return r === '' || p === r || p.startsWith(`${r}/`);
 };
+
+/** The most specific root `p` is under (so `/srv/data/ro` read-only inside a writable `/srv/data` wins). */
+export const rootOf = (p: string, roots: readonly BindRoot[]): BindRoot | undefined =>
+  roots.filter((r) => isUnder(p, r.path)).sort((a, b) => b.path.length - a.path.length)[0];
 
 /**
  * The create policy: turns a request into a ContainerSpec field by field, so nothing the request carries can
  * reach the engine unless it is named here. Refusals happen before any engine call.
  */
-export function planCreate(req: CreateContainerRequest, allowedBindPaths: readonly string[]): CreatePlan {
+export function planCreate(req: CreateContainerRequest, policy: CreatePolicy = DEFAULT_CREATE_POLICY): CreatePlan {
   const lookup = parseImageLookup(req.image);
   const spec: ContainerSpec = {
     image: lookup.engineName,
@@ -72,6 +105,8 @@ export function planCreate(req: CreateContainerRequest, allowedBindPaths: readon
     binds: [],
     tty: req.tty === true,
     openStdin: req.openStdin === true,
+    noNewPrivileges: policy.noNewPrivileges,
+    ...(policy.pidsLimit > 0 ? { pidsLimit: policy.pidsLimit } : {}),
   };
   if (req.name !== undefined) spec.name = parseContainerName(req.name);
   if (req.cmd) spec.cmd = [...req.cmd];
@@ -88,6 +123,14 @@ export function planCreate(req: CreateContainerRequest, allowedBindPaths: readon
     const key = `${p.containerPort}/${protocol}/${p.hostIp ?? ''}/${p.hostPort ?? ''}`;
     if (seenPorts.has(key)) throw bad(`port ${p.containerPort}/${protocol} is listed twice`);
     seenPorts.add(key);
+    if (p.hostPort !== undefined && p.hostPort < policy.minHostPort) {
+      throw new DomainError('policy_denied', `host port ${p.hostPort} is below ${policy.minHostPort} (CREATE_MIN_HOST_PORT)`, { hostPort: p.hostPort });
+    }
+    if (!policy.allowedHostIps.includes(p.hostIp ?? '0.0.0.0')) {
+      throw new DomainError('policy_denied', `host address ${p.hostIp ?? '0.0.0.0 (all, the default)'} is not in CREATE_ALLOWED_HOST_IPS (${policy.allowedHostIps.join(', ')})`, {
+        hostIp: p.hostIp ?? '0.0.0.0',
+      });
+    }
     spec.ports.push({
       containerPort: p.containerPort,
       protocol,
@@ -114,10 +157,13 @@ export function planCreate(req: CreateContainerRequest, allowedBindPaths: readon
   }
   for (const b of req.binds ?? []) {
     const source = containerPath(b.source, 'binds.source');
-    if (!allowedBindPaths.some((root) => isUnder(source, root))) {
-      throw new DomainError('forbidden', `bind mounts from ${source} are not allowed (allowed: ${allowedBindPaths.length ? allowedBindPaths.join(', ') : 'none'})`);
+    const root = rootOf(source, policy.bindRoots);
+    if (!root) {
+      const allowed = policy.bindRoots.length ? policy.bindRoots.map((r) => r.path).join(', ') : 'none';
+      throw new DomainError('forbidden', `bind mounts from ${source} are not allowed (allowed: ${allowed})`);
     }
-    spec.binds.push({ source, target: target(b.target, 'binds.target'), readOnly: b.readOnly === true });
+    // Read-only unless the root was configured writable: a writable bind is where the next symlink is planted.
+    spec.binds.push({ source, target: target(b.target, 'binds.target'), readOnly: !root.writable || b.readOnly === true });
   }
   if (req.network !== undefined) {
     if (FORBIDDEN_NETWORKS.has(req.network) || req.network.startsWith('container:')) {
@@ -132,6 +178,7 @@ export function planCreate(req: CreateContainerRequest, allowedBindPaths: readon
     spec,
     pull: req.pull ?? 'missing',
     start: req.start !== false,
-    pullReference: lookup.reference ? formatReference(lookup.reference) : undefined,
+    pullReference: lookup.reference?.full,
+    pullRegistry: lookup.reference?.registry,
   };
 }

@@ -104,6 +104,11 @@ export class ImageSearchService {
   async search(q: { term?: string; limit: number; registry?: string }): Promise<SearchResult> {
     if (q.registry === undefined) {
       if (!q.term) throw new DomainError('invalid_request', 'term is required to search Docker Hub');
+      // The engine sends `host/rest` to that host's search endpoint: a term naming a host would make it a probe.
+      const slash = q.term.indexOf('/');
+      if (slash >= 0 && looksLikeHost(q.term.slice(0, slash))) {
+        throw new DomainError('invalid_request', 'a Docker Hub search term cannot name a registry host (use `registry` to browse one)');
+      }
       this.deps.allowlist.check(DEFAULT_REGISTRY);
       const items = await this.deps.hub.search(q.term, q.limit, this.opts.hubTimeoutMs);
       return { registry: DEFAULT_REGISTRY, items: items.slice(0, q.limit), truncated: false };

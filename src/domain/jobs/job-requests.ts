@@ -1,5 +1,5 @@
 import { DomainError } from '../errors';
-import { formatReference, familiarName, parseImageLookup, parseReference } from '../images/reference';
+import { parseImageLookup, resolveReference } from '../images/reference';
 import type { PullTarget, PushTarget } from '../images/image-transfer';
 import { normalizeHost, type RegistryAllowlist } from '../registries/registry';
 
@@ -16,16 +16,16 @@ export interface ResolvedTransfer<T> {
  * registry checked against the allowlist, the platform checked. No engine call has happened yet.
  */
 export function resolvePull(image: string, platform: string | undefined, allowlist: RegistryAllowlist): ResolvedTransfer<PullTarget> {
-  const ref = parseReference(image);
+  const ref = resolveReference(image);
   allowlist.check(ref.registry);
   if (platform !== undefined && !PLATFORM.test(platform)) {
     throw new DomainError('invalid_request', `platform "${platform.slice(0, 64)}" must be os/arch[/variant], e.g. linux/amd64`);
   }
-  const tagOrDigest = ref.digest ?? ref.tag ?? 'latest';
+  const tagOrDigest = ref.reference.digest ?? ref.reference.tag ?? 'latest';
   return {
-    image: formatReference(ref),
+    image: ref.full,
     registry: ref.registry,
-    target: { name: familiarName(ref), tagOrDigest, ...(platform ? { platform } : {}) },
+    target: { name: ref.name, tagOrDigest, ...(platform ? { platform } : {}) },
   };
 }
 
@@ -33,11 +33,11 @@ export function resolvePull(image: string, platform: string | undefined, allowli
 export function resolvePush(ref: string, allowlist: RegistryAllowlist): ResolvedTransfer<PushTarget> {
   const lookup = parseImageLookup(ref);
   if (!lookup.reference) throw new DomainError('invalid_reference', 'a push needs a repository name with a tag, not an image id');
-  if (lookup.reference.digest) throw new DomainError('invalid_reference', 'a push needs a tag, not a digest');
   const r = lookup.reference;
+  if (r.reference.digest) throw new DomainError('invalid_reference', 'a push needs a tag, not a digest');
   allowlist.check(r.registry);
-  const tag = r.tag ?? 'latest';
-  return { image: formatReference({ ...r, tag }), registry: r.registry, target: { name: familiarName(r), tag } };
+  const tag = r.reference.tag ?? 'latest';
+  return { image: `${r.name}:${tag}`, registry: r.registry, target: { name: r.name, tag } };
 }
 
 /** Stored credentials only go to the registry they were stored for. */

@@ -2,6 +2,8 @@ import { ContainerCreator } from '../../../src/domain/containers/container-creat
 import type { ContainerDetails, ContainerRepository } from '../../../src/domain/containers/container';
 import { DomainError, isDomainError } from '../../../src/domain/errors';
 import type { ImagePuller } from '../../../src/domain/images/image-puller';
+import { DEFAULT_CREATE_POLICY } from '../../../src/domain/containers/create-policy';
+import { RegistryAllowlist } from '../../../src/domain/registries/registry';
 
 const admin = { name: 'alice', role: 'admin' as const };
 
@@ -26,7 +28,12 @@ function fakeRepo(over: Partial<ContainerRepository> = {}) {
 
 const puller = (): ImagePuller & { pullAndWait: jest.Mock } => ({ pullAndWait: jest.fn(async () => ({ jobId: 'j1' })) });
 const creator = (repo: ContainerRepository, p: ImagePuller = puller()) =>
-  new ContainerCreator(repo, p, { allowedBindPaths: [], idempotency: { ttlMs: 1000, maxEntries: 10 } });
+  new ContainerCreator(repo, p, {
+    policy: DEFAULT_CREATE_POLICY,
+    allowlist: new RegistryAllowlist(['docker.io', 'reg:5000']),
+    hostPaths: { realpath: async (p) => p },
+    idempotency: { ttlMs: 1000, maxEntries: 10 },
+  });
 
 const codeOf = async (p: Promise<unknown>) => {
   try {

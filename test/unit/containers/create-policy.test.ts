@@ -1,4 +1,4 @@
-import { planCreate } from '../../../src/domain/containers/create-policy';
+import { DEFAULT_CREATE_POLICY, planCreate, type CreatePolicy } from '../../../src/domain/containers/create-policy';
 import { isDomainError } from '../../../src/domain/errors';
 
 const codeOf = (fn: () => unknown): string | undefined => {
@@ -30,7 +30,7 @@ describe('planCreate', () => {
         tty: true,
         openStdin: true,
       },
-      [],
+      DEFAULT_CREATE_POLICY,
     );
     expect(plan.spec).toEqual({
       image: '127.0.0.1:5055/seed/web:1.43',
@@ -52,21 +52,23 @@ describe('planCreate', () => {
       nanoCpus: 500_000_000,
       tty: true,
       openStdin: true,
+      noNewPrivileges: true,
+      pidsLimit: 512,
     });
     expect(plan).toMatchObject({ pull: 'missing', start: true, pullReference: '127.0.0.1:5055/seed/web:1.43' });
   });
 
   test('when the image has no tag, then latest is meant and pulled', () => {
-    expect(planCreate({ image: 'busybox' }, []).pullReference).toBe('busybox:latest');
+    expect(planCreate({ image: 'busybox' }).pullReference).toBe('busybox:latest');
   });
 
   test('when the image is named by id, then there is nothing to pull', () => {
-    const plan = planCreate({ image: 'sha256:' + 'a'.repeat(64), pull: 'always' }, []);
+    const plan = planCreate({ image: 'sha256:' + 'a'.repeat(64), pull: 'always' });
     expect(plan.pullReference).toBeUndefined();
   });
 
   test('when fields that are not in the schema are sent, then they never reach the spec', () => {
-    const plan = planCreate({ image: 'busybox', privileged: true, HostConfig: { Privileged: true } } as never, []);
+    const plan = planCreate({ image: 'busybox', privileged: true, HostConfig: { Privileged: true } } as never);
     expect(JSON.stringify(plan.spec)).not.toMatch(/rivileged|HostConfig/);
   });
 
@@ -83,15 +85,45 @@ describe('planCreate', () => {
     ['a bad container name', { name: 'a/../b' }, 'invalid_identifier'],
     ['a bad image', { image: 'web:bad tag' }, 'invalid_reference'],
   ])('when the request has %s, then it is refused', (_what, extra, code) => {
-    expect(codeOf(() => planCreate({ image: 'busybox', ...(extra as object) }, []))).toBe(code);
+    expect(codeOf(() => planCreate({ image: 'busybox', ...(extra as object) }))).toBe(code);
   });
 
   test('when a bind source is under an allowed path, then it is accepted; next to it, refused', () => {
-    const allowed = ['/srv/data'];
+    const allowed: CreatePolicy = { ...DEFAULT_CREATE_POLICY, bindRoots: [{ path: '/srv/data', writable: true }] };
     expect(planCreate({ image: 'busybox', binds: [{ source: '/srv/data/app', target: '/d' }] }, allowed).spec.binds).toEqual([
       { source: '/srv/data/app', target: '/d', readOnly: false },
     ]);
     expect(codeOf(() => planCreate({ image: 'busybox', binds: [{ source: '/srv/data2', target: '/d' }] }, allowed))).toBe('forbidden');
     expect(codeOf(() => planCreate({ image: 'busybox', binds: [{ source: '/srv/data/../../etc', target: '/d' }] }, allowed))).toBe('invalid_request');
+  });
+
+  test('when a bind root is not marked writable, then its binds are read-only whatever the request says; the most specific root decides', () => {
+    const policy: CreatePolicy = {
+      ...DEFAULT_CREATE_POLICY,
+      bindRoots: [
+        { path: '/srv/data', writable: true },
+        { path: '/srv/data/ro', writable: false },
+        { path: '/srv/conf', writable: false },
+      ],
+    };
+    const binds = (source: string, readOnly?: boolean) => planCreate({ image: 'busybox', binds: [{ source, target: '/d', readOnly }] }, policy).spec.binds[0].readOnly;
+    expect([binds('/srv/conf/a', false), binds('/srv/data/ro/x', false), binds('/srv/data/x', false), binds('/srv/data/x', true)]).toEqual([true, true, false, true]);
+  });
+
+  test.each([
+    ['a host port below the minimum', { ports: [{ containerPort: 80, hostPort: 80 }] }],
+    ['a host port of 1023', { ports: [{ containerPort: 80, hostPort: 1023 }] }],
+    ['a host address not allowed', { ports: [{ containerPort: 80, hostPort: 8080, hostIp: '10.0.0.1' }] }],
+    ['an IPv6 host address not allowed', { ports: [{ containerPort: 80, hostIp: '::' }] }],
+  ])('when the request has %s, then the create policy denies it', (_what, extra) => {
+    expect(codeOf(() => planCreate({ image: 'busybox', ...(extra as object) }))).toBe('policy_denied');
+  });
+
+  test('when the operator lowers the minimum host port and allows only loopback, then port 80 on 127.0.0.1 passes and 0.0.0.0 does not', () => {
+    const policy: CreatePolicy = { ...DEFAULT_CREATE_POLICY, minHostPort: 1, allowedHostIps: ['127.0.0.1'], noNewPrivileges: false, pidsLimit: 0 };
+    const plan = planCreate({ image: 'busybox', ports: [{ containerPort: 80, hostPort: 80, hostIp: '127.0.0.1' }] }, policy);
+    expect(plan.spec).toMatchObject({ ports: [{ containerPort: 80, hostPort: 80, hostIp: '127.0.0.1' }], noNewPrivileges: false });
+    expect(plan.spec.pidsLimit).toBeUndefined();
+    expect(codeOf(() => planCreate({ image: 'busybox', ports: [{ containerPort: 80, hostPort: 8080 }] }, policy))).toBe('policy_denied');
   });
 });

@@ -7,7 +7,7 @@ import {
   type RegistryEndpoint,
 } from '../../../src/domain/images/image-search';
 import { RegistryAllowlist, type RegistryCredentials, type RegistryStore } from '../../../src/domain/registries/registry';
-import { DockerHubSearch } from '../../../src/engine/docker-hub-search';
+import { DockerHubSearch, withoutAddresses } from '../../../src/engine/docker-hub-search';
 import { nextLink } from '../../../src/engine/registry-catalog-client';
 
 /** A catalog that records every endpoint it was asked about. */
@@ -146,5 +146,36 @@ describe('DockerHubSearch', () => {
       throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     });
     await expect(hub.search('busybox', 5, 1000)).rejects.toMatchObject({ code: 'engine_unavailable' });
+  });
+});
+
+describe('Hub search is not a network probe', () => {
+  test.each(['evil.com/x', 'localhost/x', '127.0.0.1:22/x', '[::1]:5000/x', 'docker.io/busybox', 'a.b/c/d'])(
+    'when the Hub term %s names a host, then invalid_request and the engine is not asked',
+    async (term) => {
+      const hub = { search: jest.fn() };
+      const svc = new ImageSearchService({ hub, catalog: fakeCatalog([]).catalog, allowlist: new RegistryAllowlist(['docker.io']) });
+      await expect(svc.search({ term, limit: 5 })).rejects.toMatchObject({ code: 'invalid_request' });
+      expect(hub.search).not.toHaveBeenCalled();
+    },
+  );
+
+  test.each(['busybox', 'team/app', 'nginx:alpine', 'a-b_c'])('when the Hub term %s names no host, then the engine is asked', async (term) => {
+    const hub = { search: jest.fn(async () => []) };
+    const svc = new ImageSearchService({ hub, catalog: fakeCatalog([]).catalog, allowlist: new RegistryAllowlist(['docker.io']) });
+    await svc.search({ term, limit: 5 });
+    expect(hub.search).toHaveBeenCalledTimes(1);
+  });
+
+  test.each([
+    ['Get "https://index.docker.io/v1/search?q=x&n=25": dial tcp: lookup index.docker.io on 10.0.0.2:53: no such host', 'no such host'],
+    ['dial tcp 10.231.1.5:5000: connect: connection refused', 'connection refused'],
+    ['dial tcp [fe80::1]:22: connect: connection refused', 'connection refused'],
+    ['dial tcp 192.168.0.1:443: i/o timeout', 'i/o timeout'],
+    ['lookup evil.example.com: no such host', 'no such host'],
+  ])('when the engine reports %s, then the addresses are taken out and the reason kept', (raw, reason) => {
+    const out = withoutAddresses(raw);
+    expect(out).toContain(reason);
+    expect(out).not.toMatch(/\d+\.\d+\.\d+\.\d+|fe80|example\.com|docker\.io|:\d+/);
   });
 });
