@@ -24,6 +24,7 @@ import type { ServiceMetrics } from './metrics/service-metrics';
 import { consoleRouter } from './http/console';
 import { contractValidator, docsRouter, loadSpec } from './http/openapi';
 import { fastReads } from './http/fast-reads';
+import { authGate } from './http/auth-gate';
 import { errorHandler, notFoundHandler } from './http/problem';
 import { healthRouter } from './http/routes/health';
 import { imageAdminRouter, type ImageAdminServices } from './http/routes/image-admin';
@@ -95,6 +96,8 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
   const observers = [accessLog(services.logger), requestMetrics(services.metrics), ...(opts.onOperation ? [operationRecorder(opts.onOperation)] : [])];
   for (const observe of observers) app.use(observe);
   app.use(auditTrail(auditLogger(services.logger)));
+  // Who asks is checked before the body is read: an unauthenticated bad body is 401, and never parsed.
+  app.use(authGate(services.verifier, loadSpec().doc));
   app.use(express.json({ limit: opts.bodyLimit ?? 256 * 1024, type: ['application/json', 'application/*+json'] }));
   const imageReadOps = imageReads(services.images);
   const containerReadOps = containerReads(services.containers);
@@ -111,7 +114,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
   app.use(rateLimits(services.rateLimits, (limit) => services.metrics.rateLimited.inc({ limit })));
   app.use(docsRouter());
   app.use(metricsRouter(services.metrics));
-  app.use(healthRouter(services.engine));
+  app.use(healthRouter(services.engine, services.verifier));
 
   const api = express.Router();
   api.use(imageAdminRouter(services.imageAdmin));

@@ -124,7 +124,7 @@ export function wire(config: Config, logger: Logger): Wired {
       jobs,
       containerStreams,
       terminalSessions: { terminals, idleTimeoutMs: config.execIdleTimeoutMs, audit },
-      allowedOrigins: config.allowedOrigins,
+      allowedOrigins: [...config.allowedOrigins, ...config.selfOrigins],
     }, { maxConnectionsPerToken: config.rateLimits.wsConnectionsPerToken }),
     close: async () => {
       await events.close();
