@@ -40,6 +40,15 @@ export function redactArgv(argv: string[] | null): string[] | null {
   return [argv[0], MASK];
 }
 
+/**
+ * Entrypoint and cmd are one command line: with an entrypoint, cmd is all arguments (`["***"]`); without one,
+ * cmd's first word is the program.
+ */
+export function redactCommand(entrypoint: string[] | null, cmd: string[] | null): { entrypoint: string[] | null; cmd: string[] | null } {
+  if (entrypoint && entrypoint.length > 0) return { entrypoint: redactArgv(entrypoint), cmd: cmd && cmd.length > 0 ? [MASK] : cmd };
+  return { entrypoint, cmd: redactArgv(cmd) };
+}
+
 /** `sh -c 'mysql -psecret'` → `sh ***`: the first word, not the rest. */
 export function redactCommandLine(line: string): string {
   const trimmed = line.trim();

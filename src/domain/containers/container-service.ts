@@ -1,5 +1,5 @@
 import type { Role } from '../auth/roles';
-import { redactArgv, redactCommandLine, redactEnv, redactLabels, refuseHiddenLabelFilters, seesSecrets, viewOnce } from '../auth/redaction';
+import { redactCommand, redactCommandLine, redactEnv, redactLabels, refuseHiddenLabelFilters, seesSecrets, viewOnce } from '../auth/redaction';
 import { DomainError } from '../errors';
 import type { ReadOptions } from '../read-options';
 import type { ContainerDetails, ContainerListQuery, ContainerRepository, ContainerState, ContainerSummary, LifecycleAction, LogsResult } from './container';
@@ -37,8 +37,7 @@ export class ContainerService {
     const config = {
       ...c.config,
       env: redactEnv(c.config.env),
-      cmd: redactArgv(c.config.cmd),
-      entrypoint: redactArgv(c.config.entrypoint),
+      ...redactCommand(c.config.entrypoint, c.config.cmd),
       labels: redactLabels(c.config.labels),
     };
     return { ...c, config, envRedacted: true };

@@ -3,14 +3,13 @@ import type { ReadOptions } from '../read-options';
 import { parseImageLookup } from './reference';
 import { checkReferencePattern } from './reference-pattern';
 import type { Role } from '../auth/roles';
-import { redactArgv, redactCommandLine, redactEnv, redactLabels, refuseHiddenLabelFilters, seesSecrets, viewOnce } from '../auth/redaction';
+import { redactCommand, redactCommandLine, redactEnv, redactLabels, refuseHiddenLabelFilters, seesSecrets, viewOnce } from '../auth/redaction';
 
 const redactList = viewOnce<ImageSummary[]>((items) => items.map((i) => ({ ...i, labels: redactLabels(i.labels) })));
 const redactDetails = viewOnce<ImageDetails>((d) => ({
   ...d,
   env: redactEnv(d.env),
-  cmd: redactArgv(d.cmd),
-  entrypoint: redactArgv(d.entrypoint),
+  ...redactCommand(d.entrypoint, d.cmd),
   labels: redactLabels(d.labels),
 }));
 
