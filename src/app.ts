@@ -19,6 +19,7 @@ import { auditTrail } from './http/audit-log';
 import { auditLogger } from './audit/audit-logger';
 import { requestMetrics } from './http/request-metrics';
 import { rateLimits, type RateLimitConfig } from './http/rate-limits';
+import type { RateLimiter } from './domain/limits/rate-limiter';
 import { metricsRouter } from './http/routes/metrics';
 import type { ServiceMetrics } from './metrics/service-metrics';
 import { consoleRouter } from './http/console';
@@ -62,6 +63,8 @@ export interface AppServices {
   metrics: ServiceMetrics;
   /** Per-token budgets on costly operations. */
   rateLimits: RateLimitConfig;
+  /** The log budget, shared with the WebSocket logs channel (absent: the REST path builds its own). */
+  logTails?: RateLimiter;
   /** Exec and attach (admin, audit-logged); sessions run over the WebSocket `exec` and `attach` channels. */
   terminals: TerminalService;
 }
@@ -111,7 +114,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
       validateApiSpec: opts.validateResponses ?? false,
     }),
   );
-  app.use(rateLimits(services.rateLimits, (limit) => services.metrics.rateLimited.inc({ limit })));
+  app.use(rateLimits(services.rateLimits, (limit) => services.metrics.rateLimited.inc({ limit }), { logTailsPerMinute: services.logTails }));
   app.use(docsRouter());
   app.use(metricsRouter(services.metrics));
   app.use(healthRouter(services.engine, services.verifier));

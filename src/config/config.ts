@@ -38,6 +38,10 @@ export interface Config {
   /** An exec or attach session with no input and no output for this long is ended (idle_timeout). */
   execIdleTimeoutMs: number;
   server: ServerLimits;
+  /** Concurrent WebSocket streams (logs, stats, events, exec, attach subscriptions) per token and in all; 0: no cap. */
+  streams: { perToken: number; global: number };
+  /** Unused WebSocket tickets one token may hold, and tickets it may be issued a minute; 0: no cap. */
+  wsTickets: { perToken: number; perMinute: number };
 }
 
 /** How long a client may take to send a request, and how many connections the server holds at once. */
@@ -92,6 +96,10 @@ const envSchema = z.object({
   RATE_LIMIT_LOG_TAILS_PER_MINUTE: intIn('RATE_LIMIT_LOG_TAILS_PER_MINUTE', 0, 1000000).default(1200),
   RATE_LIMIT_EXECS_PER_MINUTE: intIn('RATE_LIMIT_EXECS_PER_MINUTE', 0, 100000).default(120),
   WS_MAX_CONNECTIONS_PER_TOKEN: intIn('WS_MAX_CONNECTIONS_PER_TOKEN', 0, 1000000).default(2048),
+  WS_MAX_STREAMS_PER_TOKEN: intIn('WS_MAX_STREAMS_PER_TOKEN', 0, 1000000).default(64),
+  WS_MAX_STREAMS: intIn('WS_MAX_STREAMS', 0, 1000000).default(1024),
+  WS_MAX_TICKETS_PER_TOKEN: intIn('WS_MAX_TICKETS_PER_TOKEN', 0, 1000000).default(32),
+  RATE_LIMIT_WS_TICKETS_PER_MINUTE: intIn('RATE_LIMIT_WS_TICKETS_PER_MINUTE', 0, 1000000).default(120),
   HTTP_HEADERS_TIMEOUT_MS: intIn('HTTP_HEADERS_TIMEOUT_MS', 100, 600000).default(10000),
   HTTP_REQUEST_TIMEOUT_MS: intIn('HTTP_REQUEST_TIMEOUT_MS', 100, 3600000).default(30000),
   HTTP_MAX_CONNECTIONS: intIn('HTTP_MAX_CONNECTIONS', 0, 1000000).default(4096),
@@ -215,5 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
       maxConnections: e.HTTP_MAX_CONNECTIONS,
     },
+    streams: { perToken: e.WS_MAX_STREAMS_PER_TOKEN, global: e.WS_MAX_STREAMS },
+    wsTickets: { perToken: e.WS_MAX_TICKETS_PER_TOKEN, perMinute: e.RATE_LIMIT_WS_TICKETS_PER_MINUTE },
   };
 }

@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Role } from '../domain/auth/roles';
 import { bearerToken, type Principal, type TokenVerifier } from '../domain/auth/tokens';
 import type { WsTicketStore } from '../domain/auth/ws-tickets';
-import { CLOSE, ClientConnection, DEFAULT_LIMITS, type ChannelRegistry, type ConnectionLimits } from './connection';
+import { CLOSE, ClientConnection, DEFAULT_LIMITS, type ChannelRegistry, type ConnectionLimits, type SubscriptionGuard } from './connection';
 import { SUBPROTOCOL } from './protocol';
 
 export interface WsGatewayOptions {
@@ -30,6 +30,8 @@ export interface WsGatewayDeps {
   allowedOrigins: string[];
   channels: ChannelRegistry;
   logger: Logger;
+  /** Caps on subscriptions across every connection (streams per token and in all, the log budget). */
+  guard?: SubscriptionGuard;
 }
 
 /** A token offered as a subprotocol, for browsers that can set nothing else: `bearer.<token>`. */
@@ -133,7 +135,7 @@ export class WsGateway {
       this.stats.framesSent++;
       return send(...args);
     }) as WebSocket['send'];
-    const conn = new ClientConnection(ws, principal, this.deps.channels, this.opts.limits, this.deps.logger);
+    const conn = new ClientConnection(ws, principal, this.deps.channels, this.opts.limits, this.deps.logger, this.deps.guard);
     this.clients.set(ws, conn);
     ws.on('close', () => this.clients.delete(ws));
     this.deps.logger.info({ token: principal.name }, 'websocket connected');
