@@ -79,8 +79,11 @@ describe('before authentication, nothing is parsed', () => {
       expect(refused.closed).toBe(true);
       expect(refused.text).toBe('');
       for (const s of held) s.destroy();
-      await sleep(200);
-      const served = await rawExchange(capped.server.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 3000);
+      // The server counts a connection until it sees it close: on a loaded machine that takes a moment.
+      let served = { text: '' };
+      for (const deadline = Date.now() + 15_000; !served.text.startsWith('HTTP/1.1 200') && Date.now() < deadline; await sleep(200)) {
+        served = await rawExchange(capped.server.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 3000);
+      }
       expect(served.text).toMatch(/^HTTP\/1\.1 200/);
       figures.push('connection cap 20 → the 21st connection closed with no answer; served again once they went');
     } finally {
@@ -110,11 +113,14 @@ async function startProcess(env: Record<string, string>): Promise<Proc> {
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 80_000;
   for (;;) {
     const r = await rawExchange(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 1000).catch(() => ({ text: '' }));
     if (r.text.startsWith('HTTP/1.1 200')) return { child, port };
-    if (Date.now() > deadline) throw new Error('service process did not start');
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('service process did not start');
+    }
     await sleep(200);
   }
 }
@@ -129,6 +135,7 @@ describe('slow clients (the real process)', () => {
     proc = await startProcess({ HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS), HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) });
   });
   afterAll(async () => {
+    if (!proc || proc.child.exitCode !== null) return;
     proc.child.kill('SIGTERM');
     await new Promise((r) => proc.child.once('exit', r));
   });
@@ -161,14 +168,14 @@ describe('slow clients (the real process)', () => {
     const otherMs = Date.now() - t0;
     expect(other.text).toMatch(/^HTTP\/1\.1 200/);
     // Every slow socket is cut: the unauthenticated bodies at once (401), the rest by the timeouts.
-    const deadline = Date.now() + REQUEST_TIMEOUT_MS + 6000;
+    const deadline = Date.now() + REQUEST_TIMEOUT_MS + 20_000;
     while (closedAt.length < 200 && Date.now() < deadline) await sleep(100);
     for (const t of timers) clearInterval(t);
     const peak = Math.max(during, rssMiB(proc.child.pid!));
     for (const s of sockets) s.destroy();
     expect(closedAt.length).toBe(200);
     const lastCut = Math.max(...closedAt);
-    expect(lastCut).toBeLessThan(REQUEST_TIMEOUT_MS + 5000);
+    expect(lastCut).toBeLessThan(REQUEST_TIMEOUT_MS + 15_000);
     expect(peak - before).toBeLessThan(64);
     figures.push(
       `200 slow sockets (headers / unauthenticated body / authenticated body, 512 B per 200 ms): RSS ${before.toFixed(0)} → ${peak.toFixed(0)} MiB (+${(peak - before).toFixed(1)}); ` +
@@ -201,6 +208,7 @@ describe('/readyz', () => {
   afterAll(() => p.close());
 
   test('when asked 200 times in a burst and then for 2 s, then the engine is asked about once a second; without a token, status only', async () => {
+    const t0 = Date.now();
     const { result, calls } = await p.calls(async () => {
       const answers = await Promise.all(Array.from({ length: 200 }, () => p.svc.http.get('/readyz')));
       const end = Date.now() + 2000;
@@ -213,9 +221,12 @@ describe('/readyz', () => {
     });
     expect(result.answers.every((a) => a.status === 200 && JSON.stringify(a.body) === '{"status":"ready"}')).toBe(true);
     const versionCalls = calls.filter((c) => c.path.endsWith('/version')).length;
+    const seconds = (Date.now() - t0) / 1000;
+    // About one engine call per second of the run (plus the one in flight at each edge), whatever the number of calls.
     expect(versionCalls).toBeGreaterThanOrEqual(1);
-    expect(versionCalls).toBeLessThanOrEqual(4);
-    figures.push(`/readyz: ${result.n} calls in ~2 s → ${versionCalls} engine /version calls`);
+    expect(versionCalls).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
+    expect(versionCalls * 20).toBeLessThan(result.n);
+    figures.push(`/readyz: ${result.n} calls in ${seconds.toFixed(1)} s → ${versionCalls} engine /version calls`);
   });
 });
 
