@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { auth, freePort, startService, TOKENS, type TestService } from '../../helpers/service';
 import { startProxiedService, type ProxiedService } from '../../helpers/proxied-service';
@@ -107,7 +108,7 @@ async function startProcess(env: Record<string, string>): Promise<Proc> {
       DOCKER_HOST: testEnv().dockerHost,
       API_TOKENS: `edge-admin:admin:${TOKENS.admin}`,
       PORT: String(port),
-      DATA_DIR: fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'dkh-edge-')),
+      DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'dkh-edge-')),
       LOG_LEVEL: 'warn',
       ...env,
     },
