@@ -19,11 +19,13 @@ import { auditTrail } from './http/audit-log';
 import { auditLogger } from './audit/audit-logger';
 import { requestMetrics } from './http/request-metrics';
 import { rateLimits, type RateLimitConfig } from './http/rate-limits';
+import type { RateLimiter } from './domain/limits/rate-limiter';
 import { metricsRouter } from './http/routes/metrics';
 import type { ServiceMetrics } from './metrics/service-metrics';
 import { consoleRouter } from './http/console';
 import { contractValidator, docsRouter, loadSpec } from './http/openapi';
 import { fastReads } from './http/fast-reads';
+import { authGate } from './http/auth-gate';
 import { errorHandler, notFoundHandler } from './http/problem';
 import { healthRouter } from './http/routes/health';
 import { imageAdminRouter, type ImageAdminServices } from './http/routes/image-admin';
@@ -61,6 +63,8 @@ export interface AppServices {
   metrics: ServiceMetrics;
   /** Per-token budgets on costly operations. */
   rateLimits: RateLimitConfig;
+  /** The log budget, shared with the WebSocket logs channel (absent: the REST path builds its own). */
+  logTails?: RateLimiter;
   /** Exec and attach (admin, audit-logged); sessions run over the WebSocket `exec` and `attach` channels. */
   terminals: TerminalService;
 }
@@ -95,6 +99,8 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
   const observers = [accessLog(services.logger), requestMetrics(services.metrics), ...(opts.onOperation ? [operationRecorder(opts.onOperation)] : [])];
   for (const observe of observers) app.use(observe);
   app.use(auditTrail(auditLogger(services.logger)));
+  // Who asks is checked before the body is read: an unauthenticated bad body is 401, and never parsed.
+  app.use(authGate(services.verifier, loadSpec().doc));
   app.use(express.json({ limit: opts.bodyLimit ?? 256 * 1024, type: ['application/json', 'application/*+json'] }));
   const imageReadOps = imageReads(services.images);
   const containerReadOps = containerReads(services.containers);
@@ -108,10 +114,10 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
       validateApiSpec: opts.validateResponses ?? false,
     }),
   );
-  app.use(rateLimits(services.rateLimits, (limit) => services.metrics.rateLimited.inc({ limit })));
+  app.use(rateLimits(services.rateLimits, (limit) => services.metrics.rateLimited.inc({ limit }), { logTailsPerMinute: services.logTails }));
   app.use(docsRouter());
   app.use(metricsRouter(services.metrics));
-  app.use(healthRouter(services.engine));
+  app.use(healthRouter(services.engine, services.verifier));
 
   const api = express.Router();
   api.use(imageAdminRouter(services.imageAdmin));

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { ServerLimits } from './config/config';
 
 /** Takes over an HTTP upgrade on one path (the WebSocket gateway); closed before the server. */
 export interface UpgradeHandler {
@@ -14,9 +15,28 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** What a client may cost the server before its request is in (config): Node's defaults are 60 s, 300 s and no cap. */
+export const DEFAULT_SERVER_LIMITS: ServerLimits = { headersTimeoutMs: 10000, requestTimeoutMs: 30000, maxConnections: 4096 };
+
 /** Binds the app (port 0 in tests) and routes WebSocket upgrades; closes everything on close(). */
-export async function startServer(app: http.RequestListener, port: number, host: string, upgrades: Record<string, UpgradeHandler> = {}): Promise<RunningServer> {
-  const server = http.createServer(app);
+export async function startServer(
+  app: http.RequestListener,
+  port: number,
+  host: string,
+  upgrades: Record<string, UpgradeHandler> = {},
+  limits: ServerLimits = DEFAULT_SERVER_LIMITS,
+): Promise<RunningServer> {
+  const server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node checks both timeouts on this period (default 30 s): a slow client is cut at most this late.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    app,
+  );
+  // Past the cap, the kernel's accept is followed by an immediate close: a flood of idle sockets costs no memory.
+  if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const handler = Object.prototype.hasOwnProperty.call(upgrades, path) ? upgrades[path] : undefined;

@@ -13,6 +13,8 @@ import type { ContainerSummary } from './domain/containers/container';
 import { diskUsageGate } from './engine/docker-disk-usage';
 import { wireImageAdmin } from './wiring-image-admin';
 import { WsTicketStore } from './domain/auth/ws-tickets';
+import { StreamBudget } from './domain/limits/stream-budget';
+import { logTailsLimiter } from './http/rate-limits';
 import { EventsHub } from './domain/events/events-hub';
 import { DockerEventSource } from './engine/docker-event-source';
 import type { UpgradeHandler } from './server';
@@ -59,7 +61,10 @@ export function wire(config: Config, logger: Logger): Wired {
   const verifier = new TokenVerifier(config.tokens);
   // One engine /events connection for the whole service, opened on first use, stopped by close().
   const events = new EventsHub(new DockerEventSource(docker.api, docker.streaming, config.engineTimeoutMs), logger);
-  const wsTickets = new WsTicketStore();
+  const wsTickets = new WsTicketStore({ perToken: config.wsTickets.perToken, perMinute: config.wsTickets.perMinute });
+  // One log budget for REST tails and WebSocket follows; one stream budget across every WebSocket connection.
+  const logTails = logTailsLimiter(config.rateLimits);
+  const streams = new StreamBudget(config.streams.perToken, config.streams.global);
   // Every /system/df of the service goes through one gate (the engine refuses a second one at once); image lists
   // reuse its result until the event stream reports an image or container change.
   const imageChanges = () => writes.and(changesFromEvents(events));
@@ -107,6 +112,7 @@ export function wire(config: Config, logger: Logger): Wired {
     engine,
     metrics,
     rateLimits: config.rateLimits,
+    logTails,
     images,
     imageAdmin: wireImageAdmin(docker, config.engineTimeoutMs, diskUsage, allowlist, registryStore),
     containers: new ContainerService(containerRepository),
@@ -127,7 +133,9 @@ export function wire(config: Config, logger: Logger): Wired {
       jobs,
       containerStreams,
       terminalSessions: { terminals, idleTimeoutMs: config.execIdleTimeoutMs, audit },
-      allowedOrigins: config.allowedOrigins,
+      allowedOrigins: [...config.allowedOrigins, ...config.selfOrigins],
+      streams,
+      logTails,
     }, { maxConnectionsPerToken: config.rateLimits.wsConnectionsPerToken }),
     close: async () => {
       await events.close();

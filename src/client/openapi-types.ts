@@ -28,7 +28,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The engine answers; with its version. */
+        /**
+         * The engine answers; with its version to a valid token.
+         * @description Needs no token and then answers the status only. With any valid bearer token (any role) the answer also carries the engine's version. The engine's answer is reused for 1 s, so calling this often does not call the engine each time.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -62,7 +65,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Local images, like `docker images`, with shared and unique sizes. */
+        /**
+         * Local images, like `docker images`, with shared and unique sizes.
+         * @description Below admin, label values outside the public namespaces are `***`, and a `label` filter on such a value answers 403 (docs/hardening.md, section 8).
+         */
         get: operations["listImages"];
         put?: never;
         post?: never;
@@ -82,7 +88,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One image in detail. */
+        /**
+         * One image in detail.
+         * @description Below admin, environment values, cmd and entrypoint arguments and label values outside the public namespaces are `***` (docs/hardening.md, section 8).
+         */
         get: operations["inspectImage"];
         put?: never;
         post?: never;
@@ -114,7 +123,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One row per build step, newest first, with the size of the layer it made. */
+        /**
+         * One row per build step, newest first, with the size of the layer it made.
+         * @description Below admin, each `createdBy` shows its program only, its arguments as `***` (a build step may carry a secret).
+         */
         get: operations["getImageHistory"];
         put?: never;
         post?: never;
@@ -131,7 +143,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Containers, like `docker ps`; with `size=true` their own (RW) and virtual sizes, like `docker ps -s`. */
+        /**
+         * Containers, like `docker ps`; with `size=true` their own (RW) and virtual sizes, like `docker ps -s`.
+         * @description Below admin, `command` shows its program only and label values outside the public namespaces are `***`; a `label` filter on such a value answers 403 (docs/hardening.md, section 8).
+         */
         get: operations["listContainers"];
         put?: never;
         /**
@@ -183,7 +198,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One container in detail; environment values are redacted unless the token is admin. */
+        /** One container in detail; environment values, command arguments and label values are redacted unless the token is admin. */
         get: operations["inspectContainer"];
         put?: never;
         post?: never;
@@ -552,7 +567,7 @@ export interface paths {
         post?: never;
         /**
          * Cancel a running job; the engine's transfer is aborted. Answers with the cancelled job.
-         * @description A job that already ended answers `409 conflict`. Other requests that joined the job see it cancelled too.
+         * @description A job that already ended answers `409 conflict`. Other requests that joined the job see it cancelled too. Only a role that may start a job of its kind may cancel it: a pull needs `operator`, a push `admin` (an operator cancelling a push gets `403 forbidden`).
          */
         delete: operations["cancelJob"];
         options?: never;
@@ -728,7 +743,11 @@ export interface paths {
         };
         /**
          * Engine events the service holds (a bounded history), by our own sequence number.
-         * @description The same events, numbers and filters as the WebSocket `events` channel. The service keeps the last
+         * @description Below admin, events follow the redaction policy (docs/hardening.md, section 8): the command of an
+         *     `exec_create`/`exec_start` action (an exec or a health probe) shows its program only, and label attributes
+         *     outside the public namespaces are `***` (a `label` filter on such a value matches nothing).
+         *
+         *     The same events, numbers and filters as the WebSocket `events` channel. The service keeps the last
          *     events it saw (at most 2000); `since` older than that answers 409 `resync_required`. Events marked
          *     `reconciled` were found by listing after the engine stream was down. Filters: values of one key are
          *     alternatives, different keys must all match, every `label` must match.
@@ -1099,7 +1118,7 @@ export interface components {
             };
             ports: components["schemas"]["ContainerPortBinding"][];
             mounts: components["schemas"]["ContainerMount"][];
-            /** @description True when environment values were hidden (non-admin token). */
+            /** @description True when the answer follows the redaction policy (a token below admin): environment values, cmd and entrypoint arguments and label values outside the public namespaces are `***` (docs/hardening.md, section 8). */
             envRedacted: boolean;
         };
         ContainerRestartPolicy: {
@@ -1601,7 +1620,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The engine answered a ping. */
+            /** @description The engine answered a ping. `engine` only when the request carried a valid token. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1610,7 +1629,7 @@ export interface operations {
                     "application/json": {
                         /** @constant */
                         status: "ready";
-                        engine: components["schemas"]["EngineVersion"];
+                        engine?: components["schemas"]["EngineVersion"];
                     };
                 };
             };

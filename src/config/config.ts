@@ -23,7 +23,10 @@ export interface Config {
   /** True when no API_TOKENS were given and an admin token was generated for this run. */
   generatedToken: boolean;
   allowedRegistries: string[];
+  /** ALLOWED_ORIGINS as given. */
   allowedOrigins: string[];
+  /** The console's own origin(s), from PUBLIC_URL (or, unset, from HOST and PORT); never from a request's headers. */
+  selfOrigins: string[];
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Host paths that admin-created containers may bind-mount (empty: none); read-only unless marked `:rw`. */
@@ -37,6 +40,21 @@ export interface Config {
   rateLimits: { pullsPerMinute: number; logTailsPerMinute: number; execsPerMinute: number; wsConnectionsPerToken: number };
   /** An exec or attach session with no input and no output for this long is ended (idle_timeout). */
   execIdleTimeoutMs: number;
+  server: ServerLimits;
+  /** Concurrent WebSocket streams (logs, stats, events, exec, attach subscriptions) per token and in all; 0: no cap. */
+  streams: { perToken: number; global: number };
+  /** Unused WebSocket tickets one token may hold, and tickets it may be issued a minute; 0: no cap. */
+  wsTickets: { perToken: number; perMinute: number };
+}
+
+/** How long a client may take to send a request, and how many connections the server holds at once. */
+export interface ServerLimits {
+  /** Until the request's headers are in; beyond, 408 and the connection closes. */
+  headersTimeoutMs: number;
+  /** Until the whole request (headers and body) is in; beyond, 408 and the connection closes. */
+  requestTimeoutMs: number;
+  /** Open connections (WebSockets included); beyond, new ones are closed at once. 0: no cap. */
+  maxConnections: number;
 }
 
 export class ConfigError extends Error {
@@ -71,6 +89,7 @@ const envSchema = z.object({
   API_TOKENS: z.string().optional(),
   ALLOWED_REGISTRIES: z.string().optional(),
   ALLOWED_ORIGINS: z.string().optional(),
+  PUBLIC_URL: z.string().optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ALLOWED_BIND_PATHS: z.string().optional(),
@@ -84,6 +103,13 @@ const envSchema = z.object({
   RATE_LIMIT_LOG_TAILS_PER_MINUTE: intIn('RATE_LIMIT_LOG_TAILS_PER_MINUTE', 0, 1000000).default(1200),
   RATE_LIMIT_EXECS_PER_MINUTE: intIn('RATE_LIMIT_EXECS_PER_MINUTE', 0, 100000).default(120),
   WS_MAX_CONNECTIONS_PER_TOKEN: intIn('WS_MAX_CONNECTIONS_PER_TOKEN', 0, 1000000).default(2048),
+  WS_MAX_STREAMS_PER_TOKEN: intIn('WS_MAX_STREAMS_PER_TOKEN', 0, 1000000).default(64),
+  WS_MAX_STREAMS: intIn('WS_MAX_STREAMS', 0, 1000000).default(1024),
+  WS_MAX_TICKETS_PER_TOKEN: intIn('WS_MAX_TICKETS_PER_TOKEN', 0, 1000000).default(32),
+  RATE_LIMIT_WS_TICKETS_PER_MINUTE: intIn('RATE_LIMIT_WS_TICKETS_PER_MINUTE', 0, 1000000).default(120),
+  HTTP_HEADERS_TIMEOUT_MS: intIn('HTTP_HEADERS_TIMEOUT_MS', 100, 600000).default(10000),
+  HTTP_REQUEST_TIMEOUT_MS: intIn('HTTP_REQUEST_TIMEOUT_MS', 100, 3600000).default(30000),
+  HTTP_MAX_CONNECTIONS: intIn('HTTP_MAX_CONNECTIONS', 0, 1000000).default(4096),
   EXEC_IDLE_TIMEOUT_MS: intIn('EXEC_IDLE_TIMEOUT_MS', 500, 86400000).default(900000),
 });
 
@@ -111,6 +137,7 @@ export function parseDockerHost(value: string | undefined, tlsVerify?: string, c
 export function parseTokens(value: string | undefined): TokenConfig[] {
   const entries = csv(value);
   const seen = new Set<string>();
+  const tokens = new Map<string, string>();
   return entries.map((entry) => {
     const parts = entry.split(':');
     if (parts.length < 3) throw new ConfigError(`API_TOKENS: "${parts[0]}:…" must be name:role:token`);
@@ -121,8 +148,35 @@ export function parseTokens(value: string | undefined): TokenConfig[] {
     if (token.length < 16) throw new ConfigError(`API_TOKENS: the token of "${name}" must be at least 16 characters`);
     if (seen.has(name)) throw new ConfigError(`API_TOKENS: token name "${name}" is given twice`);
     seen.add(name);
+    // One token under two names (or roles) would mean whichever entry matched last: refuse to guess.
+    const twin = tokens.get(token);
+    if (twin !== undefined) throw new ConfigError(`API_TOKENS: "${twin}" and "${name}" have the same token`);
+    tokens.set(token, name);
     return { name, role: role as Role, token };
   });
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * Where browsers load the console from, so the WebSocket Origin check may trust it: PUBLIC_URL's origin; unset, the
+ * address the service listens on (with both loopback names when that is loopback), none for a wildcard address or
+ * port 0. Taken from configuration only: a Host header is whatever a DNS-rebinding page makes it.
+ */
+function consoleOrigins(publicUrl: string | undefined, host: string, port: number): string[] {
+  if (publicUrl !== undefined && publicUrl !== '') {
+    let url: URL;
+    try {
+      url = new URL(publicUrl);
+    } catch {
+      throw new ConfigError(`PUBLIC_URL: "${publicUrl}" must be a URL like https://host:port/`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`PUBLIC_URL: "${publicUrl}" must be an http or https URL`);
+    return [url.origin];
+  }
+  if (port === 0 || host === '0.0.0.0' || host === '::') return [];
+  if (!LOOPBACK.has(host)) return [`http://${host.includes(':') ? `[${host}]` : host}:${port}`];
+  return [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
 }
 
 /** Reads and validates the whole configuration once; throws ConfigError with one clear line. */
@@ -144,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
   for (const o of allowedOrigins) {
     if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`ALLOWED_ORIGINS: "${o}" must be an origin like https://host:port`);
   }
+  const selfOrigins = consoleOrigins(e.PUBLIC_URL, e.HOST, e.PORT);
   const allowedBindPaths = csv(e.ALLOWED_BIND_PATHS).map((entry) => {
     const m = /^(.*?)(?::(rw|ro))?$/.exec(entry) as RegExpExecArray;
     const p = m[1].length > 1 ? m[1].replace(/\/+$/, '') : m[1];
@@ -165,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
     generatedToken,
     allowedRegistries,
     allowedOrigins,
+    selfOrigins,
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,
     allowedBindPaths,
@@ -183,5 +239,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
       wsConnectionsPerToken: e.WS_MAX_CONNECTIONS_PER_TOKEN,
     },
     execIdleTimeoutMs: e.EXEC_IDLE_TIMEOUT_MS,
+    server: {
+      headersTimeoutMs: Math.min(e.HTTP_HEADERS_TIMEOUT_MS, e.HTTP_REQUEST_TIMEOUT_MS),
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+    },
+    streams: { perToken: e.WS_MAX_STREAMS_PER_TOKEN, global: e.WS_MAX_STREAMS },
+    wsTickets: { perToken: e.WS_MAX_TICKETS_PER_TOKEN, perMinute: e.RATE_LIMIT_WS_TICKETS_PER_MINUTE },
   };
 }

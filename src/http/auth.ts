@@ -45,6 +45,13 @@ export function admit(verifier: TokenVerifier, req: Request, need: Parameters<ty
   return principal;
 }
 
+/** The request's principal when its bearer token is valid (and it is then the request's, as above), whatever its role. */
+export function identify(verifier: TokenVerifier, req: Request): Principal | undefined {
+  const principal = verifier.verify(bearerToken(req.headers.authorization));
+  if (principal) (req as WithPrincipal)[PRINCIPAL] = principal;
+  return principal;
+}
+
 /** For handlers whose rule depends on more than the route (e.g. redacting for non-admins). */
 export function requireRole(req: Request, role: Parameters<typeof roleAllows>[1]): Principal {
   const p = principalOf(req);

@@ -214,14 +214,15 @@ export function fastReads(opts: FastReadOptions): FastReads {
         // The router and the validator may pick another operation for this path: theirs to answer.
         if (op.others.some((r) => r.test(path))) return false;
         const accepted = accept(op, req, match);
-        if (!accepted || !admit(opts.verifier, req as Request, op.role)) return false;
+        const principal = accepted && admit(opts.verifier, req as Request, op.role);
+        if (!accepted || !principal) return false;
         (req as { openapi?: unknown }).openapi = { openApiRoute: op.route, expressRoute: path, pathParams: accepted.params, schema: op.operation };
         for (const observe of opts.observers) observe(req as Request, res as Response, noop);
         const header = (name: string) => {
           const v = req.headers[name.toLowerCase()];
           return Array.isArray(v) ? v.join(', ') : v;
         };
-        op.read({ params: accepted.params, query: accepted.query, header })
+        op.read({ role: principal.role, params: accepted.params, query: accepted.query, header })
           .then((answer) => answerWith(op, req, res, answer, opts.logger))
           .catch((err: unknown) => failWith(req, res, err, opts.logger))
           .catch((err: unknown) => {

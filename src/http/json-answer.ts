@@ -1,5 +1,7 @@
 import etag from 'etag';
 import express, { type RequestHandler, type Response } from 'express';
+import type { Role } from '../domain/auth/roles';
+import { principalOf } from './auth';
 
 const plainJson = express.response.json;
 
@@ -46,6 +48,8 @@ export function sendJson(res: Response, value: object, opts: { items?: true } = 
 
 /** What a read operation gets: its validated path parameters, query and headers. */
 export interface ReadInput {
+  /** The role of the token that asks (answers below admin are redacted). */
+  role: Role;
   params: Record<string, string>;
   query: Record<string, unknown>;
   header(name: string): string | undefined;
@@ -66,7 +70,7 @@ export type ReadOperation = (input: ReadInput) => Promise<ReadAnswer>;
 /** A read operation as an Express handler (the full path, after the contract validator). */
 export function readHandler(op: ReadOperation): RequestHandler {
   return async (req, res) => {
-    const answer = await op({ params: req.params as Record<string, string>, query: req.query as Record<string, unknown>, header: (name) => req.get(name) });
+    const answer = await op({ role: principalOf(req).role, params: req.params as Record<string, string>, query: req.query as Record<string, unknown>, header: (name) => req.get(name) });
     sendJson(res, answer.value, answer.items ? { items: true } : {});
   };
 }

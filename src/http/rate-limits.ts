@@ -9,6 +9,9 @@ export interface RateLimitConfig {
   execsPerMinute: number;
 }
 
+/** The log budget, one per service: REST log tails and WebSocket logs follows draw on it alike. */
+export const logTailsLimiter = (cfg: RateLimitConfig): RateLimiter => new RateLimiter(NAMES.logTailsPerMinute, cfg.logTailsPerMinute);
+
 /** The costly operations and the budget each draws on (operation ids of openapi.yaml, which documents their 429). */
 const LIMITED: Record<string, keyof RateLimitConfig> = {
   pullImage: 'pullsPerMinute',
@@ -23,9 +26,10 @@ const NAMES: Record<keyof RateLimitConfig, string> = { pullsPerMinute: 'pulls', 
  * Per-token budgets on the costly operations, after the contract validator (so only valid, authenticated calls
  * count). Over budget: 429 rate_limited with Retry-After, before any engine call.
  */
-export function rateLimits(cfg: RateLimitConfig, onLimited: (limit: string) => void = () => undefined): RequestHandler {
+export function rateLimits(cfg: RateLimitConfig, onLimited: (limit: string) => void = () => undefined, shared: Partial<Record<keyof RateLimitConfig, RateLimiter>> = {}): RequestHandler {
+  // A budget another way in also draws on (WebSocket logs follows take from logTailsPerMinute) comes built.
   const limiters = Object.fromEntries(
-    (Object.keys(NAMES) as (keyof RateLimitConfig)[]).map((k) => [k, new RateLimiter(NAMES[k], cfg[k])]),
+    (Object.keys(NAMES) as (keyof RateLimitConfig)[]).map((k) => [k, shared[k] ?? new RateLimiter(NAMES[k], cfg[k])]),
   ) as Record<keyof RateLimitConfig, RateLimiter>;
   return (req, _res, next) => {
     const op = (req as { openapi?: { schema?: { operationId?: string } } }).openapi?.schema?.operationId;

@@ -10,6 +10,10 @@ import { LogsChannel } from './channels/logs-channel';
 import { StatsChannel } from './channels/stats-channel';
 import { terminalChannels, type TerminalChannelDeps } from './channels/terminal-channels';
 import { WsGateway, type WsGatewayOptions } from './gateway';
+import type { SubscriptionGuard } from './connection';
+import type { ChannelName } from './protocol';
+import type { StreamBudget } from '../domain/limits/stream-budget';
+import type { RateLimiter } from '../domain/limits/rate-limiter';
 
 export interface WsServices {
   logger: Logger;
@@ -22,6 +26,20 @@ export interface WsServices {
   /** exec and attach (admin); absent: those channels refuse. */
   terminalSessions?: TerminalChannelDeps;
   allowedOrigins: string[];
+  /** Concurrent streams per token and in all; absent: uncapped. */
+  streams?: StreamBudget;
+  /** The per-token budget `GET …/logs` draws on: a logs follow takes from it too. */
+  logTails?: RateLimiter;
+}
+
+/** Channels whose subscriptions hold an engine stream or a place in the event fan-out: these count as streams. */
+const STREAM_CHANNELS: ReadonlySet<ChannelName> = new Set<ChannelName>(['logs', 'stats', 'events', 'exec', 'attach']);
+
+function subscriptionGuard(s: WsServices): SubscriptionGuard {
+  return (channel, principal) => {
+    if (channel === 'logs') s.logTails?.take(principal.name);
+    return STREAM_CHANNELS.has(channel) && s.streams ? s.streams.acquire(principal.name) : () => undefined;
+  };
 }
 
 /** `/api/v1/ws`, its four channels wired to the domain. Nothing listens until the HTTP server routes to it. */
@@ -32,6 +50,7 @@ export function buildWsGateway(s: WsServices, opts: Partial<WsGatewayOptions> = 
       tickets: s.tickets,
       allowedOrigins: s.allowedOrigins,
       logger: s.logger,
+      guard: subscriptionGuard(s),
       channels: {
         events: new EventsChannel(s.events),
         job: new JobChannel(s.jobs),

@@ -7,6 +7,14 @@ import { auditLogger, auditTarget } from '../audit/audit-logger';
 import { encodeFrame, errorData, parseClientFrame, type ChannelName, type InputFrame, type SubscribeFrame } from './protocol';
 import type { Channel, Subscription, SubscriptionSink } from './subscription';
 
+/**
+ * Decides whether `principal` may open one more subscription on `channel` (stream caps, the log budget): returns
+ * what gives the place back when the subscription ends, or throws rate_limited.
+ */
+export type SubscriptionGuard = (channel: ChannelName, principal: Principal) => () => void;
+
+const UNGUARDED: SubscriptionGuard = () => () => undefined;
+
 export type ChannelRegistry = { [K in ChannelName]: Channel<Extract<SubscribeFrame, { channel: K }>> };
 
 export interface ConnectionLimits {
@@ -33,7 +41,7 @@ export const CLOSE = { normal: 1000, goingAway: 1001, policy: 1008, tooBig: 1009
 
 /** One authenticated client: its subscriptions, its frame budget, and the cap on what it has not read yet. */
 export class ClientConnection {
-  private readonly subs = new Map<string, { sub?: Subscription; sink: Sink }>();
+  private readonly subs = new Map<string, { sub?: Subscription; sink: Sink; release: () => void }>();
   private tokens: number;
   private lastRefill = Date.now();
   private closing = false;
@@ -46,6 +54,7 @@ export class ClientConnection {
     private readonly channels: ChannelRegistry,
     private readonly limits: ConnectionLimits,
     private readonly logger: Logger,
+    private readonly guard: SubscriptionGuard = UNGUARDED,
   ) {
     this.tokens = limits.frameBurst;
     this.auditLog = auditLogger(logger);
@@ -146,8 +155,14 @@ export class ClientConnection {
     if (!roleAllows(this.principal.role, channel.role)) {
       return void refuse(new DomainError('forbidden', `the ${frame.channel} channel needs the ${channel.role} role`));
     }
+    let release: () => void;
+    try {
+      release = this.guard(frame.channel, this.principal);
+    } catch (err) {
+      return void refuse(isDomainError(err) ? err : new DomainError('internal_error', 'the subscription could not be admitted'));
+    }
     const sink = new Sink(frame.id, this);
-    const entry: { sub?: Subscription; sink: Sink } = { sink };
+    const entry: { sub?: Subscription; sink: Sink; release: () => void } = { sink, release };
     this.subs.set(frame.id, entry);
     try {
       const sub = await channel.open(frame, sink);
@@ -160,6 +175,7 @@ export class ClientConnection {
       this.audit(frame, e.code);
       if (!isDomainError(err)) this.logger.error({ err, channel: frame.channel }, 'websocket subscription failed');
       if (this.subs.get(frame.id) === entry) sink.fail(e);
+      release();
     }
   }
 
@@ -176,6 +192,7 @@ export class ClientConnection {
     if (!entry || entry.sink !== sink) return;
     this.subs.delete(id);
     entry.sub?.close();
+    entry.release();
   }
 
   private takeToken(): boolean {

@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Role } from '../domain/auth/roles';
 import { bearerToken, type Principal, type TokenVerifier } from '../domain/auth/tokens';
 import type { WsTicketStore } from '../domain/auth/ws-tickets';
-import { CLOSE, ClientConnection, DEFAULT_LIMITS, type ChannelRegistry, type ConnectionLimits } from './connection';
+import { CLOSE, ClientConnection, DEFAULT_LIMITS, type ChannelRegistry, type ConnectionLimits, type SubscriptionGuard } from './connection';
 import { SUBPROTOCOL } from './protocol';
 
 export interface WsGatewayOptions {
@@ -26,9 +26,12 @@ const CONNECTION_RETRY_AFTER_S = 5;
 export interface WsGatewayDeps {
   verifier: TokenVerifier;
   tickets: WsTicketStore;
+  /** Every origin a browser may connect from (ALLOWED_ORIGINS and the console's own); nothing else is trusted. */
   allowedOrigins: string[];
   channels: ChannelRegistry;
   logger: Logger;
+  /** Caps on subscriptions across every connection (streams per token and in all, the log budget). */
+  guard?: SubscriptionGuard;
 }
 
 /** A token offered as a subprotocol, for browsers that can set nothing else: `bearer.<token>`. */
@@ -86,10 +89,10 @@ export class WsGateway {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
     const origin = req.headers.origin;
-    if (origin !== undefined && !this.originAllowed(origin, req.headers.host)) {
+    if (origin !== undefined && !this.originAllowed(origin)) {
       this.deps.logger.warn({ origin }, 'websocket upgrade from a foreign origin refused');
       this.stats.refused++;
-      return reject(socket, 403, 'forbidden', `origin ${origin} is not allowed (ALLOWED_ORIGINS)`);
+      return reject(socket, 403, 'forbidden', `origin ${origin} is not allowed (ALLOWED_ORIGINS, PUBLIC_URL)`);
     }
     const principal = this.authenticate(req);
     if (!principal) {
@@ -132,7 +135,7 @@ export class WsGateway {
       this.stats.framesSent++;
       return send(...args);
     }) as WebSocket['send'];
-    const conn = new ClientConnection(ws, principal, this.deps.channels, this.opts.limits, this.deps.logger);
+    const conn = new ClientConnection(ws, principal, this.deps.channels, this.opts.limits, this.deps.logger, this.deps.guard);
     this.clients.set(ws, conn);
     ws.on('close', () => this.clients.delete(ws));
     this.deps.logger.info({ token: principal.name }, 'websocket connected');
@@ -166,13 +169,11 @@ export class WsGateway {
     return t ? this.deps.verifier.verify(t.slice(PROTOCOL_TOKEN_PREFIX.length)) : undefined;
   }
 
-  /** Cross-Site WebSocket Hijacking guard: a browser page may connect only from an allowed or the same origin. */
-  private originAllowed(origin: string, host: string | undefined): boolean {
-    if (this.deps.allowedOrigins.includes(origin)) return true;
-    try {
-      return host !== undefined && new URL(origin).host === host;
-    } catch {
-      return false;
-    }
+  /**
+   * Cross-Site WebSocket Hijacking guard: a browser page may connect only from a configured origin (ALLOWED_ORIGINS
+   * and the console's own, PUBLIC_URL). Never the request's Host header: a DNS-rebinding page controls it.
+   */
+  private originAllowed(origin: string): boolean {
+    return this.deps.allowedOrigins.includes(origin);
   }
 }

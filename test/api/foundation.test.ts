@@ -22,8 +22,16 @@ describe('health', () => {
     expect(res.body).toEqual({ status: 'ok' });
   });
 
-  test('when the engine answers, then /readyz reports its version and API version', async () => {
+  test('when the engine answers and no token is given, then /readyz answers its status only', async () => {
     const res = await svc.http.get('/readyz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ready' });
+    const wrong = await svc.http.get('/readyz').set('Authorization', 'Bearer not-a-token-of-this-service');
+    expect(wrong.body).toEqual({ status: 'ready' });
+  });
+
+  test('when the engine answers and a valid token is given, then /readyz reports its version and API version', async () => {
+    const res = await svc.http.get('/readyz').set(auth('viewer'));
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('ready');
     expect(res.body.engine.apiVersion).toMatch(/^1\.\d+$/);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import request from 'supertest';
@@ -24,6 +25,15 @@ const OPERATIONS_FILE = path.resolve(__dirname, '../../test-results/operations.t
 function recordOperation(method: string, route: string): void {
   fs.mkdirSync(path.dirname(OPERATIONS_FILE), { recursive: true });
   fs.appendFileSync(OPERATIONS_FILE, `${method} ${route}\n`);
+}
+
+/** A port nothing listens on now (the kernel's pick for port 0, released at once). */
+export async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
 /** Configuration as the process would read it, pointed at the isolated engine. */
@@ -61,10 +71,12 @@ export interface TestService {
  * (a response that breaks the contract becomes a 500 and fails the test that got it).
  */
 export async function startService(env: Record<string, string> = {}, opts: { logger?: Logger } = {}): Promise<TestService> {
-  const config = testConfig(env);
+  // The console's own origin is configuration (PUBLIC_URL), so the port is chosen before the service is built.
+  const port = env.PORT !== undefined && env.PORT !== '0' ? Number(env.PORT) : await freePort();
+  const config = testConfig({ PUBLIC_URL: `http://127.0.0.1:${port}`, ...env, PORT: String(port) });
   const services = wire(config, opts.logger ?? pino({ level: 'silent' }));
   const app = buildApp(services, { validateResponses: true, onOperation: recordOperation });
-  const server = await startServer(app, 0, '127.0.0.1', { '/api/v1/ws': services.ws });
+  const server = await startServer(app, port, '127.0.0.1', { '/api/v1/ws': services.ws }, config.server);
   return {
     app,
     services,

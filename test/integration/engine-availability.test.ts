@@ -56,7 +56,7 @@ describe('when the engine is not there at start-up', () => {
   test('then it becomes ready as soon as the engine comes up, without a restart', async () => {
     const engine = await engineAt(socketPath);
     try {
-      const ready = await svc.http.get('/readyz');
+      const ready = await svc.http.get('/readyz').set(auth('viewer'));
       expect(ready.status).toBe(200);
       expect(ready.body.engine.apiVersion).toBe('1.41');
       expect((await svc.http.get('/api/v1/images').set(auth('viewer'))).status).toBe(200);

@@ -28,6 +28,7 @@ describe('loadConfig', () => {
     [{ API_TOKENS: 'ci:root:0123456789abcdef' }, /role "root"/],
     [{ API_TOKENS: 'ci:admin:short' }, /at least 16/],
     [{ API_TOKENS: 'a:admin:0123456789abcdef,a:viewer:0123456789abcdef' }, /twice/],
+    [{ API_TOKENS: 'a:admin:0123456789abcdef,b:viewer:0123456789abcdef' }, /"a" and "b" have the same token/],
     [{ API_TOKENS: 'justatoken' }, /name:role:token/],
     [{ ALLOWED_REGISTRIES: 'http://evil.example/path' }, /ALLOWED_REGISTRIES/],
     [{ ALLOWED_ORIGINS: 'not an origin' }, /ALLOWED_ORIGINS/],

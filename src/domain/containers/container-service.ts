@@ -1,5 +1,5 @@
 import type { Role } from '../auth/roles';
-import { roleAllows } from '../auth/roles';
+import { redactCommand, redactCommandLine, redactEnv, redactLabels, refuseHiddenLabelFilters, seesSecrets, viewOnce } from '../auth/redaction';
 import { DomainError } from '../errors';
 import type { ReadOptions } from '../read-options';
 import type { ContainerDetails, ContainerListQuery, ContainerRepository, ContainerState, ContainerSummary, LifecycleAction, LogsResult } from './container';
@@ -17,27 +17,30 @@ export interface ActionOutcome {
   state: ContainerState;
 }
 
-/** `NAME=value` → `NAME=***`: names say what a container is configured with; values may be secrets. */
-export function redactEnv(env: string[]): string[] {
-  return env.map((e) => {
-    const i = e.indexOf('=');
-    return i < 0 ? e : `${e.slice(0, i)}=***`;
-  });
-}
+const redactList = viewOnce<ContainerSummary[]>((items) => items.map((c) => ({ ...c, command: redactCommandLine(c.command), labels: redactLabels(c.labels) })));
 
 /** Container reads and lifecycle. Every identifier is validated here, before the engine adapter sees it. */
 export class ContainerService {
   constructor(private readonly repo: ContainerRepository) {}
 
-  list(query: ContainerListQuery, read?: ReadOptions): Promise<ContainerSummary[]> {
-    return this.repo.list(query, read);
+  /** Below admin, commands and label values follow the redaction policy (src/domain/auth/redaction.ts). */
+  async list(query: ContainerListQuery, read: ReadOptions | undefined, role: Role): Promise<ContainerSummary[]> {
+    refuseHiddenLabelFilters(query.label, role);
+    const items = await this.repo.list(query, read);
+    return seesSecrets(role) ? items : redactList(items);
   }
 
-  /** Environment values are shown to admins only. */
+  /** Environment values, command lines and label values are shown to admins only. */
   async inspect(ref: string, viewer: Role): Promise<ContainerDetails> {
     const c = await this.repo.inspect(parseContainerRef(ref));
-    if (roleAllows(viewer, 'admin')) return c;
-    return { ...c, config: { ...c.config, env: redactEnv(c.config.env) }, envRedacted: true };
+    if (seesSecrets(viewer)) return c;
+    const config = {
+      ...c.config,
+      env: redactEnv(c.config.env),
+      ...redactCommand(c.config.entrypoint, c.config.cmd),
+      labels: redactLabels(c.config.labels),
+    };
+    return { ...c, config, envRedacted: true };
   }
 
   async act(ref: string, action: LifecycleAction, opts: { timeout?: number; signal?: string } = {}): Promise<ActionOutcome> {

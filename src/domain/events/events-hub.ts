@@ -3,6 +3,8 @@ import type { EngineEvent, EngineEventStream, EventSource, RawEngineEvent } from
 import { EngineState } from './engine-state';
 import { EventLog, type LoggedEvent } from './event-log';
 import { matchesFilters, type EventFilters } from './event-filter';
+import type { Role } from '../auth/roles';
+import { redactEventAction, redactEventAttributes, seesSecrets } from '../auth/redaction';
 
 export interface EventsHubOptions {
   /** Events kept for `since` replay and the REST query, at most this many and this many bytes of JSON. */
@@ -37,6 +39,23 @@ export interface EventQuery {
 
 type Listener = (e: LoggedEvent) => void;
 
+const redactedViews = new WeakMap<LoggedEvent, LoggedEvent>();
+
+/**
+ * An event as a role below admin may read it (src/domain/auth/redaction.ts): the command of an exec or health probe
+ * and label values masked. Made once per event, with its JSON, however many subscribers read it.
+ */
+export function eventFor(logged: LoggedEvent, role: Role): LoggedEvent {
+  if (seesSecrets(role)) return logged;
+  let view = redactedViews.get(logged);
+  if (!view) {
+    const event = { ...logged.event, action: redactEventAction(logged.event.action), attributes: redactEventAttributes(logged.event.attributes) };
+    view = { event, json: JSON.stringify(event) };
+    redactedViews.set(logged, view);
+  }
+  return view;
+}
+
 const nanoToIso = (nano: string): string => new Date(Number(BigInt(nano) / 1000000n)).toISOString();
 const nowNano = (): string => (BigInt(Date.now()) * 1000000n).toString();
 const key = (e: RawEngineEvent): string => `${e.timeNano}|${e.type}|${e.action}|${e.actorId}`;
@@ -56,7 +75,7 @@ const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
 export class EventsHub {
   private readonly log: EventLog;
   private readonly state = new EngineState();
-  private readonly listeners = new Map<Listener, EventFilters>();
+  private readonly listeners = new Map<Listener, { filters: EventFilters; role: Role }>();
   private readonly opts: EventsHubOptions;
   private started = false;
   private closed = false;
@@ -106,12 +125,20 @@ export class EventsHub {
   /**
    * Registers `listener` for events matching `filters`. With `since`, first returns what the log holds after
    * it (throws resync_required when that is gone). Replay and registration happen in one turn, so nothing is
-   * missed or repeated between them.
+   * missed or repeated between them. `role` is the reader's: events reach it redacted below admin (the service's
+   * own consumers — the read caches' change feeds — read everything).
    */
-  subscribe(filters: EventFilters, since: number | undefined, listener: Listener): { replay: LoggedEvent[]; unsubscribe: () => void } {
+  subscribe(filters: EventFilters, since: number | undefined, listener: Listener, role: Role = 'admin'): { replay: LoggedEvent[]; unsubscribe: () => void } {
     this.start();
-    const replay = since === undefined ? [] : this.log.after(since).filter((e) => matchesFilters(e.event, filters));
-    this.listeners.set(listener, filters);
+    // Filters see what the subscriber may read: a label value it may not read matches nothing.
+    const replay =
+      since === undefined
+        ? []
+        : this.log
+            .after(since)
+            .map((e) => eventFor(e, role))
+            .filter((e) => matchesFilters(e.event, filters));
+    this.listeners.set(listener, { filters, role });
     return { replay, unsubscribe: () => this.listeners.delete(listener) };
   }
 
@@ -120,12 +147,13 @@ export class EventsHub {
   }
 
   /** The REST view: held events in (since, until], filtered, at most `limit`. */
-  query(q: EventQuery): { items: EngineEvent[]; lastSeq: number; oldestSeq: number; hasMore: boolean } {
+  query(q: EventQuery, role: Role): { items: EngineEvent[]; lastSeq: number; oldestSeq: number; hasMore: boolean } {
     this.start();
     const all = this.log.after(q.since ?? this.log.oldestSeq - 1);
     const items: EngineEvent[] = [];
     let hasMore = false;
-    for (const e of all) {
+    for (const held of all) {
+      const e = eventFor(held, role);
       if (q.until !== undefined && e.event.seq > q.until) break;
       if (!matchesFilters(e.event, q.filters)) continue;
       if (items.length === q.limit) {
@@ -254,10 +282,11 @@ export class EventsHub {
       timeNano: e.timeNano,
       reconciled,
     });
-    for (const [listener, filters] of this.listeners) {
-      if (!matchesFilters(logged.event, filters)) continue;
+    for (const [listener, { filters, role }] of this.listeners) {
+      const view = eventFor(logged, role);
+      if (!matchesFilters(view.event, filters)) continue;
       try {
-        listener(logged);
+        listener(view);
         this.stats.fannedOut++;
       } catch (err) {
         this.logger.error({ err }, 'event listener failed');

@@ -2,21 +2,39 @@ import type { ImageDetails, ImageHistoryEntry, ImageListFilter, ImageRepository,
 import type { ReadOptions } from '../read-options';
 import { parseImageLookup } from './reference';
 import { checkReferencePattern } from './reference-pattern';
+import type { Role } from '../auth/roles';
+import { redactCommand, redactCommandLine, redactEnv, redactLabels, refuseHiddenLabelFilters, seesSecrets, viewOnce } from '../auth/redaction';
 
-/** Image reads. Every identifier is checked against the reference grammar before the engine sees it. */
+const redactList = viewOnce<ImageSummary[]>((items) => items.map((i) => ({ ...i, labels: redactLabels(i.labels) })));
+const redactDetails = viewOnce<ImageDetails>((d) => ({
+  ...d,
+  env: redactEnv(d.env),
+  ...redactCommand(d.entrypoint, d.cmd),
+  labels: redactLabels(d.labels),
+}));
+
+/**
+ * Image reads. Every identifier is checked against the reference grammar before the engine sees it. Below admin,
+ * answers follow the redaction policy (src/domain/auth/redaction.ts): env values, command lines, label values.
+ */
 export class ImageService {
   constructor(private readonly images: ImageRepository) {}
 
-  list(filter: ImageListFilter, read?: ReadOptions): Promise<ImageSummary[]> {
+  async list(filter: ImageListFilter, read: ReadOptions | undefined, role: Role): Promise<ImageSummary[]> {
     filter.reference?.forEach(checkReferencePattern);
-    return this.images.list(filter, read);
+    refuseHiddenLabelFilters(filter.label, role);
+    const items = await this.images.list(filter, read);
+    return seesSecrets(role) ? items : redactList(items);
   }
 
-  inspect(ref: string, read?: ReadOptions): Promise<ImageDetails> {
-    return this.images.inspect(parseImageLookup(ref).engineName, read);
+  async inspect(ref: string, read: ReadOptions | undefined, role: Role): Promise<ImageDetails> {
+    const d = await this.images.inspect(parseImageLookup(ref).engineName, read);
+    return seesSecrets(role) ? d : redactDetails(d);
   }
 
-  history(ref: string): Promise<ImageHistoryEntry[]> {
-    return this.images.history(parseImageLookup(ref).engineName);
+  async history(ref: string, role: Role): Promise<ImageHistoryEntry[]> {
+    const steps = await this.images.history(parseImageLookup(ref).engineName);
+    // A build step is a command line (`/bin/sh -c #(nop)  ENV PASSWORD=…`, `RUN …`): the program only.
+    return seesSecrets(role) ? steps : steps.map((s) => ({ ...s, createdBy: redactCommandLine(s.createdBy) }));
   }
 }

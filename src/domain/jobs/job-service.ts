@@ -3,7 +3,8 @@ import { DomainError, isDomainError, type ErrorCode } from '../errors';
 import type { ImagePuller } from '../images/image-puller';
 import type { ImageTransfer } from '../images/image-transfer';
 import type { RegistryAllowlist, RegistryCredentials, RegistryStore } from '../registries/registry';
-import { FINAL_JOB_STATES, type Job, type JobFeed, type JobKind, type JobState } from './job';
+import { roleAllows, type Role } from '../auth/roles';
+import { FINAL_JOB_STATES, JOB_START_ROLE, type Job, type JobFeed, type JobKind, type JobState } from './job';
 import { checkUuid } from '../ids';
 import { checkCredentialsMatch, resolvePull, resolvePush } from './job-requests';
 import { completeProgress, initialProgress, reduceProgress, toJobProgress, type ProgressState } from './progress';
@@ -136,10 +137,15 @@ export class JobService implements JobFeed, ImagePuller {
     return e.done;
   }
 
-  /** Aborts the engine transfer; the job ends as cancelled. Resolves with the final job. */
-  async cancel(id: string): Promise<Job> {
+  /**
+   * Aborts the engine transfer; the job ends as cancelled. Resolves with the final job. Only a role that could have
+   * started a job of this kind may cancel it (an operator cannot cancel an admin's push).
+   */
+  async cancel(id: string, by: Role): Promise<Job> {
     const job = this.find(id);
     const e = this.entries.get(job.id) as Entry;
+    const need = JOB_START_ROLE[job.kind];
+    if (!roleAllows(by, need)) throw new DomainError('forbidden', `cancelling a ${job.kind} job needs the ${need} role, as starting one does`);
     if (isFinal(job.state)) throw new DomainError('conflict', `job ${id} already ended as ${job.state}`, { state: job.state });
     e.cancelRequested = true;
     e.controller.abort();

@@ -1,9 +1,15 @@
+import type { Role } from '../auth/roles';
 /**
  * Long-running engine operations (pulls, pushes) as jobs that live apart from the HTTP request that started
  * them. These types are the shared contract between the jobs service (images issue), REST and the
  * WebSocket `job` channel.
  */
 export type JobKind = 'pull' | 'push';
+/**
+ * The least role that may start a job of each kind — the scopes of pullImage and pushImage in openapi.yaml (a unit
+ * test keeps them equal) — and so the least role that may cancel one.
+ */
+export const JOB_START_ROLE: Readonly<Record<JobKind, Role>> = { pull: 'operator', push: 'admin' };
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const FINAL_JOB_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
 

@@ -1,3 +1,4 @@
+import { commandFingerprint } from '../auth/redaction';
 import type { Principal } from '../auth/tokens';
 import { parseContainerRef } from '../containers/container-ref';
 import { DomainError } from '../errors';
@@ -41,7 +42,7 @@ export class TerminalService {
     const ref = parseContainerRef(container);
     const spec = toExecSpec(req, true);
     const execId = await this.engine.createExec(ref, spec);
-    this.audit('exec_create', { token: by.name, container: ref, execId, cmd: spec.cmd, tty: spec.tty, user: spec.user, workingDir: spec.workingDir, env: spec.env.map((e) => e.split('=')[0]) });
+    this.audit('exec_create', { token: by.name, container: ref, execId, cmd: commandFingerprint(spec.cmd), tty: spec.tty, user: spec.user, workingDir: spec.workingDir, env: spec.env.map((e) => e.split('=')[0]) });
     return this.engine.inspectExec(execId);
   }
 
@@ -54,7 +55,7 @@ export class TerminalService {
     const ref = parseContainerRef(container);
     const spec = toExecSpec(req, false);
     const execId = await this.engine.createExec(ref, spec);
-    this.audit('exec_run', { token: by.name, container: ref, execId, cmd: spec.cmd, tty: spec.tty, user: spec.user, workingDir: spec.workingDir, env: spec.env.map((e) => e.split('=')[0]) });
+    this.audit('exec_run', { token: by.name, container: ref, execId, cmd: commandFingerprint(spec.cmd), tty: spec.tty, user: spec.user, workingDir: spec.workingDir, env: spec.env.map((e) => e.split('=')[0]) });
     const stream = await this.engine.runExec(execId, spec.tty);
     const out = { stdout: new OutputTail(opts.maxOutputBytes), stderr: new OutputTail(opts.maxOutputBytes) };
     let timer: NodeJS.Timeout | undefined;
@@ -94,7 +95,7 @@ export class TerminalService {
       throw new DomainError('conflict', `exec ${id.slice(0, 12)} was already started; create a new one`, { execId: id });
     }
     const stream = await this.engine.startExec(id, info.tty);
-    this.audit('exec_session', { token: by.name, container: info.containerId, execId: id, cmd: info.cmd, tty: info.tty });
+    this.audit('exec_session', { token: by.name, container: info.containerId, execId: id, cmd: commandFingerprint(info.cmd), tty: info.tty });
     return { info, stream };
   }
 

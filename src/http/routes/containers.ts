@@ -27,7 +27,7 @@ export function containerCreateRouter(creator: ContainerCreator): Router {
 /** The container reads, by contract operationId: mounted below, and served directly by the fast read path. */
 export function containerReads(containers: ContainerService): { listContainers: ReadOperation } {
   return {
-    listContainers: async ({ query, header }) => ({
+    listContainers: async ({ role, query, header }) => ({
       value: await containers.list(
         {
           all: queryBool(query.all) ?? false,
@@ -40,6 +40,7 @@ export function containerReads(containers: ContainerService): { listContainers: 
           network: queryList(query.network),
         },
         readOptions(header),
+        role,
       ),
       items: true,
     }),

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { JobKind, JobState } from '../../domain/jobs/job';
+import { principalOf } from '../auth';
 import type { JobService } from '../../domain/jobs/job-service';
 
 export function jobRouter(jobs: JobService): Router {
@@ -11,7 +12,7 @@ export function jobRouter(jobs: JobService): Router {
     res.json(jobs.find(req.params.id));
   });
   router.delete('/jobs/:id', async (req, res) => {
-    res.json(await jobs.cancel(req.params.id));
+    res.json(await jobs.cancel(req.params.id, principalOf(req).role));
   });
   return router;
 }

@@ -22,7 +22,7 @@ export function streamingRouter(hub: EventsHub, tickets: WsTicketStore): Router 
         image: queryList(req.query.image),
         label: queryList(req.query.label),
       },
-    });
+    }, principalOf(req).role);
     res.json({ ...result, engineConnected: hub.connected });
   });
   return router;

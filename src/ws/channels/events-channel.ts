@@ -16,7 +16,7 @@ export class EventsChannel implements Channel<SubscribeEvents> {
     // subscribe() replays and registers in one turn; frames below go out before any live event can.
     const { replay, unsubscribe } = this.hub.subscribe(filters, frame.since, (e) => {
       if (!sink.send('event', null, { seq: e.event.seq, raw: e.json })) unsubscribe();
-    });
+    }, sink.principal.role);
     const from = frame.since ?? this.hub.lastSeq;
     sink.send(
       'subscribed',

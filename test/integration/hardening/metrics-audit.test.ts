@@ -91,7 +91,8 @@ describe('audit log', () => {
     expect(mine).toEqual([
       expect.objectContaining({ token: 'test-operator', operation: 'stopContainer', target: 'dkh-absent-c', status: 404, msg: 'audit' }),
       expect.objectContaining({ token: 'test-viewer', operation: 'removeContainer', target: 'dkh-absent-c', status: 403 }),
-      expect.objectContaining({ token: null, operation: 'pullImage', target: 'docker.io/library/nothing:1', status: 401 }),
+      // Refused before its body was read (nothing is parsed before authentication): no target from the body.
+      expect.objectContaining({ token: null, operation: 'pullImage', target: null, status: 401 }),
     ]);
     expect(JSON.stringify(mine)).not.toMatch(/token-0123456789/);
   });

@@ -142,10 +142,18 @@ describe('job service', () => {
   test('when a job is cancelled, then the engine stream is aborted and the job ends cancelled; cancelling again is a conflict', async () => {
     const job = await start();
     await feed(0, fixture('cold-pull').slice(0, 8), false);
-    const done = await jobs.cancel(job.id);
+    const done = await jobs.cancel(job.id, 'operator');
     expect(done.state).toBe('cancelled');
     expect(transfer.pulls[0].signal.aborted).toBe(true);
-    await expect(jobs.cancel(job.id)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(jobs.cancel(job.id, 'operator')).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  test('when a viewer cancels a pull, then it is forbidden (only a role that may start a pull may cancel one) and the job runs on', async () => {
+    const job = await start();
+    await feed(0, fixture('cold-pull').slice(0, 8), false);
+    await expect(jobs.cancel(job.id, 'viewer')).rejects.toMatchObject({ code: 'forbidden' });
+    expect(jobs.get(job.id)?.state).toBe('running');
+    expect(transfer.pulls[0].signal.aborted).toBe(false);
   });
 
   test('when nothing but retry countdowns arrive for the stall timeout, then the job fails as registry_unreachable', async () => {
