@@ -85,7 +85,7 @@ export function wire(config: Config, logger: Logger): Wired {
   );
   const containerRepository = new DockerContainerRepository(
     docker.api,
-    { timeoutMs: config.engineTimeoutMs, probeLocalPorts: config.engine.kind === 'socket' },
+    { timeoutMs: config.engineTimeoutMs, probeLocalPorts: config.engine.kind === 'socket', waiting: docker.streaming },
     readCaches.container_list,
   );
   const containerCreator = new ContainerCreator(containerRepository, jobs, {
