@@ -46,6 +46,8 @@ export class ClientConnection {
     private readonly channels: ChannelRegistry,
     private readonly limits: ConnectionLimits,
     private readonly logger: Logger,
+    /** Sees every frame as it is sent (tests check each against asyncapi.yaml). */
+    private readonly onFrame?: (text: string) => void,
   ) {
     this.tokens = limits.frameBurst;
     this.auditLog = auditLogger(logger);
@@ -76,6 +78,7 @@ export class ClientConnection {
       this.close(CLOSE.slowConsumer, 'slow consumer: too many unsent bytes');
       return false;
     }
+    this.onFrame?.(text);
     this.ws.send(text);
     return true;
   }
