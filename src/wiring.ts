@@ -15,8 +15,8 @@ import { wireImageAdmin } from './wiring-image-admin';
 import { WsTicketStore } from './domain/auth/ws-tickets';
 import { EventsHub } from './domain/events/events-hub';
 import { DockerEventSource } from './engine/docker-event-source';
-import type { UpgradeHandler } from './server';
 import { buildWsGateway } from './ws/build-gateway';
+import type { WsGateway } from './ws/gateway';
 import { ContainerCreator } from './domain/containers/container-creator';
 import { ContainerService } from './domain/containers/container-service';
 import { DockerContainerRepository } from './engine/docker-container-repository';
@@ -36,7 +36,7 @@ import { timeEngineCalls, watchEngineWrites } from './engine/engine-call-timing'
 
 export interface Wired extends AppServices {
   /** The WebSocket endpoint, for startServer's upgrade routing at `/api/v1/ws`. */
-  ws: UpgradeHandler;
+  ws: WsGateway;
   /** Stops background work (event streams, job timers) so the process can exit. */
   close(): Promise<void>;
 }
@@ -57,7 +57,7 @@ export function wire(config: Config, logger: Logger): Wired {
   const engine = new DockerEngineStatus(docker.api, config.engineTimeoutMs);
   const verifier = new TokenVerifier(config.tokens);
   // One engine /events connection for the whole service, opened on first use, stopped by close().
-  const events = new EventsHub(new DockerEventSource(docker.api, docker.streaming, config.engineTimeoutMs), logger);
+  const events = new EventsHub(new DockerEventSource(docker.api, docker.streaming, config.engineTimeoutMs), logger, { idleCheckMs: config.eventsWatchdogMs });
   const wsTickets = new WsTicketStore();
   // Every /system/df of the service goes through one gate (the engine refuses a second one at once); image lists
   // reuse its result until the event stream reports an image or container change.

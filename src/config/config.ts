@@ -34,6 +34,11 @@ export interface Config {
   rateLimits: { pullsPerMinute: number; logTailsPerMinute: number; execsPerMinute: number; wsConnectionsPerToken: number };
   /** An exec or attach session with no input and no output for this long is ended (idle_timeout). */
   execIdleTimeoutMs: number;
+  /**
+   * The engine event stream silent this long is checked: a ping, then the events the engine holds compared with
+   * what the stream delivered; a dead engine or a stalled stream is reconnected.
+   */
+  eventsWatchdogMs: number;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +83,7 @@ const envSchema = z.object({
   RATE_LIMIT_EXECS_PER_MINUTE: intIn('RATE_LIMIT_EXECS_PER_MINUTE', 0, 100000).default(120),
   WS_MAX_CONNECTIONS_PER_TOKEN: intIn('WS_MAX_CONNECTIONS_PER_TOKEN', 0, 1000000).default(2048),
   EXEC_IDLE_TIMEOUT_MS: intIn('EXEC_IDLE_TIMEOUT_MS', 500, 86400000).default(900000),
+  EVENTS_WATCHDOG_MS: intIn('EVENTS_WATCHDOG_MS', 200, 600000).default(15000),
 });
 
 export function parseDockerHost(value: string | undefined, tlsVerify?: string, certPath?: string): EngineEndpoint {
@@ -162,5 +168,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
       wsConnectionsPerToken: e.WS_MAX_CONNECTIONS_PER_TOKEN,
     },
     execIdleTimeoutMs: e.EXEC_IDLE_TIMEOUT_MS,
+    eventsWatchdogMs: e.EVENTS_WATCHDOG_MS,
   };
 }

@@ -17,6 +17,8 @@ export class EventLog {
   private size = 0;
   private last = 0;
   private bytes = 0;
+  /** Events were lost after this seq (the engine could not replay all of an outage): no `since` at or before it can resume. */
+  private gapAt = -1;
 
   constructor(
     readonly capacity: number,
@@ -59,6 +61,12 @@ export class EventLog {
         lastSeq: this.last,
       });
     }
+    if (since <= this.gapAt) {
+      throw new DomainError('resync_required', `events after ${since} are incomplete (the engine lost some while its stream was down); list the current state and subscribe again`, {
+        gapAfter: this.gapAt,
+        lastSeq: this.last,
+      });
+    }
     if (since < this.oldestSeq - 1) {
       throw new DomainError('resync_required', `events after ${since} are no longer held (oldest is ${this.oldestSeq}); list the current state and subscribe again`, {
         oldestSeq: this.oldestSeq,
@@ -69,6 +77,11 @@ export class EventLog {
     const skip = since - (this.oldestSeq - 1);
     for (let i = skip; i < this.size; i++) out.push(this.at(i));
     return out;
+  }
+
+  /** Records that events were lost after the newest one held: resuming from it or anything older is refused. */
+  markGap(): void {
+    if (this.last > 0) this.gapAt = this.last;
   }
 
   private dropOldest(): void {
