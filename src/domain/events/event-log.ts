@@ -53,15 +53,16 @@ export class EventLog {
 
   /**
    * Every held event with seq > `since`, oldest first. Throws resync_required when events after `since`
-   * have already left the buffer, or when `since` is a number this log never gave out (another process).
+   * have already left the buffer, or when `since` is a number this log never gave out (another process), or (unless
+   * `acrossGap`: a plain listing of what is held) when events were lost after `since`.
    */
-  after(since: number): LoggedEvent[] {
+  after(since: number, acrossGap = false): LoggedEvent[] {
     if (since > this.last) {
       throw new DomainError('resync_required', `sequence ${since} is ahead of the newest event (${this.last}): the service restarted; list the current state and subscribe without since`, {
         lastSeq: this.last,
       });
     }
-    if (since <= this.gapAt) {
+    if (since <= this.gapAt && !acrossGap) {
       throw new DomainError('resync_required', `events after ${since} are incomplete (the engine lost some while its stream was down); list the current state and subscribe again`, {
         gapAfter: this.gapAt,
         lastSeq: this.last,

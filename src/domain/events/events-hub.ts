@@ -146,7 +146,8 @@ export class EventsHub {
   /** The REST view: held events in (since, until], filtered, at most `limit`. */
   query(q: EventQuery): { items: EngineEvent[]; lastSeq: number; oldestSeq: number; hasMore: boolean } {
     this.start();
-    const all = this.log.after(q.since ?? this.log.oldestSeq - 1);
+    // Without since this is a listing of what is held, which may span a gap; with since, a resume, which may not.
+    const all = q.since === undefined ? this.log.after(this.log.oldestSeq - 1, true) : this.log.after(q.since);
     const items: EngineEvent[] = [];
     let hasMore = false;
     for (const e of all) {
