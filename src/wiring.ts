@@ -17,8 +17,8 @@ import { StreamBudget } from './domain/limits/stream-budget';
 import { logTailsLimiter } from './http/rate-limits';
 import { EventsHub } from './domain/events/events-hub';
 import { DockerEventSource } from './engine/docker-event-source';
-import type { UpgradeHandler } from './server';
 import { buildWsGateway } from './ws/build-gateway';
+import type { WsGateway } from './ws/gateway';
 import { ContainerCreator } from './domain/containers/container-creator';
 import { realPaths } from './host/real-paths';
 import { ContainerService } from './domain/containers/container-service';
@@ -39,7 +39,7 @@ import { timeEngineCalls, watchEngineWrites } from './engine/engine-call-timing'
 
 export interface Wired extends AppServices {
   /** The WebSocket endpoint, for startServer's upgrade routing at `/api/v1/ws`. */
-  ws: UpgradeHandler;
+  ws: WsGateway;
   /** Stops background work (event streams, job timers) so the process can exit. */
   close(): Promise<void>;
 }
@@ -60,7 +60,7 @@ export function wire(config: Config, logger: Logger): Wired {
   const engine = new DockerEngineStatus(docker.api, config.engineTimeoutMs);
   const verifier = new TokenVerifier(config.tokens);
   // One engine /events connection for the whole service, opened on first use, stopped by close().
-  const events = new EventsHub(new DockerEventSource(docker.api, docker.streaming, config.engineTimeoutMs), logger);
+  const events = new EventsHub(new DockerEventSource(docker.api, docker.streaming, config.engineTimeoutMs), logger, { idleCheckMs: config.eventsWatchdogMs });
   const wsTickets = new WsTicketStore({ perToken: config.wsTickets.perToken, perMinute: config.wsTickets.perMinute });
   // One log budget for REST tails and WebSocket follows; one stream budget across every WebSocket connection.
   const logTails = logTailsLimiter(config.rateLimits);
@@ -91,7 +91,7 @@ export function wire(config: Config, logger: Logger): Wired {
   );
   const containerRepository = new DockerContainerRepository(
     docker.api,
-    { timeoutMs: config.engineTimeoutMs, probeLocalPorts: config.engine.kind === 'socket' },
+    { timeoutMs: config.engineTimeoutMs, probeLocalPorts: config.engine.kind === 'socket', waiting: docker.streaming },
     readCaches.container_list,
   );
   const containerCreator = new ContainerCreator(containerRepository, jobs, {

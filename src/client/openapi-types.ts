@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process is up. */
+        /**
+         * The process is up.
+         * @description Answers 200 while the process runs, without asking the engine: for a liveness probe. Needs no token.
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -48,7 +51,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This document. */
+        /**
+         * This document.
+         * @description The REST contract as YAML, the same document Swagger UI at `/docs` shows. Needs no token.
+         */
         get: operations["getOpenApiDocument"];
         put?: never;
         post?: never;
@@ -67,7 +73,7 @@ export interface paths {
         };
         /**
          * Local images, like `docker images`, with shared and unique sizes.
-         * @description Below admin, label values outside the public namespaces are `***`, and a `label` filter on such a value answers 403 (docs/hardening.md, section 8).
+         * @description Local images with their tags, digests and sizes: `sharedSize` is what an image shares with other local images, `uniqueSize` what removing it alone would free. Answered from the read cache until an image changes (see `Cache-Control: no-cache`). Below admin, label values outside the public namespaces are `***`, and a `label` filter on such a value answers 403 (docs/hardening.md, section 9).
          */
         get: operations["listImages"];
         put?: never;
@@ -90,7 +96,7 @@ export interface paths {
         };
         /**
          * One image in detail.
-         * @description Below admin, environment values, cmd and entrypoint arguments and label values outside the public namespaces are `***` (docs/hardening.md, section 8).
+         * @description The engine's inspect of one image in Dockhand's own fields: id, tags, digests, created, architecture, config (entrypoint, cmd, env, exposed ports, labels) and layers. 404 `image_not_found` when the engine has no such image. Below admin, environment values, cmd and entrypoint arguments and label values outside the public namespaces are `***` (docs/hardening.md, section 9).
          */
         get: operations["inspectImage"];
         put?: never;
@@ -125,7 +131,7 @@ export interface paths {
         };
         /**
          * One row per build step, newest first, with the size of the layer it made.
-         * @description Below admin, each `createdBy` shows its program only, its arguments as `***` (a build step may carry a secret).
+         * @description The image's build history as `docker history` shows it: each step's command, when it ran and the size of the layer it made (0 for steps that only change metadata). Below admin, each `createdBy` shows its program only, its arguments as `***` (a build step may carry a secret).
          */
         get: operations["getImageHistory"];
         put?: never;
@@ -145,7 +151,7 @@ export interface paths {
         };
         /**
          * Containers, like `docker ps`; with `size=true` their own (RW) and virtual sizes, like `docker ps -s`.
-         * @description Below admin, `command` shows its program only and label values outside the public namespaces are `***`; a `label` filter on such a value answers 403 (docs/hardening.md, section 8).
+         * @description Containers with their names, image, state, status text, ports and labels; running ones only unless `all=true`. Filters match as `docker ps --filter` does. With `size=true` the engine walks each container's layer, which is slow with many containers. Below admin, `command` shows its program only and label values outside the public namespaces are `***`; a `label` filter on such a value answers 403 (docs/hardening.md, section 9).
          */
         get: operations["listContainers"];
         put?: never;
@@ -198,11 +204,17 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One container in detail; environment values, command arguments and label values are redacted unless the token is admin. */
+        /**
+         * One container in detail; environment values, command arguments and label values are redacted unless the token is admin.
+         * @description The engine's inspect of one container in Dockhand's own fields: state, config, host config, mounts, network settings and ports. `{id}` is a name, a full id or an id prefix.
+         */
         get: operations["inspectContainer"];
         put?: never;
         post?: never;
-        /** Remove a container; a running one only with `force=true`. */
+        /**
+         * Remove a container; a running one only with `force=true`.
+         * @description Removes the container and, with `volumes=true`, its anonymous volumes. A running container answers 409 `container_running` unless `force=true`, which kills it first (SIGKILL, no grace period).
+         */
         delete: operations["removeContainer"];
         options?: never;
         head?: never;
@@ -221,7 +233,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start a container; starting a running one is a success with `changed: false`. */
+        /**
+         * Start a container; starting a running one is a success with `changed: false`.
+         * @description Starts a created or stopped container. A paused container answers 409 `container_paused` (unpause it instead).
+         */
         post: operations["startContainer"];
         delete?: never;
         options?: never;
@@ -241,7 +256,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Stop a container (SIGTERM, then SIGKILL after `timeout`); stopping a stopped one is a success with `changed: false`. */
+        /**
+         * Stop a container (SIGTERM, then SIGKILL after `timeout`); stopping a stopped one is a success with `changed: false`.
+         * @description Sends the container's stop signal, waits the grace period, then SIGKILL. The grace period is `timeout`, else the container's own `StopTimeout`, else the engine's 10 s; the call answers when the container has stopped, which for a program that ignores SIGTERM is the whole grace period (the engine budget includes it, so it is not a 504).
+         */
         post: operations["stopContainer"];
         delete?: never;
         options?: never;
@@ -261,7 +279,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Restart a container. */
+        /**
+         * Restart a container.
+         * @description Stops the container as `stop` does (the same grace period: `timeout`, else its `StopTimeout`, else 10 s), then starts it again; a stopped container is just started.
+         */
         post: operations["restartContainer"];
         delete?: never;
         options?: never;
@@ -281,7 +302,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a signal to a running container (default SIGKILL); 409 `container_not_running` when it is not running. */
+        /**
+         * Send a signal to a running container (default SIGKILL); 409 `container_not_running` when it is not running.
+         * @description Sends `signal` (a name such as `SIGTERM` or `HUP`, or a number) to the container's main process and answers once it is delivered; it does not wait for the process to exit. A program may ignore the signal and keep running.
+         */
         post: operations["killContainer"];
         delete?: never;
         options?: never;
@@ -301,7 +325,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Freeze a running container's processes; pausing a paused one is a success with `changed: false`. */
+        /**
+         * Freeze a running container's processes; pausing a paused one is a success with `changed: false`.
+         * @description Freezes every process of the container with the cgroup freezer; they keep their memory and resume where they were on unpause.
+         */
         post: operations["pauseContainer"];
         delete?: never;
         options?: never;
@@ -321,7 +348,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Thaw a paused container; unpausing one that is not paused is a success with `changed: false`. */
+        /**
+         * Thaw a paused container; unpausing one that is not paused is a success with `changed: false`.
+         * @description Thaws the processes of a paused container.
+         */
         post: operations["unpauseContainer"];
         delete?: never;
         options?: never;
@@ -341,7 +371,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Give a container a new name; 409 `name_conflict` when the name is taken. */
+        /**
+         * Give a container a new name; 409 `name_conflict` when the name is taken.
+         * @description Renames the container (names are 2 or more of `[a-zA-Z0-9_.-]`, starting with a letter or digit). The answer names the container by its id, since the old name no longer finds it.
+         */
         post: operations["renameContainer"];
         delete?: never;
         options?: never;
@@ -384,7 +417,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One resource sample, with CPU percent computed from the engine's two readings (takes about a second). */
+        /**
+         * One resource sample, with CPU percent computed from the engine's two readings (takes about a second).
+         * @description One sample of CPU, memory, network, block I/O and process count. The engine takes two readings a second apart, so CPU percent is a real rate. For a live series, subscribe to the WebSocket `stats` channel.
+         */
         get: operations["getContainerStats"];
         put?: never;
         post?: never;
@@ -438,7 +474,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** An exec's state — running, and its exit code once it ended. */
+        /**
+         * An exec's state — running, and its exit code once it ended.
+         * @description Whether an exec made with `POST /api/v1/containers/{id}/exec` still runs, and its exit code once it ended (null before).
+         */
         get: operations["getExec"];
         put?: never;
         post?: never;
@@ -523,7 +562,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Give an image another name (`docker tag`); an existing tag of that name moves to this image. */
+        /**
+         * Give an image another name (`docker tag`); an existing tag of that name moves to this image.
+         * @description Adds the reference `repository:tag` to the image `{ref}`, as `docker tag` does; both names are checked against the reference grammar. The answer is the image id and the new reference.
+         */
         post: operations["tagImage"];
         delete?: never;
         options?: never;
@@ -561,7 +603,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One job with its progress. */
+        /**
+         * One job with its progress.
+         * @description A pull or push job with its state, per-layer progress and overall bytes and percent; a finished job is kept for a while after it ended. For live progress, subscribe to the WebSocket `job` channel.
+         */
         get: operations["getJob"];
         put?: never;
         post?: never;
@@ -582,7 +627,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Stored registry logins, without their secrets. */
+        /**
+         * Stored registry logins, without their secrets.
+         * @description The registry logins stored for pulls and pushes: server address and user name; the secret is never returned.
+         */
         get: operations["listRegistries"];
         put?: never;
         /**
@@ -607,11 +655,17 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** One stored registry login, without its secret. */
+        /**
+         * One stored registry login, without its secret.
+         * @description One stored registry login by id: server address and user name; the secret is never returned.
+         */
         get: operations["getRegistry"];
         put?: never;
         post?: never;
-        /** Forget a stored registry login. */
+        /**
+         * Forget a stored registry login.
+         * @description Deletes a stored registry login; later pulls and pushes to that registry go without credentials.
+         */
         delete: operations["deleteRegistry"];
         options?: never;
         head?: never;
@@ -685,7 +739,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Disk used by images, containers and volumes (`docker system df -v`), without double counting. */
+        /**
+         * Disk used by images, containers and volumes (`docker system df -v`), without double counting.
+         * @description Space used by images (with `sharedSize` and `uniqueSize`, so layers shared between images are counted once), containers (their writable layers) and volumes, as `docker system df -v`. The engine computes this one at a time: concurrent calls share one computation.
+         */
         get: operations["getDiskUsage"];
         put?: never;
         post?: never;
@@ -702,7 +759,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The name and role of the token that makes this request (what the web console shows). */
+        /**
+         * The name and role of the token that makes this request (what the web console shows).
+         * @description The token's name and role, so a client can show who it is and hide what the role may not do.
+         */
         get: operations["getCurrentPrincipal"];
         put?: never;
         post?: never;
@@ -726,6 +786,8 @@ export interface paths {
          * @description Browsers cannot set `Authorization` on a WebSocket. A page asks for a ticket with its token and opens
          *     `/api/v1/ws?ticket=<ticket>` within 30 seconds; the ticket works once and carries the token's role.
          *     Services send `Authorization: Bearer` on the upgrade instead. The protocol is in [`/asyncapi.yaml`](/asyncapi.yaml).
+         *     One token may hold at most `WS_MAX_TICKETS_PER_TOKEN` unused tickets (default 32) and be issued at most
+         *     `RATE_LIMIT_WS_TICKETS_PER_MINUTE` a minute (default 120); beyond either, `429 rate_limited` with `Retry-After`.
          */
         post: operations["createWsTicket"];
         delete?: never;
@@ -743,7 +805,7 @@ export interface paths {
         };
         /**
          * Engine events the service holds (a bounded history), by our own sequence number.
-         * @description Below admin, events follow the redaction policy (docs/hardening.md, section 8): the command of an
+         * @description Below admin, events follow the redaction policy (docs/hardening.md, section 9): the command of an
          *     `exec_create`/`exec_start` action (an exec or a health probe) shows its program only, and label attributes
          *     outside the public namespaces are `***` (a `label` filter on such a value matches nothing).
          *
@@ -1118,7 +1180,7 @@ export interface components {
             };
             ports: components["schemas"]["ContainerPortBinding"][];
             mounts: components["schemas"]["ContainerMount"][];
-            /** @description True when the answer follows the redaction policy (a token below admin): environment values, cmd and entrypoint arguments and label values outside the public namespaces are `***` (docs/hardening.md, section 8). */
+            /** @description True when the answer follows the redaction policy (a token below admin): environment values, cmd and entrypoint arguments and label values outside the public namespaces are `***` (docs/hardening.md, section 9). */
             envRedacted: boolean;
         };
         ContainerRestartPolicy: {

@@ -40,6 +40,11 @@ export interface Config {
   rateLimits: { pullsPerMinute: number; logTailsPerMinute: number; execsPerMinute: number; wsConnectionsPerToken: number };
   /** An exec or attach session with no input and no output for this long is ended (idle_timeout). */
   execIdleTimeoutMs: number;
+  /**
+   * The engine event stream silent this long is checked: a ping, then the events the engine holds compared with
+   * what the stream delivered; a dead engine or a stalled stream is reconnected.
+   */
+  eventsWatchdogMs: number;
   server: ServerLimits;
   /** Concurrent WebSocket streams (logs, stats, events, exec, attach subscriptions) per token and in all; 0: no cap. */
   streams: { perToken: number; global: number };
@@ -111,6 +116,7 @@ const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: intIn('HTTP_REQUEST_TIMEOUT_MS', 100, 3600000).default(30000),
   HTTP_MAX_CONNECTIONS: intIn('HTTP_MAX_CONNECTIONS', 0, 1000000).default(4096),
   EXEC_IDLE_TIMEOUT_MS: intIn('EXEC_IDLE_TIMEOUT_MS', 500, 86400000).default(900000),
+  EVENTS_WATCHDOG_MS: intIn('EVENTS_WATCHDOG_MS', 200, 600000).default(15000),
 });
 
 export function parseDockerHost(value: string | undefined, tlsVerify?: string, certPath?: string): EngineEndpoint {
@@ -246,5 +252,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
     },
     streams: { perToken: e.WS_MAX_STREAMS_PER_TOKEN, global: e.WS_MAX_STREAMS },
     wsTickets: { perToken: e.WS_MAX_TICKETS_PER_TOKEN, perMinute: e.RATE_LIMIT_WS_TICKETS_PER_MINUTE },
+    eventsWatchdogMs: e.EVENTS_WATCHDOG_MS,
   };
 }

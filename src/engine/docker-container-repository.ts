@@ -26,8 +26,17 @@ export const MAX_LOG_CHARS = 4 * 1024 * 1024;
 const isStatus = (err: unknown, code: number): boolean => (err as { statusCode?: number })?.statusCode === code;
 const anyAddress = (ip: string | undefined): boolean => !ip || ip === '0.0.0.0' || ip === '::';
 
+/** The engine's grace period when neither the request nor the container names one (Engine API 1.41). */
+export const ENGINE_DEFAULT_STOP_TIMEOUT_S = 10;
+
 export interface RepositoryOptions {
   timeoutMs: number;
+  /**
+   * A client without a socket idle timeout, for the calls that wait out a grace period (stop, restart): the engine
+   * sends nothing until the container has stopped, which may be longer than an ordinary call may stay silent.
+   * Defaults to the ordinary client.
+   */
+  waiting?: Docker;
   /** The engine runs on this host (unix socket): host ports can be probed locally. */
   probeLocalPorts: boolean;
 }
@@ -82,12 +91,14 @@ export class DockerContainerRepository implements ContainerRepository {
     return this.action(ref, (c) => c.start(), 'container_paused');
   }
 
-  stop(ref: string, timeoutSeconds?: number): Promise<ActionResult> {
-    return this.action(ref, (c) => c.stop(timeoutSeconds === undefined ? {} : { t: timeoutSeconds }), 'conflict', timeoutSeconds);
+  async stop(ref: string, timeoutSeconds?: number): Promise<ActionResult> {
+    const grace = await this.graceSeconds(ref, timeoutSeconds);
+    return this.action(ref, (c) => c.stop(timeoutSeconds === undefined ? {} : { t: timeoutSeconds }), 'conflict', grace, this.waiting);
   }
 
-  restart(ref: string, timeoutSeconds?: number): Promise<ActionResult> {
-    return this.action(ref, (c) => c.restart(timeoutSeconds === undefined ? {} : { t: timeoutSeconds }), 'conflict', timeoutSeconds);
+  async restart(ref: string, timeoutSeconds?: number): Promise<ActionResult> {
+    const grace = await this.graceSeconds(ref, timeoutSeconds);
+    return this.action(ref, (c) => c.restart(timeoutSeconds === undefined ? {} : { t: timeoutSeconds }), 'conflict', grace, this.waiting);
   }
 
   kill(ref: string, signal?: string): Promise<ActionResult> {
@@ -107,7 +118,10 @@ export class DockerContainerRepository implements ContainerRepository {
   }
 
   async remove(ref: string, opts: { force: boolean; volumes: boolean }): Promise<void> {
-    await this.call(() => this.docker.getContainer(ref).remove({ force: opts.force, v: opts.volumes }), 'container_not_found', 'container_running');
+    // A forced remove kills (SIGKILL, no grace period) and waits for the exit: the ordinary budget, but on the client
+    // that tolerates the silence of that wait.
+    const client = opts.force ? this.waiting : this.docker;
+    await this.call(() => client.getContainer(ref).remove({ force: opts.force, v: opts.volumes }), 'container_not_found', 'container_running');
   }
 
   async hostPortsTaken(ports: ContainerSpec['ports']): Promise<{ hostPort: number; protocol: string }[]> {
@@ -182,9 +196,26 @@ export class DockerContainerRepository implements ContainerRepository {
     });
   }
 
+  private get waiting(): Docker {
+    return this.opts.waiting ?? this.docker;
+  }
+
+  /**
+   * The grace period the engine will wait before SIGKILL: the request's, else the container's own `StopTimeout`,
+   * else the engine's 10 s. A container whose PID 1 ignores SIGTERM (`sh -c …`, busybox httpd) takes all of it.
+   */
+  private async graceSeconds(ref: string, requested: number | undefined): Promise<number> {
+    if (requested !== undefined) return requested;
+    const info = await this.call(() => this.docker.getContainer(ref).inspect(), 'container_not_found');
+    // Engine API 1.41 has it in Config; @types/dockerode lists it only for create.
+    const own = (info.Config as { StopTimeout?: number } | undefined)?.StopTimeout;
+    // A negative StopTimeout means "wait forever" to the engine: the call is then bounded by the default only.
+    return typeof own === 'number' && own >= 0 ? own : ENGINE_DEFAULT_STOP_TIMEOUT_S;
+  }
+
   /** A lifecycle call; the engine's 304 ("already started/stopped") is a success that changed nothing. */
-  private action(ref: string, fn: (c: Docker.Container) => Promise<unknown>, conflict: ErrorCode, graceSeconds = 0): Promise<ActionResult> {
-    const c = this.docker.getContainer(ref);
+  private action(ref: string, fn: (c: Docker.Container) => Promise<unknown>, conflict: ErrorCode, graceSeconds = 0, client = this.docker): Promise<ActionResult> {
+    const c = client.getContainer(ref);
     return engineCall(
       async () => {
         try {
@@ -195,7 +226,7 @@ export class DockerContainerRepository implements ContainerRepository {
           throw err;
         }
       },
-      // Stopping waits for the container's grace period before the engine answers.
+      // Stopping waits for the container's grace period before the engine answers: the budget is that plus an ordinary call's.
       { notFound: 'container_not_found', conflict, timeoutMs: this.opts.timeoutMs + graceSeconds * 1000 },
     );
   }

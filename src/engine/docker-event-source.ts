@@ -79,6 +79,32 @@ export class DockerEventSource implements EventSource {
     return { ended, close: () => stream.destroy() };
   }
 
+  async replay(sinceNano: string, untilNano: string): Promise<RawEngineEvent[]> {
+    // With `until` in the past the engine writes what it holds in the range and ends the stream.
+    const opts = { since: nanoToSince(sinceNano), until: nanoToSince(untilNano) } as unknown as Docker.GetEventsOptions;
+    const stream = (await engineCall(() => this.streaming.getEvents(opts) as Promise<NodeJS.ReadableStream>, { timeoutMs: this.timeoutMs })) as Readable;
+    const timer = setTimeout(() => stream.destroy(new Error('timeout reading the engine event replay')), this.timeoutMs);
+    let text = '';
+    try {
+      stream.setEncoding('utf8');
+      for await (const chunk of stream) {
+        text += chunk as string;
+        if (text.length > 64 * MAX_LINE) break;
+      }
+    } catch (err) {
+      throw await engineCall(() => Promise.reject(err)).catch((e: unknown) => e);
+    } finally {
+      clearTimeout(timer);
+      stream.destroy();
+    }
+    return text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0)
+      .map(parseEventLine)
+      .filter((e): e is RawEngineEvent => e !== undefined);
+  }
+
   async ping(): Promise<void> {
     await engineCall(() => this.api.ping(), { timeoutMs: this.timeoutMs });
   }

@@ -55,6 +55,8 @@ export class ClientConnection {
     private readonly limits: ConnectionLimits,
     private readonly logger: Logger,
     private readonly guard: SubscriptionGuard = UNGUARDED,
+    /** Sees every frame as it is sent (tests check each against asyncapi.yaml). */
+    private readonly onFrame?: (text: string) => void,
   ) {
     this.tokens = limits.frameBurst;
     this.auditLog = auditLogger(logger);
@@ -85,6 +87,7 @@ export class ClientConnection {
       this.close(CLOSE.slowConsumer, 'slow consumer: too many unsent bytes');
       return false;
     }
+    this.onFrame?.(text);
     this.ws.send(text);
     return true;
   }

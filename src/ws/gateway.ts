@@ -61,6 +61,7 @@ export class WsGateway {
   private readonly perToken = new Map<string, number>();
   /** Running totals for metrics. */
   readonly stats = { opened: 0, framesSent: 0, refused: 0 };
+  private frameObserver: ((text: string) => void) | undefined;
 
   constructor(
     private readonly deps: WsGatewayDeps,
@@ -127,6 +128,11 @@ export class WsGateway {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
+  /** Hands every frame sent to connections opened from now on to `observer` too (tests validate them against asyncapi.yaml). */
+  observeFrames(observer: (text: string) => void): void {
+    this.frameObserver = observer;
+  }
+
   private accept(ws: WebSocket, principal: Principal): void {
     this.stats.opened++;
     // Every frame to a client passes ws.send: counted here, not in each channel.
@@ -135,7 +141,8 @@ export class WsGateway {
       this.stats.framesSent++;
       return send(...args);
     }) as WebSocket['send'];
-    const conn = new ClientConnection(ws, principal, this.deps.channels, this.opts.limits, this.deps.logger, this.deps.guard);
+    const observe = this.frameObserver;
+    const conn = new ClientConnection(ws, principal, this.deps.channels, this.opts.limits, this.deps.logger, this.deps.guard, observe);
     this.clients.set(ws, conn);
     ws.on('close', () => this.clients.delete(ws));
     this.deps.logger.info({ token: principal.name }, 'websocket connected');

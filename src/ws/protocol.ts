@@ -80,7 +80,11 @@ export type SubscribeFrame = z.infer<typeof subscribeFrame>;
 export type UnsubscribeFrame = z.infer<typeof unsubscribeFrame>;
 export type ClientFrame = SubscribeFrame | UnsubscribeFrame | InputFrame;
 
-export type ServerFrameType = 'subscribed' | 'event' | 'progress' | 'log' | 'stats' | 'output' | 'end' | 'error';
+/** Every client frame by its `type`: the schemas asyncapi.yaml's client messages must agree with (test/unit/asyncapi-zod.test.ts). */
+export const CLIENT_FRAME_SCHEMAS = { subscribe: subscribeFrame, unsubscribe: unsubscribeFrame, stdin: stdinFrame, resize: resizeFrame } as const;
+
+export const SERVER_FRAME_TYPES = ['subscribed', 'event', 'progress', 'log', 'stats', 'output', 'end', 'error'] as const;
+export type ServerFrameType = (typeof SERVER_FRAME_TYPES)[number];
 
 export interface ServerFrame<T = unknown> {
   /** The subscription the frame belongs to; null for errors about a frame that named none. */

@@ -23,6 +23,11 @@ export interface EngineProxy {
   since(mark: number): EngineRequest[];
   connections(): number;
   cut(): void;
+  /**
+   * The `/events` streams open now stop delivering (the engine's bytes are held back, the sockets stay open): a
+   * stream stalled on the way while the daemon answers everything else. Later connections flow as before.
+   */
+  stallEventStreams(): number;
   close(): Promise<void>;
 }
 
@@ -33,6 +38,7 @@ export async function startEngineProxy(engineSocket: string): Promise<EngineProx
   const socketPath = path.join(dir, 'docker.sock');
   const requests: EngineRequest[] = [];
   const open = new Set<net.Socket>();
+  const eventStreams = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let connections = 0;
   const server = net.createServer((client) => {
     connections++;
@@ -44,9 +50,14 @@ export async function startEngineProxy(engineSocket: string): Promise<EngineProx
       open.delete(client);
       open.delete(upstream);
     };
+    const pair = { client, upstream };
     client.on('data', (chunk: Buffer) => {
-      for (const m of chunk.toString('latin1').matchAll(REQUEST_LINE)) requests.push({ method: m[1], path: m[2] });
+      for (const m of chunk.toString('latin1').matchAll(REQUEST_LINE)) {
+        requests.push({ method: m[1], path: m[2] });
+        if (m[2].startsWith('/events') && !m[2].includes('until=')) eventStreams.add(pair);
+      }
     });
+    client.on('close', () => eventStreams.delete(pair));
     client.pipe(upstream).pipe(client);
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
@@ -59,6 +70,13 @@ export async function startEngineProxy(engineSocket: string): Promise<EngineProx
     mark: () => requests.length,
     since: (mark) => requests.slice(mark),
     connections: () => connections,
+    stallEventStreams: () => {
+      for (const { client, upstream } of eventStreams) {
+        upstream.unpipe(client);
+        upstream.pause();
+      }
+      return eventStreams.size;
+    },
     cut: () => {
       for (const s of open) s.destroy();
       open.clear();

@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/config/config';
 import { startServer, type RunningServer } from '../../src/server';
 import { wire, type Wired } from '../../src/wiring';
 import { testEnv } from './test-env';
+import { recordServerFrame, takeFrameMismatches } from './asyncapi';
 
 export const TOKENS = {
   admin: 'admin-token-0123456789abcdef',
@@ -35,6 +36,17 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
 }
+
+// asyncapi.yaml is the truth of the WebSocket protocol as openapi.yaml is of REST: a frame a test service sent that
+// breaks it fails the test in which it was sent (or, sent after the last test, the file's teardown).
+afterEach(() => {
+  const bad = takeFrameMismatches();
+  if (bad.length > 0) throw new Error(`${bad.length} WebSocket frame(s) broke asyncapi.yaml:\n${bad.slice(0, 10).join('\n')}`);
+});
+afterAll(() => {
+  const bad = takeFrameMismatches();
+  if (bad.length > 0) throw new Error(`${bad.length} WebSocket frame(s) broke asyncapi.yaml:\n${bad.slice(0, 10).join('\n')}`);
+});
 
 /** Configuration as the process would read it, pointed at the isolated engine. */
 export function testConfig(env: Record<string, string> = {}): Config {
@@ -76,6 +88,8 @@ export async function startService(env: Record<string, string> = {}, opts: { log
   const config = testConfig({ PUBLIC_URL: `http://127.0.0.1:${port}`, ...env, PORT: String(port) });
   const services = wire(config, opts.logger ?? pino({ level: 'silent' }));
   const app = buildApp(services, { validateResponses: true, onOperation: recordOperation });
+  // Every WebSocket frame the service sends is checked against asyncapi.yaml; a test that got a wrong one fails.
+  services.ws.observeFrames(recordServerFrame);
   const server = await startServer(app, port, '127.0.0.1', { '/api/v1/ws': services.ws }, config.server);
   return {
     app,

@@ -64,6 +64,11 @@ export interface EventSource {
   open(onEvent: (e: RawEngineEvent) => void, sinceNano?: string): Promise<EngineEventStream>;
   /** Cheap liveness check used while the stream is silent. */
   ping(): Promise<void>;
+  /**
+   * The events the engine still holds in (sinceNano, untilNano], read on a connection of their own: while the main
+   * stream is silent, this tells a quiet engine (nothing) from a stream that stopped delivering (events it lacks).
+   */
+  replay(sinceNano: string, untilNano: string): Promise<RawEngineEvent[]>;
   listContainers(): Promise<ContainerSnapshot[]>;
   listImages(): Promise<ImageSnapshot[]>;
 }

@@ -17,6 +17,8 @@ export class EventLog {
   private size = 0;
   private last = 0;
   private bytes = 0;
+  /** Events were lost after this seq (the engine could not replay all of an outage): no `since` at or before it can resume. */
+  private gapAt = -1;
 
   constructor(
     readonly capacity: number,
@@ -51,11 +53,18 @@ export class EventLog {
 
   /**
    * Every held event with seq > `since`, oldest first. Throws resync_required when events after `since`
-   * have already left the buffer, or when `since` is a number this log never gave out (another process).
+   * have already left the buffer, or when `since` is a number this log never gave out (another process), or (unless
+   * `acrossGap`: a plain listing of what is held) when events were lost after `since`.
    */
-  after(since: number): LoggedEvent[] {
+  after(since: number, acrossGap = false): LoggedEvent[] {
     if (since > this.last) {
       throw new DomainError('resync_required', `sequence ${since} is ahead of the newest event (${this.last}): the service restarted; list the current state and subscribe without since`, {
+        lastSeq: this.last,
+      });
+    }
+    if (since <= this.gapAt && !acrossGap) {
+      throw new DomainError('resync_required', `events after ${since} are incomplete (the engine lost some while its stream was down); list the current state and subscribe again`, {
+        gapAfter: this.gapAt,
         lastSeq: this.last,
       });
     }
@@ -69,6 +78,11 @@ export class EventLog {
     const skip = since - (this.oldestSeq - 1);
     for (let i = skip; i < this.size; i++) out.push(this.at(i));
     return out;
+  }
+
+  /** Records that events were lost after the newest one held: resuming from it or anything older is refused. */
+  markGap(): void {
+    if (this.last > 0) this.gapAt = this.last;
   }
 
   private dropOldest(): void {

@@ -5,6 +5,7 @@ import { EventLog, type LoggedEvent } from './event-log';
 import { matchesFilters, type EventFilters } from './event-filter';
 import type { Role } from '../auth/roles';
 import { redactEventAction, redactEventAttributes, seesSecrets } from '../auth/redaction';
+import { DomainError } from '../errors';
 
 export interface EventsHubOptions {
   /** Events kept for `since` replay and the REST query, at most this many and this many bytes of JSON. */
@@ -18,6 +19,13 @@ export interface EventsHubOptions {
   pingTimeoutMs: number;
   /** Images are re-listed this long after an image event (the stream does not say which tags an image has). */
   imageRefreshMs: number;
+  /**
+   * After a silent idleCheckMs with the engine answering pings, the events it holds up to this long ago are read
+   * on a second connection: any the stream did not deliver means the stream stalled, and it is reopened.
+   */
+  probeSettleMs: number;
+  /** Events the engine keeps for `since` (moby's events buffer, 256): a replay this long may have lost older ones. */
+  engineReplayLimit: number;
 }
 
 export const DEFAULT_HUB_OPTIONS: EventsHubOptions = {
@@ -28,6 +36,8 @@ export const DEFAULT_HUB_OPTIONS: EventsHubOptions = {
   idleCheckMs: 15000,
   pingTimeoutMs: 5000,
   imageRefreshMs: 500,
+  probeSettleMs: 1000,
+  engineReplayLimit: 256,
 };
 
 export interface EventQuery {
@@ -38,6 +48,8 @@ export interface EventQuery {
 }
 
 type Listener = (e: LoggedEvent) => void;
+/** Told when events were lost: the subscription is over, the client must list and subscribe again. */
+type GapListener = (err: DomainError) => void;
 
 const redactedViews = new WeakMap<LoggedEvent, LoggedEvent>();
 
@@ -76,6 +88,10 @@ export class EventsHub {
   private readonly log: EventLog;
   private readonly state = new EngineState();
   private readonly listeners = new Map<Listener, { filters: EventFilters; role: Role }>();
+  private readonly gapListeners = new Map<Listener, GapListener>();
+  /** Events of the current connection the engine replayed (older than the connection), and when it was opened. */
+  private replayed = 0;
+  private openedNano = 0n;
   private readonly opts: EventsHubOptions;
   private started = false;
   private closed = false;
@@ -87,6 +103,7 @@ export class EventsHub {
   /** Events that arrive while a listing is in flight wait here, so the listing and they can be ordered. */
   private held: RawEngineEvent[] | undefined;
   private lastActivity = Date.now();
+  private checking = false;
   private timers = new Set<NodeJS.Timeout>();
   private imageTimer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
@@ -128,7 +145,13 @@ export class EventsHub {
    * missed or repeated between them. `role` is the reader's: events reach it redacted below admin (the service's
    * own consumers — the read caches' change feeds — read everything).
    */
-  subscribe(filters: EventFilters, since: number | undefined, listener: Listener, role: Role = 'admin'): { replay: LoggedEvent[]; unsubscribe: () => void } {
+  subscribe(
+    filters: EventFilters,
+    since: number | undefined,
+    listener: Listener,
+    role: Role = 'admin',
+    onGap?: GapListener,
+  ): { replay: LoggedEvent[]; unsubscribe: () => void } {
     this.start();
     // Filters see what the subscriber may read: a label value it may not read matches nothing.
     const replay =
@@ -139,7 +162,14 @@ export class EventsHub {
             .map((e) => eventFor(e, role))
             .filter((e) => matchesFilters(e.event, filters));
     this.listeners.set(listener, { filters, role });
-    return { replay, unsubscribe: () => this.listeners.delete(listener) };
+    if (onGap) this.gapListeners.set(listener, onGap);
+    return {
+      replay,
+      unsubscribe: () => {
+        this.listeners.delete(listener);
+        this.gapListeners.delete(listener);
+      },
+    };
   }
 
   get subscriberCount(): number {
@@ -149,7 +179,8 @@ export class EventsHub {
   /** The REST view: held events in (since, until], filtered, at most `limit`. */
   query(q: EventQuery, role: Role): { items: EngineEvent[]; lastSeq: number; oldestSeq: number; hasMore: boolean } {
     this.start();
-    const all = this.log.after(q.since ?? this.log.oldestSeq - 1);
+    // Without since this is a listing of what is held, which may span a gap; with since, a resume, which may not.
+    const all = q.since === undefined ? this.log.after(this.log.oldestSeq - 1, true) : this.log.after(q.since);
     const items: EngineEvent[] = [];
     let hasMore = false;
     for (const held of all) {
@@ -202,7 +233,10 @@ export class EventsHub {
   private async connectOnce(): Promise<void> {
     this.held = [];
     const since = this.watermark > 0n ? this.watermark.toString() : undefined;
-    const stream = await this.source.open((e) => this.onRaw(e), since);
+    this.replayed = 0;
+    // The engine's clock is taken to be ours (a local engine): what it sends with an older time is its replay.
+    this.openedNano = BigInt(nowNano());
+    const stream = await this.source.open((e) => this.onRaw(e, since !== undefined), since);
     this.stream = stream;
     if (this.closed) {
       stream.close();
@@ -243,22 +277,70 @@ export class EventsHub {
     if (!this.closed) this.logger.warn('engine event stream ended; reconnecting');
   }
 
+  /**
+   * The stream has been silent for idleCheckMs. An engine that does not answer a ping is gone; one that answers may
+   * be quiet, or its stream may have stalled on the way (a proxy, a half-dead connection) while the daemon is fine:
+   * the events it holds since the last one we saw are read on a connection of their own, and any the stream did not
+   * deliver (older than probeSettleMs, so not merely in flight) means the stream is reopened, replaying them.
+   */
   private async checkIdle(stream: EngineEventStream): Promise<void> {
-    if (Date.now() - this.lastActivity < this.opts.idleCheckMs) return;
+    if (this.checking || Date.now() - this.lastActivity < this.opts.idleCheckMs) return;
+    this.checking = true;
     this.lastActivity = Date.now();
     try {
-      await withTimeout(this.source.ping(), this.opts.pingTimeoutMs);
-    } catch {
-      this.logger.warn('engine silent and not answering pings; reopening the event stream');
-      stream.close();
+      try {
+        await withTimeout(this.source.ping(), this.opts.pingTimeoutMs);
+      } catch {
+        this.logger.warn('engine silent and not answering pings; reopening the event stream');
+        stream.close();
+        return;
+      }
+      const since = this.watermark > this.openedNano ? this.watermark : this.openedNano;
+      const until = BigInt(nowNano()) - BigInt(this.opts.probeSettleMs) * 1000000n;
+      if (until <= since || this.stream !== stream) return;
+      const held = await withTimeout(this.source.replay(since.toString(), until.toString()), this.opts.pingTimeoutMs);
+      const missed = held.filter((e) => !this.seen(e));
+      if (missed.length > 0 && this.stream === stream) {
+        this.logger.warn({ missed: missed.length }, 'engine event stream silent while the engine reports events; reopening it');
+        stream.close();
+      }
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'engine event stream check failed');
+    } finally {
+      this.checking = false;
     }
   }
 
-  private onRaw(e: RawEngineEvent): void {
+  private seen(e: RawEngineEvent): boolean {
+    const t = BigInt(e.timeNano);
+    return t < this.watermark || (t === this.watermark && this.atWatermark.has(key(e)));
+  }
+
+  /** Events were lost: later `since` resumes across that point are refused, and live subscribers are told now. */
+  private reportGap(): void {
+    this.log.markGap();
+    this.logger.warn({ lastSeq: this.log.lastSeq }, 'engine could not replay every event of the outage; subscribers must resync');
+    const err = new DomainError('resync_required', 'the engine lost events while its stream was down; list the current state and subscribe again', {
+      gapAfter: this.log.lastSeq,
+    });
+    for (const [listener, onGap] of this.gapListeners) {
+      this.listeners.delete(listener);
+      this.gapListeners.delete(listener);
+      try {
+        onGap(err);
+      } catch (e) {
+        this.logger.error({ err: e }, 'event listener failed');
+      }
+    }
+  }
+
+  private onRaw(e: RawEngineEvent, resumed = false): void {
     this.lastActivity = Date.now();
     const t = BigInt(e.timeNano);
     // The engine's `since` replay overlaps what we already had: drop anything at or before the watermark we saw.
-    if (t < this.watermark || (t === this.watermark && this.atWatermark.has(key(e)))) return;
+    if (this.seen(e)) return;
+    // A replay as long as the engine's whole buffer may have begun after events it had already dropped.
+    if (resumed && t <= this.openedNano && ++this.replayed === this.opts.engineReplayLimit) this.reportGap();
     if (t > this.watermark) {
       this.watermark = t;
       this.atWatermark = new Set();

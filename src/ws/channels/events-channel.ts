@@ -14,9 +14,16 @@ export class EventsChannel implements Channel<SubscribeEvents> {
   open(frame: SubscribeEvents, sink: SubscriptionSink): Subscription {
     const filters = frame.filters ?? {};
     // subscribe() replays and registers in one turn; frames below go out before any live event can.
-    const { replay, unsubscribe } = this.hub.subscribe(filters, frame.since, (e) => {
-      if (!sink.send('event', null, { seq: e.event.seq, raw: e.json })) unsubscribe();
-    }, sink.principal.role);
+    const { replay, unsubscribe } = this.hub.subscribe(
+      filters,
+      frame.since,
+      (e) => {
+        if (!sink.send('event', null, { seq: e.event.seq, raw: e.json })) unsubscribe();
+      },
+      sink.principal.role,
+      // The engine lost events while its stream was down: the client hears it now, never a silent gap.
+      (err) => sink.fail(err, this.hub.lastSeq),
+    );
     const from = frame.since ?? this.hub.lastSeq;
     sink.send(
       'subscribed',

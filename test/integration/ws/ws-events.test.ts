@@ -131,7 +131,7 @@ describe('contract', () => {
   test('when asked /asyncapi.yaml, then the AsyncAPI 3 description of every frame is served without a token', async () => {
     const res = await svc.http.get('/asyncapi.yaml');
     expect(res.status).toBe(200);
-    expect(res.text).toMatch(/^asyncapi: 3\.0\.0/);
+    expect(res.text).toMatch(/^asyncapi: 3\.1\.0/);
     for (const frame of ['subscribed', 'event', 'progress', 'log', 'stats', 'end', 'error', 'unsubscribe']) expect(res.text).toContain(`    ${frame}:`);
   });
 });

@@ -24,6 +24,11 @@ class FakeEngine implements EventSource {
   async ping(): Promise<void> {
     if (this.pingFails) throw new Error('no answer');
   }
+  /** What the engine holds for a replay: every event emitted (or only held, see hold()). */
+  history: RawEngineEvent[] = [];
+  async replay(sinceNano: string, untilNano: string): Promise<RawEngineEvent[]> {
+    return this.history.filter((e) => BigInt(e.timeNano) > BigInt(sinceNano) && BigInt(e.timeNano) <= BigInt(untilNano));
+  }
   async listContainers() {
     return this.containers.map((c) => ({ ...c }));
   }
@@ -32,6 +37,7 @@ class FakeEngine implements EventSource {
   }
   emit(action: string, id: string, timeNano?: string): RawEngineEvent {
     const e = { type: 'container', action, actorId: id, attributes: { name: id, image: 'img' }, timeNano: timeNano ?? (this.clock += 1n).toString() };
+    this.history.push(e);
     this.current?.onEvent(e);
     return e;
   }
@@ -120,5 +126,57 @@ describe('EventsHub', () => {
     const opens = engine.opens.length;
     await new Promise((r) => setTimeout(r, 50));
     expect(engine.opens.length).toBe(opens);
+  });
+});
+
+describe('EventsHub: an outage longer than the engine can replay', () => {
+  test('when the engine replays as many events as it can hold, then live subscribers get resync_required and old since is refused', async () => {
+    const engine = new FakeEngine();
+    const hub = new EventsHub(engine, pino({ level: 'silent' }), { minBackoffMs: 5, maxBackoffMs: 20, idleCheckMs: 1000, pingTimeoutMs: 20, engineReplayLimit: 3 });
+    const got: LoggedEvent[] = [];
+    const gaps: string[] = [];
+    hub.subscribe({}, undefined, (e) => got.push(e), 'admin', (err) => gaps.push(err.code));
+    try {
+      await until(() => hub.connected);
+      engine.emit('create', 'a');
+      const before = hub.lastSeq;
+      engine.drop();
+      await until(() => engine.opens.length === 2 && hub.connected);
+      // The engine's replay fills its whole buffer: what came before it is lost.
+      engine.emit('create', 'b');
+      engine.emit('create', 'c');
+      expect(gaps).toEqual([]);
+      engine.emit('create', 'd');
+      expect(gaps).toEqual(['resync_required']);
+      expect(() => hub.subscribe({}, before, () => undefined)).toThrow(expect.objectContaining({ code: 'resync_required' }));
+      // A subscriber that starts afresh follows what comes next.
+      const after: LoggedEvent[] = [];
+      hub.subscribe({}, undefined, (e) => after.push(e));
+      engine.emit('create', 'e');
+      expect(after.map((e) => e.event.actorId)).toEqual(['e']);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  test('when a reconnect replays fewer events than the engine holds, then nothing is reported lost', async () => {
+    const engine = new FakeEngine();
+    const hub = new EventsHub(engine, pino({ level: 'silent' }), { minBackoffMs: 5, maxBackoffMs: 20, idleCheckMs: 1000, pingTimeoutMs: 20, engineReplayLimit: 3 });
+    const gaps: string[] = [];
+    hub.subscribe({}, undefined, () => undefined, 'admin', (err) => gaps.push(err.code));
+    try {
+      await until(() => hub.connected);
+      engine.emit('create', 'a');
+      engine.containers = [{ id: 'a', name: 'a', image: 'img', state: 'created', labels: {} }];
+      const before = hub.lastSeq;
+      engine.drop();
+      await until(() => engine.opens.length === 2 && hub.connected);
+      engine.emit('create', 'b');
+      engine.emit('create', 'c');
+      expect(gaps).toEqual([]);
+      expect(hub.subscribe({}, before, () => undefined).replay.map((e) => e.event.actorId)).toEqual(['b', 'c']);
+    } finally {
+      await hub.close();
+    }
   });
 });
