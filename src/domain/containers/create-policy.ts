@@ -115,13 +115,13 @@ export function planCreate(req: CreateContainerRequest, allowedBindPaths: readon
   for (const b of req.binds ?? []) {
     const source = containerPath(b.source, 'binds.source');
     if (!allowedBindPaths.some((root) => isUnder(source, root))) {
-      throw new DomainError('forbidden', `bind mounts from ${source} are not allowed (allowed: ${allowedBindPaths.length ? allowedBindPaths.join(', ') : 'none'})`);
+      throw new DomainError('policy_denied', `bind mounts from ${source} are not allowed (allowed: ${allowedBindPaths.length ? allowedBindPaths.join(', ') : 'none'})`);
     }
     spec.binds.push({ source, target: target(b.target, 'binds.target'), readOnly: b.readOnly === true });
   }
   if (req.network !== undefined) {
     if (FORBIDDEN_NETWORKS.has(req.network) || req.network.startsWith('container:')) {
-      throw new DomainError('forbidden', `network "${req.network}" shares another namespace and is not allowed`);
+      throw new DomainError('policy_denied', `network "${req.network}" shares another namespace and is not allowed`);
     }
     if (!NETWORK.test(req.network)) throw bad(`network "${req.network.slice(0, 64)}" is not a network name`);
     spec.network = req.network;
