@@ -24,6 +24,7 @@ import type { ServiceMetrics } from './metrics/service-metrics';
 import { consoleRouter } from './http/console';
 import { contractValidator, docsRouter, loadSpec } from './http/openapi';
 import { fastReads } from './http/fast-reads';
+import { refuseUnexpectedBody } from './http/no-body';
 import { errorHandler, notFoundHandler } from './http/problem';
 import { healthRouter } from './http/routes/health';
 import { imageAdminRouter, type ImageAdminServices } from './http/routes/image-admin';
@@ -108,6 +109,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
       validateApiSpec: opts.validateResponses ?? false,
     }),
   );
+  app.use(refuseUnexpectedBody);
   app.use(rateLimits(services.rateLimits, (limit) => services.metrics.rateLimited.inc({ limit })));
   app.use(docsRouter());
   app.use(metricsRouter(services.metrics));
