@@ -121,6 +121,14 @@ const fieldPath = (p: string | undefined): string =>
     .replace(/\//g, '.')
     .replace(/^request\./, '');
 
+/** The validator's words for a missing body ("body must have required property 'body'"), said plainly. */
+function plainWords(e: FieldError): FieldError {
+  if (e.path === 'body' && /required property 'body'/.test(e.message)) {
+    return { path: 'body', message: 'is missing: this operation needs a JSON body' };
+  }
+  return e;
+}
+
 /** Turns what the validator, the body parser or a handler threw into a DomainError. */
 export function toProblemError(err: unknown): DomainError {
   if (isDomainError(err)) return err;
@@ -131,9 +139,12 @@ export function toProblemError(err: unknown): DomainError {
   if (typeof status === 'number' && VALIDATOR_CODES[status]) {
     const code = VALIDATOR_CODES[status];
     if (code === 'invalid_request' && Array.isArray(e.errors) && e.errors.length > 0) {
-      const errors: FieldError[] = e.errors.map((x) => ({ path: fieldPath(x.path), message: x.message ?? 'is invalid' }));
+      const errors: FieldError[] = e.errors.map((x) => plainWords({ path: fieldPath(x.path), message: x.message ?? 'is invalid' }));
       const detail = errors.map((x) => `${x.path} ${x.message}`).join('; ');
       return new DomainError('invalid_request', detail, { errors });
+    }
+    if (code === 'unsupported_media_type' && /undefined$/.test(e.message ?? '')) {
+      return new DomainError(code, 'this operation needs a JSON body, sent with Content-Type: application/json');
     }
     return new DomainError(code, e.message ?? code);
   }
