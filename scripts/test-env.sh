@@ -43,6 +43,7 @@ need_packages() {
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
   command -v curl >/dev/null || missing+=(curl)
   command -v ip >/dev/null || missing+=(iproute2)
+  command -v docker-compose >/dev/null || missing+=(docker-compose)   # compose.yaml, brought up by the image test
   [ -x /usr/bin/chromium ] || missing+=(chromium)   # the web console's end-to-end tests (playwright-core drives it)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
@@ -70,6 +71,7 @@ start_bridge() {
     ip link add "$BRIDGE" type bridge
     ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
     echo "$BRIDGE" >"$STATE/bridge"   # ours: `down` deletes it
+    echo "$BRIDGE" >"$STATE/bridge.made"   # and checks it is gone
   fi
   ip link set "$BRIDGE" up
   # Another interface on the same subnet would swallow traffic to the containers (published ports time out).
@@ -193,9 +195,19 @@ auth_registry() {
   start_registry auth-registry "$AUTH_REGISTRY_PORT" "$d/htpasswd"
 }
 
+# The host's firewall as far as engines touch it: the DOCKER* chains and any rule naming our bridge, counters dropped.
+firewall_snapshot() { iptables-save 2>/dev/null | grep -E "DOCKER|$BRIDGE" | sed 's/\[[0-9]*:[0-9]*\]//' | sort; }
+
 up() {
   need_packages
   mkdir -p "$STATE"
+  # What `down` checks it left as it found: the firewall before any engine of ours ran.
+  if command -v iptables-save >/dev/null; then
+    alive "$STATE/engine/docker.pid" || firewall_snapshot >"$STATE/firewall.before"
+  else
+    log "iptables-save is not installed: the firewall cannot be compared at down (nothing to compare against)"
+    rm -f "$STATE/firewall.before"
+  fi
   start_bridge
   start_dockerd
   start_registry registry "$REGISTRY_PORT"
@@ -239,7 +251,30 @@ down() {
     case "$x" in /run/dkh-*) umount -R "$x" 2>/dev/null || true; rm -rf "$x" ;; esac
     rm -f "$STATE/engine/exec-root"
   fi
+  leftovers
   log "stopped"
+}
+
+# Fails `down` when anything `up` made outside $STATE is still there, or the firewall changed while we ran.
+leftovers() {
+  local bad=0
+  if [ -f "$STATE/bridge.made" ] && ip link show "$(cat "$STATE/bridge.made")" >/dev/null 2>&1; then
+    log "left behind: bridge $(cat "$STATE/bridge.made")"; bad=1
+  fi
+  rm -f "$STATE/bridge.made"
+  local x=/run/dkh-$(echo "$STATE" | md5sum | cut -c1-8)
+  if [ -e "$x" ]; then log "left behind: $x"; bad=1; fi
+  if ! command -v iptables-save >/dev/null; then
+    log "iptables-save is not installed: firewall not compared"
+  elif [ -f "$STATE/firewall.before" ]; then
+    if ! firewall_snapshot | diff "$STATE/firewall.before" - >"$STATE/firewall.diff"; then
+      log "the host firewall's DOCKER/$BRIDGE rules changed while the test engine ran:"; cat "$STATE/firewall.diff" >&2; bad=1
+    else
+      log "host firewall unchanged (DOCKER chains and $BRIDGE rules, compared with iptables-save)"
+    fi
+    rm -f "$STATE/firewall.before"
+  fi
+  return $bad
 }
 
 case "${1:-}" in
