@@ -124,6 +124,22 @@ start_registry() { # start_registry NAME PORT [HTPASSWD]
   log "registry $name up on 127.0.0.1:$port"
 }
 
+# Tests push new tags on every run: with the registry stopped, drop every repository but the seeded ones (KEEP)
+# and let the registry's garbage collector delete the blobs nothing references any more.
+reset_registry() { # reset_registry NAME "KEEP..."
+  local d=$STATE/$1 keep=" $2 "
+  alive "$d/pid" && return
+  local repos=$d/data/docker/registry/v2/repositories
+  [ -d "$repos" ] || return 0
+  for r in "$repos"/*; do
+    [ -e "$r" ] || continue
+    case "$keep" in *" $(basename "$r") "*) ;; *) rm -rf "$r" ;; esac
+  done
+  [ -f "$d/config.yml" ] && docker-registry garbage-collect --delete-untagged "$d/config.yml" >"$d/gc.log" 2>&1 \
+    || log "registry $1: garbage-collect failed (see $d/gc.log)"
+  log "registry $1 reset to its seeded repositories ($(du -sh "$d/data" | cut -f1))"
+}
+
 docker_cli() { DOCKER_HOST="unix://$STATE/engine/docker.sock" DOCKER_BUILDKIT=0 "$DOCKER_CLI" "$@"; }
 
 seed_images() {
@@ -210,6 +226,8 @@ up() {
   fi
   start_bridge
   start_dockerd
+  reset_registry registry "seed cold"
+  reset_registry auth-registry ""
   start_registry registry "$REGISTRY_PORT"
   auth_registry
   seed_images
@@ -240,6 +258,8 @@ stop_pid() { # stop_pid PIDFILE
 down() {
   stop_pid "$STATE/registry/pid"
   stop_pid "$STATE/auth-registry/pid"
+  reset_registry registry "seed cold"
+  reset_registry auth-registry ""
   stop_pid "$STATE/engine/docker.pid"
   # What `up` made outside $STATE: the bridge (only if it made it) and the engine's exec root under /run.
   if [ -f "$STATE/bridge" ]; then
