@@ -268,7 +268,14 @@ down() {
   fi
   if [ -f "$STATE/engine/exec-root" ]; then
     local x; x=$(cat "$STATE/engine/exec-root")
-    case "$x" in /run/dkh-*) umount -R "$x" 2>/dev/null || true; rm -rf "$x" ;; esac
+    # dockerd leaves mounts inside it (netns/default is an nsfs mount): unmount each, deepest first, then remove it.
+    case "$x" in /run/dkh-*)
+      awk -v x="$x/" 'index($2, x) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do
+        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+      done
+      rm -rf "$x" || log "could not remove $x"
+      ;;
+    esac
     rm -f "$STATE/engine/exec-root"
   fi
   leftovers
