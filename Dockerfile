@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Multi-stage build: compile TypeScript with dev dependencies, ship only the runtime ones, run as non-root.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app

@@ -2,6 +2,8 @@
 const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',
+  // The test engine's data root holds image layers (a built Dockerhand's package.json among them): not ours to crawl.
+  modulePathIgnorePatterns: ['<rootDir>/.test-env/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }] },
 };
 module.exports = {

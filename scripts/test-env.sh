@@ -43,6 +43,7 @@ need_packages() {
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
   command -v curl >/dev/null || missing+=(curl)
   command -v ip >/dev/null || missing+=(iproute2)
+  command -v docker-compose >/dev/null || missing+=(docker-compose)   # compose.yaml, brought up by the image test
   [ -x /usr/bin/chromium ] || missing+=(chromium)   # the web console's end-to-end tests (playwright-core drives it)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
@@ -70,6 +71,7 @@ start_bridge() {
     ip link add "$BRIDGE" type bridge
     ip addr add "$BRIDGE_CIDR" dev "$BRIDGE"
     echo "$BRIDGE" >"$STATE/bridge"   # ours: `down` deletes it
+    echo "$BRIDGE" >"$STATE/bridge.made"   # and checks it is gone
   fi
   ip link set "$BRIDGE" up
   # Another interface on the same subnet would swallow traffic to the containers (published ports time out).
@@ -120,6 +122,22 @@ start_registry() { # start_registry NAME PORT [HTPASSWD]
   echo $! >"$d/pid"
   wait_for "registry $name" 30 curl -s -o /dev/null "http://127.0.0.1:$port/v2/" || { tail -20 "$d/registry.log" >&2; exit 1; }
   log "registry $name up on 127.0.0.1:$port"
+}
+
+# Tests push new tags on every run: with the registry stopped, drop every repository but the seeded ones (KEEP)
+# and let the registry's garbage collector delete the blobs nothing references any more.
+reset_registry() { # reset_registry NAME "KEEP..."
+  local d=$STATE/$1 keep=" $2 "
+  alive "$d/pid" && return
+  local repos=$d/data/docker/registry/v2/repositories
+  [ -d "$repos" ] || return 0
+  for r in "$repos"/*; do
+    [ -e "$r" ] || continue
+    case "$keep" in *" $(basename "$r") "*) ;; *) rm -rf "$r" ;; esac
+  done
+  [ -f "$d/config.yml" ] && docker-registry garbage-collect --delete-untagged "$d/config.yml" >"$d/gc.log" 2>&1 \
+    || log "registry $1: garbage-collect failed (see $d/gc.log)"
+  log "registry $1 reset to its seeded repositories ($(du -sh "$d/data" | cut -f1))"
 }
 
 docker_cli() { DOCKER_HOST="unix://$STATE/engine/docker.sock" DOCKER_BUILDKIT=0 "$DOCKER_CLI" "$@"; }
@@ -193,11 +211,23 @@ auth_registry() {
   start_registry auth-registry "$AUTH_REGISTRY_PORT" "$d/htpasswd"
 }
 
+# The host's firewall as far as engines touch it: the DOCKER* chains and any rule naming our bridge, counters dropped.
+firewall_snapshot() { iptables-save 2>/dev/null | grep -E "DOCKER|$BRIDGE" | sed 's/\[[0-9]*:[0-9]*\]//' | sort; }
+
 up() {
   need_packages
   mkdir -p "$STATE"
+  # What `down` checks it left as it found: the firewall before any engine of ours ran.
+  if command -v iptables-save >/dev/null; then
+    alive "$STATE/engine/docker.pid" || firewall_snapshot >"$STATE/firewall.before"
+  else
+    log "iptables-save is not installed: the firewall cannot be compared at down (nothing to compare against)"
+    rm -f "$STATE/firewall.before"
+  fi
   start_bridge
   start_dockerd
+  reset_registry registry "seed cold"
+  reset_registry auth-registry ""
   start_registry registry "$REGISTRY_PORT"
   auth_registry
   seed_images
@@ -228,6 +258,8 @@ stop_pid() { # stop_pid PIDFILE
 down() {
   stop_pid "$STATE/registry/pid"
   stop_pid "$STATE/auth-registry/pid"
+  reset_registry registry "seed cold"
+  reset_registry auth-registry ""
   stop_pid "$STATE/engine/docker.pid"
   # What `up` made outside $STATE: the bridge (only if it made it) and the engine's exec root under /run.
   if [ -f "$STATE/bridge" ]; then
@@ -236,10 +268,40 @@ down() {
   fi
   if [ -f "$STATE/engine/exec-root" ]; then
     local x; x=$(cat "$STATE/engine/exec-root")
-    case "$x" in /run/dkh-*) umount -R "$x" 2>/dev/null || true; rm -rf "$x" ;; esac
+    # dockerd leaves mounts inside it (netns/default is an nsfs mount): unmount each, deepest first, then remove it.
+    case "$x" in /run/dkh-*)
+      awk -v x="$x/" 'index($2, x) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do
+        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+      done
+      rm -rf "$x" || log "could not remove $x"
+      ;;
+    esac
     rm -f "$STATE/engine/exec-root"
   fi
+  leftovers
   log "stopped"
+}
+
+# Fails `down` when anything `up` made outside $STATE is still there, or the firewall changed while we ran.
+leftovers() {
+  local bad=0
+  if [ -f "$STATE/bridge.made" ] && ip link show "$(cat "$STATE/bridge.made")" >/dev/null 2>&1; then
+    log "left behind: bridge $(cat "$STATE/bridge.made")"; bad=1
+  fi
+  rm -f "$STATE/bridge.made"
+  local x=/run/dkh-$(echo "$STATE" | md5sum | cut -c1-8)
+  if [ -e "$x" ]; then log "left behind: $x"; bad=1; fi
+  if ! command -v iptables-save >/dev/null; then
+    log "iptables-save is not installed: firewall not compared"
+  elif [ -f "$STATE/firewall.before" ]; then
+    if ! firewall_snapshot | diff "$STATE/firewall.before" - >"$STATE/firewall.diff"; then
+      log "the host firewall's DOCKER/$BRIDGE rules changed while the test engine ran:"; cat "$STATE/firewall.diff" >&2; bad=1
+    else
+      log "host firewall unchanged (DOCKER chains and $BRIDGE rules, compared with iptables-save)"
+    fi
+    rm -f "$STATE/firewall.before"
+  fi
+  return $bad
 }
 
 case "${1:-}" in

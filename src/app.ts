@@ -26,6 +26,7 @@ import { consoleRouter } from './http/console';
 import { contractValidator, docsRouter, loadSpec } from './http/openapi';
 import { fastReads } from './http/fast-reads';
 import { authGate } from './http/auth-gate';
+import { refuseUnexpectedBody } from './http/no-body';
 import { errorHandler, notFoundHandler } from './http/problem';
 import { healthRouter } from './http/routes/health';
 import { imageAdminRouter, type ImageAdminServices } from './http/routes/image-admin';
@@ -114,6 +115,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
       validateApiSpec: opts.validateResponses ?? false,
     }),
   );
+  app.use(refuseUnexpectedBody);
   app.use(rateLimits(services.rateLimits, (limit) => services.metrics.rateLimited.inc({ limit }), { logTailsPerMinute: services.logTails }));
   app.use(docsRouter());
   app.use(metricsRouter(services.metrics));

@@ -859,7 +859,7 @@ export interface components {
             detail?: string;
             instance?: string;
             /** @enum {string} */
-            code: "invalid_request" | "invalid_reference" | "invalid_identifier" | "unauthorized" | "forbidden" | "policy_denied" | "bind_path_escapes" | "not_found" | "route_not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "image_not_found" | "image_in_use" | "container_not_found" | "container_running" | "container_not_running" | "container_paused" | "name_conflict" | "port_conflict" | "conflict" | "idempotency_mismatch" | "idempotency_in_progress" | "job_not_found" | "registry_not_found" | "registry_not_allowed" | "registry_unreachable" | "registry_auth_failed" | "exec_not_found" | "resync_required" | "rate_limited" | "engine_unavailable" | "engine_timeout" | "engine_error" | "shutting_down" | "internal_error";
+            code: "invalid_request" | "invalid_reference" | "invalid_identifier" | "unexpected_body" | "unauthorized" | "forbidden" | "policy_denied" | "bind_path_escapes" | "not_found" | "route_not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "image_not_found" | "image_in_use" | "container_not_found" | "container_running" | "container_not_running" | "container_paused" | "name_conflict" | "port_conflict" | "conflict" | "idempotency_mismatch" | "idempotency_in_progress" | "job_not_found" | "registry_not_found" | "registry_not_allowed" | "registry_unreachable" | "registry_auth_failed" | "exec_not_found" | "resync_required" | "rate_limited" | "engine_unavailable" | "engine_timeout" | "engine_error" | "shutting_down" | "internal_error";
             /** @description For validation problems, one entry per field. */
             errors?: {
                 /** @description Where, e.g. `body.image` or `query.tail`. */
@@ -1541,7 +1541,7 @@ export interface components {
             };
             content?: never;
         };
-        /** @description The request is invalid (a field, a parameter or an identifier); nothing was changed. */
+        /** @description The request is invalid (a field, a parameter or an identifier, or a body sent to an operation that takes none — `unexpected_body`); nothing was changed. */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -1671,6 +1671,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
         };
     };
     getReadiness: {
@@ -1695,6 +1696,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             503: components["responses"]["EngineUnavailable"];
         };
     };
@@ -1716,6 +1718,7 @@ export interface operations {
                     "application/yaml": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
         };
     };
     listImages: {
@@ -2655,6 +2658,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
         };
@@ -2824,6 +2828,7 @@ export interface operations {
                     "application/json": components["schemas"]["DiskUsage"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             503: components["responses"]["EngineUnavailable"];
@@ -2848,6 +2853,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsolePrincipal"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
         };
     };
@@ -2869,6 +2875,7 @@ export interface operations {
                     "application/json": components["schemas"]["StreamWsTicket"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
@@ -2939,6 +2946,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
         };

@@ -6,6 +6,7 @@ export const ERROR_CODES = [
   'invalid_request',
   'invalid_reference',
   'invalid_identifier',
+  'unexpected_body',
   'unauthorized',
   'forbidden',
   'policy_denied',

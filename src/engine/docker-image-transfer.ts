@@ -36,7 +36,7 @@ async function openStream(dial: () => Promise<NodeJS.ReadableStream>, signal: Ab
   );
   let stream: Readable;
   try {
-    stream = (await engineCall(() => Promise.race([call, abortedBy(signal)]), { notFound: 'image_not_found', timeoutMs })) as Readable;
+    stream = (await engineCall(() => Promise.race([call, abortedBy(signal)]), { notFound: 'image_not_found', timeoutMs, registryCall: true })) as Readable;
   } catch (err) {
     abandoned = true;
     throw err;

@@ -4,6 +4,9 @@ import { DomainError, isDomainError, type ErrorCode } from '../domain/errors';
 interface EngineFailure {
   statusCode?: number;
   code?: string;
+  /** A transport error's target: the socket path or host it could not reach. */
+  address?: string;
+  port?: number;
   message?: string;
   json?: { message?: string } | null;
   reason?: string;
@@ -15,18 +18,34 @@ const TRANSPORT_UNAVAILABLE = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', '
 export function engineMessage(err: unknown): string {
   const e = err as EngineFailure;
   const fromJson = e?.json && typeof e.json === 'object' ? e.json.message : undefined;
-  if (fromJson) return fromJson;
+  if (fromJson) return withoutEcho(fromJson);
   const msg = e?.message ?? String(err);
   // dockerode formats "(HTTP code 404) no such image - No such image: x "; keep the engine's part.
   const m = /^\(HTTP code \d+\)[^-]*- (.*)$/s.exec(msg);
-  return (m ? m[1] : msg).trim();
+  return withoutEcho((m ? m[1] : msg).trim());
 }
+
+/** Engine 20.10 says some things twice: "no such image: x: No such image: x" → "No such image: x". */
+export function withoutEcho(message: string): string {
+  for (let i = message.indexOf(': '); i > 0; i = message.indexOf(': ', i + 1)) {
+    const head = message.slice(0, i);
+    const tail = message.slice(i + 2);
+    if (head.toLowerCase() === tail.toLowerCase()) return tail;
+  }
+  return message;
+}
+
+/**
+ * How the engine reports that it could not reach a registry (it answers 500 with Go's dial error as its only
+ * message): DNS, refused or timed-out connections, TLS handshakes. Only read on calls that go to a registry.
+ */
+const REGISTRY_UNREACHABLE = /\b(dial tcp|no such host|i\/o timeout|connection refused|network is unreachable|TLS handshake timeout)\b/;
 
 /**
  * Maps an engine failure to a DomainError. `notFound` names the code a 404 means for this call
  * (image_not_found, container_not_found …); `conflict` the code for 409. Decided on status codes, never on text.
  */
-export function toDomainError(err: unknown, map: { notFound?: ErrorCode; conflict?: ErrorCode } = {}): DomainError {
+export function toDomainError(err: unknown, map: { notFound?: ErrorCode; conflict?: ErrorCode; registryCall?: boolean } = {}): DomainError {
   if (isDomainError(err)) return err;
   const e = err as EngineFailure;
   const message = engineMessage(err);
@@ -35,10 +54,14 @@ export function toDomainError(err: unknown, map: { notFound?: ErrorCode; conflic
     if (e.statusCode === 409) return new DomainError(map.conflict ?? 'conflict', message);
     if (e.statusCode === 400) return new DomainError('invalid_request', message);
     if (e.statusCode === 401 || e.statusCode === 403) return new DomainError('registry_auth_failed', message);
+    if (map.registryCall && e.statusCode >= 500 && REGISTRY_UNREACHABLE.test(message)) {
+      return new DomainError('registry_unreachable', `the engine could not reach the registry: ${message}`);
+    }
     return new DomainError('engine_error', `engine answered ${e.statusCode}: ${message}`);
   }
   if (e?.code && TRANSPORT_UNAVAILABLE.has(e.code)) {
-    return new DomainError('engine_unavailable', `the Docker engine cannot be reached (${e.code})`);
+    const where = e.address ? ` at ${e.address}${e.port ? `:${e.port}` : ''}` : '';
+    return new DomainError('engine_unavailable', `the Docker engine cannot be reached${where} (${e.code})`);
   }
   if (e?.code === 'ETIMEDOUT' || e?.code === 'ESOCKETTIMEDOUT' || /timeout/i.test(e?.message ?? '')) {
     return new DomainError('engine_timeout', 'the Docker engine did not answer in time');
@@ -49,6 +72,8 @@ export function toDomainError(err: unknown, map: { notFound?: ErrorCode; conflic
 export interface CallOptions {
   notFound?: ErrorCode;
   conflict?: ErrorCode;
+  /** The call makes the engine talk to a registry (pull, push): its dial failures are registry_unreachable. */
+  registryCall?: boolean;
   /** Fails with engine_timeout after this many ms (a hung daemon answers nothing, not even an error). */
   timeoutMs?: number;
 }

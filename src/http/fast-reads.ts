@@ -9,6 +9,7 @@ import { isRole, type Role } from '../domain/auth/roles';
 import { admit } from './auth';
 import { encodeAnswer, type ReadAnswer, type ReadOperation } from './json-answer';
 import { logFailure, problemOf, toProblemError } from './problem';
+import { carriesBody } from './no-body';
 
 type Json = Record<string, unknown>;
 
@@ -204,7 +205,8 @@ export function fastReads(opts: FastReadOptions): FastReads {
   const noop = () => undefined;
   return {
     serve(req, res) {
-      if (req.method !== 'GET') return false;
+      // A GET with a body is refused by the Express path (400 unexpected_body): not plainly valid.
+      if (req.method !== 'GET' || carriesBody(req.headers)) return false;
       const url = req.url ?? '';
       const q = url.indexOf('?');
       const path = q < 0 ? url : url.slice(0, q);

@@ -8,10 +8,11 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_reference: 400,
   invalid_identifier: 400,
   bind_path_escapes: 400,
+  unexpected_body: 400,
   unauthorized: 401,
   forbidden: 403,
-  registry_not_allowed: 403,
   policy_denied: 403,
+  registry_not_allowed: 403,
   not_found: 404,
   route_not_found: 404,
   image_not_found: 404,
@@ -46,6 +47,8 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   invalid_request: 'The request is invalid',
   unauthorized: 'A valid bearer token is required',
   forbidden: "The token's role does not allow this",
+  policy_denied: "This service's policy does not allow this",
+  unexpected_body: 'This operation takes no request body',
   route_not_found: 'No such route',
   engine_unavailable: 'The Docker engine cannot be reached',
   internal_error: 'Internal error',
@@ -119,6 +122,14 @@ const fieldPath = (p: string | undefined): string =>
     .replace(/\//g, '.')
     .replace(/^request\./, '');
 
+/** The validator's words for a missing body ("body must have required property 'body'"), said plainly. */
+function plainWords(e: FieldError): FieldError {
+  if (e.path === 'body' && /required property 'body'/.test(e.message)) {
+    return { path: 'body', message: 'is missing: this operation needs a JSON body' };
+  }
+  return e;
+}
+
 /** Turns what the validator, the body parser or a handler threw into a DomainError. */
 export function toProblemError(err: unknown): DomainError {
   if (isDomainError(err)) return err;
@@ -129,9 +140,12 @@ export function toProblemError(err: unknown): DomainError {
   if (typeof status === 'number' && VALIDATOR_CODES[status]) {
     const code = VALIDATOR_CODES[status];
     if (code === 'invalid_request' && Array.isArray(e.errors) && e.errors.length > 0) {
-      const errors: FieldError[] = e.errors.map((x) => ({ path: fieldPath(x.path), message: x.message ?? 'is invalid' }));
+      const errors: FieldError[] = e.errors.map((x) => plainWords({ path: fieldPath(x.path), message: x.message ?? 'is invalid' }));
       const detail = errors.map((x) => `${x.path} ${x.message}`).join('; ');
       return new DomainError('invalid_request', detail, { errors });
+    }
+    if (code === 'unsupported_media_type' && /undefined$/.test(e.message ?? '')) {
+      return new DomainError(code, 'this operation needs a JSON body, sent with Content-Type: application/json');
     }
     return new DomainError(code, e.message ?? code);
   }

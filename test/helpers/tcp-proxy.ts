@@ -20,16 +20,29 @@ export interface TcpProxyOptions {
   bytesPerSecond?: number;
 }
 
-/** Relays `from` to `to` in slices, pausing the source so at most `bytesPerSecond` pass each second. */
+/**
+ * Relays `from` to `to` in slices, pausing the source so at most `bytesPerSecond` pass each second. When the
+ * source ends or closes, what is still queued is delivered first, then `to` is ended: a slow link, never a cut one.
+ * (Ending `to` at once used to truncate the response in flight; the engine then saw a broken layer download,
+ * waited seconds to retry it, and the tests' 2 s stall timeout failed the pull.)
+ */
 function throttledPipe(from: net.Socket, to: net.Socket, bytesPerSecond: number, count: (n: number) => void): void {
   const slice = Math.max(1, Math.floor(bytesPerSecond / 10));
+  let queued = 0;
+  let ended = false;
+  const endWhenDrained = () => {
+    if (ended && queued === 0 && !to.destroyed) to.end();
+  };
   from.on('data', (chunk: Buffer) => {
     from.pause();
+    queued++;
     let offset = 0;
     const next = () => {
       if (to.destroyed) return;
       if (offset >= chunk.length) {
+        queued--;
         from.resume();
+        endWhenDrained();
         return;
       }
       const part = chunk.subarray(offset, offset + slice);
@@ -40,7 +53,10 @@ function throttledPipe(from: net.Socket, to: net.Socket, bytesPerSecond: number,
     };
     next();
   });
-  from.on('end', () => to.end());
+  from.on('end', () => {
+    ended = true;
+    endWhenDrained();
+  });
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number, opts: TcpProxyOptions = {}): Promise<TcpProxy> {
@@ -66,8 +82,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number, opts
       upstream.on('data', (c: Buffer) => (down += c.length));
       upstream.pipe(client);
     }
+    // The target closing is not a cut: its last bytes may still be queued in the throttle (ended once drained).
     client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', (hadError: boolean) => (hadError || !opts.bytesPerSecond ? drop() : undefined));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;

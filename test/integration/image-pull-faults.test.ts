@@ -8,6 +8,7 @@ import { testEnv } from '../helpers/test-env';
 import { startEngineProxy, type EngineProxy } from '../helpers/engine-proxy';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 import { imagePresent, removeImages } from '../helpers/engine-images';
+import { answered, outcome } from '../helpers/jobs';
 
 // This file owns cold/b. Pulls go through a throttled proxy in front of the shared registry, so they last
 // long enough (~3 s) to be joined, cancelled or broken mid-transfer; the shared registry is never touched.
@@ -62,9 +63,8 @@ test('when three requests pull one reference at once, then they share one job an
   expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
   expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
   const joined = await svc.http.post('/api/v1/images/pull?wait=true').set(auth('operator')).send({ image: B1 });
-  expect(joined.status).toBe(200);
+  expect(answered(joined)).toEqual({ status: 200, state: 'succeeded', error: null });
   expect(joined.body.id).toBe(answers[0].body.id);
-  expect(joined.body.state).toBe('succeeded');
   expect(creates(engineProxy) - before).toBe(1);
   expect(await imagePresent(B1)).toBe(true);
 });
@@ -73,7 +73,7 @@ test('when a running pull is cancelled, then the job ends cancelled, a waiting r
   const started = await svc.http.post('/api/v1/images/pull').set(auth('operator')).send({ image: B1 });
   const waiter = svc.http.post('/api/v1/images/pull?wait=true').set(auth('operator')).send({ image: B1 }).then((r) => r);
   const running = await until(svc, started.body.id, moving);
-  expect(running.state).toBe('running');
+  expect(outcome(running)).toEqual({ state: 'running', error: null });
   expect(running.progress.percent).toBeLessThan(100);
   const cancelled = await svc.http.delete(`/api/v1/jobs/${started.body.id}`).set(auth('operator'));
   expect(cancelled.status).toBe(200);
@@ -106,7 +106,7 @@ test('when the client that started a waiting pull disconnects, then the job carr
   expect(job).toBeDefined();
   req.destroy();
   const done = await until(svc, job!.id, isFinal);
-  expect(done.state).toBe('succeeded');
+  expect(outcome(done)).toEqual({ state: 'succeeded', error: null });
   expect(await imagePresent(B2)).toBe(true);
 });
 
@@ -115,8 +115,7 @@ test('when the engine connection dies mid-pull, then the job fails as engine_una
   await until(svc, started.body.id, moving);
   engineProxy.cut();
   const done = await until(svc, started.body.id, isFinal);
-  expect(done.state).toBe('failed');
-  expect(done.error?.code).toBe('engine_unavailable');
+  expect(outcome(done)).toMatchObject({ state: 'failed', error: { code: 'engine_unavailable' } });
   expect(done.error?.message).toMatch(/engine stream broke/);
 });
 
@@ -130,8 +129,7 @@ test('when the registry is killed mid-pull, then the job fails as registry_unrea
     expect(running.state).toBe('running');
     doomed.cut();
     const done = await until(s, started.body.id, isFinal);
-    expect(done.state).toBe('failed');
-    expect(done.error?.code).toBe('registry_unreachable');
+    expect(outcome(done)).toMatchObject({ state: 'failed', error: { code: 'registry_unreachable' } });
     expect(done.error?.message).toMatch(/Retrying in \d+ seconds?/);
     expect(done.progress.percent).toBeLessThan(100);
     expect(await imagePresent(image)).toBe(false);

@@ -160,14 +160,14 @@ export function planCreate(req: CreateContainerRequest, policy: CreatePolicy = D
     const root = rootOf(source, policy.bindRoots);
     if (!root) {
       const allowed = policy.bindRoots.length ? policy.bindRoots.map((r) => r.path).join(', ') : 'none';
-      throw new DomainError('forbidden', `bind mounts from ${source} are not allowed (allowed: ${allowed})`);
+      throw new DomainError('policy_denied', `bind mounts from ${source} are not allowed (allowed: ${allowed})`);
     }
     // Read-only unless the root was configured writable: a writable bind is where the next symlink is planted.
     spec.binds.push({ source, target: target(b.target, 'binds.target'), readOnly: !root.writable || b.readOnly === true });
   }
   if (req.network !== undefined) {
     if (FORBIDDEN_NETWORKS.has(req.network) || req.network.startsWith('container:')) {
-      throw new DomainError('forbidden', `network "${req.network}" shares another namespace and is not allowed`);
+      throw new DomainError('policy_denied', `network "${req.network}" shares another namespace and is not allowed`);
     }
     if (!NETWORK.test(req.network)) throw bad(`network "${req.network.slice(0, 64)}" is not a network name`);
     spec.network = req.network;

@@ -96,7 +96,7 @@ describe('ContainerCreator', () => {
 
   test('when a policy refuses the request, then the repository is never called', async () => {
     const { repo, calls } = fakeRepo();
-    expect(await codeOf(creator(repo).create({ image: 'busybox', network: 'host' }, admin))).toBe('forbidden');
+    expect(await codeOf(creator(repo).create({ image: 'busybox', network: 'host' }, admin))).toBe('policy_denied');
     expect(calls).toEqual([]);
   });
 });

@@ -73,9 +73,9 @@ describe('planCreate', () => {
   });
 
   test.each([
-    ['network host', { network: 'host' }, 'forbidden'],
-    ['network container:x', { network: 'container:abc' }, 'forbidden'],
-    ['a bind with no allowlist', { binds: [{ source: '/etc', target: '/x' }] }, 'forbidden'],
+    ['network host', { network: 'host' }, 'policy_denied'],
+    ['network container:x', { network: 'container:abc' }, 'policy_denied'],
+    ['a bind with no allowlist', { binds: [{ source: '/etc', target: '/x' }] }, 'policy_denied'],
     ['a relative workingDir', { workingDir: 'srv' }, 'invalid_request'],
     ['a volume target with ..', { volumes: [{ name: 'v1', target: '/a/../etc' }] }, 'invalid_request'],
     ['a volume named like a path', { volumes: [{ name: '/etc', target: '/x' }] }, 'invalid_request'],
@@ -93,7 +93,7 @@ describe('planCreate', () => {
     expect(planCreate({ image: 'busybox', binds: [{ source: '/srv/data/app', target: '/d' }] }, allowed).spec.binds).toEqual([
       { source: '/srv/data/app', target: '/d', readOnly: false },
     ]);
-    expect(codeOf(() => planCreate({ image: 'busybox', binds: [{ source: '/srv/data2', target: '/d' }] }, allowed))).toBe('forbidden');
+    expect(codeOf(() => planCreate({ image: 'busybox', binds: [{ source: '/srv/data2', target: '/d' }] }, allowed))).toBe('policy_denied');
     expect(codeOf(() => planCreate({ image: 'busybox', binds: [{ source: '/srv/data/../../etc', target: '/d' }] }, allowed))).toBe('invalid_request');
   });
 
