@@ -29,7 +29,6 @@ beforeAll(async () => {
   svc = await startService({ DOCKER_HOST: engine.dockerHost, ENGINE_TIMEOUT_MS: String(ENGINE_TIMEOUT_MS), ALLOWED_REGISTRIES: registry.address });
 });
 afterAll(async () => {
-  // eslint-disable-next-line no-console
   console.log(`engine faults: ${figures.join('; ')}`);
   await svc?.close();
   await registry?.close();

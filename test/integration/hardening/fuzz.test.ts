@@ -188,7 +188,6 @@ describe('fuzzing every operation from the contract (fixed seed)', () => {
   });
 
   afterAll(() => {
-    // eslint-disable-next-line no-console
     console.log(
       `fuzz (seed ${SEED}): ${ops.length} operations, ${figures.requests} requests, ${figures.server5xx} answers 5xx, ` +
         `${figures.invalidWithEngineCalls} invalid requests that reached the engine; statuses ${JSON.stringify(figures.byStatus)}`,

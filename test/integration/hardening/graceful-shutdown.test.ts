@@ -113,7 +113,6 @@ test('when SIGTERM comes during a running pull, a waiting request and WebSocket 
   const exit = await proc.exited;
   const finalJob = ws.frames.filter((f) => f.id === 'j' && f.type === 'progress').map((f) => f.data as Job).pop();
   const ms = exit.at - signalledAt;
-  // eslint-disable-next-line no-console
   console.log(`graceful shutdown (SIGTERM): exit ${exit.code} in ${ms} ms (budget ${BUDGET_MS}); waiting request ${answer.status} ${answer.body.code}; WS close ${closed.code}; job ${finalJob?.state}/${finalJob?.error?.code}`);
 
   expect(answer.status).toBe(503);
@@ -134,7 +133,6 @@ test('when SIGINT comes to an idle service with a WebSocket open, then it closes
   proc.child.kill('SIGINT');
   expect((await ws.closed).code).toBe(1001);
   const exit = await proc.exited;
-  // eslint-disable-next-line no-console
   console.log(`graceful shutdown (SIGINT, idle): exit ${exit.code} in ${exit.at - signalledAt} ms`);
   expect(exit.code).toBe(0);
   expect(proc.logs.find((l) => l.msg === 'stopped')).toMatchObject({ signal: 'SIGINT', jobsEnded: 0 });

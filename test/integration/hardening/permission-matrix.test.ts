@@ -125,7 +125,6 @@ test('when every REST operation and WebSocket channel is called with no token, v
     for (const s of sockets.values()) s.ws.terminate();
   }
 
-  // eslint-disable-next-line no-console
   console.log(`permission matrix: ${checked} cells checked, ${differing.length} differing`);
   expect(differing).toEqual([]);
   expect(checked).toBe((m.rest.length + m.ws.filter((c) => c.role !== 'unwired').length) * 4);

@@ -28,7 +28,6 @@ test('when one token exceeds its pulls a minute, then 429 rate_limited with Retr
   expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
   expect(calls).toEqual([]);
   expect((await pull('admin')).status).toBe(403);
-  // eslint-disable-next-line no-console
   console.log(`rate limit: 3rd pull in a minute → ${limited.status}, Retry-After ${limited.headers['retry-after']} s, ${calls.length} engine calls`);
 });
 

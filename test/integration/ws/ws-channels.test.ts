@@ -70,7 +70,6 @@ describe('job channel', () => {
     const progress = frames.filter((f) => f.type === 'progress') as ServerFrame<Job>[];
     const percents = progress.map((f) => f.data.progress.percent);
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
-    // eslint-disable-next-line no-console
     console.log(`pull of ${coldImage('d', '1')}: ${progress.length} progress frames, percents ${percents.map((p) => Math.round(p)).join(' ')}`);
     const final = progress[progress.length - 1].data;
     expect(final.state).toBe('succeeded');

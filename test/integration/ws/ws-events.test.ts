@@ -233,7 +233,6 @@ describe('abuse and bounds', () => {
     expect(events(slow, 'slow').length).toBeLessThan(N);
     expect(events(fast, 'fast')).toHaveLength(N);
     latencies.sort((a, b) => a - b);
-    // eslint-disable-next-line no-console
     console.log(`fast client latency while a slow one was cut off: p50 ${latencies[N >> 1]} ms, max ${latencies[N - 1]} ms`);
     expect(latencies[N - 1]).toBeLessThan(2000);
   });
