@@ -54,7 +54,7 @@ export class DockerEventSource implements EventSource {
   async open(onEvent: (e: RawEngineEvent) => void, sinceNano?: string): Promise<EngineEventStream> {
     // The engine takes `seconds.nanoseconds`; dockerode's type says number but passes the query through.
     const opts = (sinceNano ? { since: nanoToSince(sinceNano) } : {}) as unknown as Docker.GetEventsOptions;
-    const stream = (await engineCall(() => this.streaming.getEvents(opts) as Promise<NodeJS.ReadableStream>, {
+    const stream = (await engineCall(() => this.streaming.getEvents(opts), {
       timeoutMs: this.timeoutMs,
     })) as Readable;
     let buf = '';

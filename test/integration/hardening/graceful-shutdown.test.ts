@@ -53,7 +53,7 @@ async function startProcess(): Promise<Proc> {
   });
   const logs: Record<string, unknown>[] = [];
   let buf = '';
-  child.stdout!.on('data', (c: Buffer) => {
+  child.stdout.on('data', (c: Buffer) => {
     buf += c.toString();
     for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
       const line = buf.slice(0, i);
@@ -65,7 +65,7 @@ async function startProcess(): Promise<Proc> {
       }
     }
   });
-  child.stderr!.resume();
+  child.stderr.resume();
   const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
   const deadline = Date.now() + 20_000;
   while (!logs.some((l) => l.msg === 'listening')) {

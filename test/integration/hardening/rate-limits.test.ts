@@ -66,7 +66,7 @@ function upgradeResponse(url: string, role: 'viewer'): Promise<{ status: number;
     });
     ws.once('unexpected-response', (_req, res) => {
       res.resume();
-      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined });
+      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] });
     });
     ws.once('error', () => undefined);
   });
