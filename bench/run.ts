@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startPrivateEngine, type PrivateEngine } from '../test/helpers/private-engine';
-import { testEnv } from '../test/helpers/test-env';
+import { startPrivateEngine, type PrivateEngine } from '../support/private-engine';
+import { testEnv } from '../support/test-env';
 import { runEvents, runFloor } from './events';
 import { EngineSocket } from './lib/engine-socket';
 import { createContainers, ensurePullImage, importImages } from './lib/fixtures';

@@ -4,7 +4,7 @@ import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { engine } from '../helpers/containers';
 import { TOKENS, auth, startService, type TestService } from '../helpers/service';
 import { launchChromium } from '../helpers/browser';
-import { seed } from '../helpers/test-env';
+import { seed } from '../../support/test-env';
 import { buildConsole } from '../helpers/web-console';
 
 /**

@@ -7,7 +7,7 @@ import { buildApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config/config';
 import { startServer, type RunningServer } from '../../src/server';
 import { wire, type Wired } from '../../src/wiring';
-import { testEnv } from './test-env';
+import { testEnv } from '../../support/test-env';
 
 export const TOKENS = {
   admin: 'admin-token-0123456789abcdef',

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { auth } from '../../helpers/service';
-import { testEnv } from '../../helpers/test-env';
+import { testEnv } from '../../../support/test-env';
 import { startProxiedService, type ProxiedService } from '../../helpers/proxied-service';
 import { INJECTIONS, loadOperations, rawRequest, type Operation } from '../../helpers/openapi-fuzz';
 import { connectWs } from '../../helpers/ws';

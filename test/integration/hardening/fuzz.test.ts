@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { auth } from '../../helpers/service';
-import { testEnv } from '../../helpers/test-env';
+import { testEnv } from '../../../support/test-env';
 import { startProxiedService, type ProxiedService } from '../../helpers/proxied-service';
 import { INJECTIONS, loadOperations, queryString, rawRequest, valid, validish, type Operation, type Param, type Schema } from '../../helpers/openapi-fuzz';
 

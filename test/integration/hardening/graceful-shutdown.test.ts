@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Job } from '../../../src/domain/jobs/job';
 import { TOKENS, auth } from '../../helpers/service';
-import { testEnv } from '../../helpers/test-env';
+import { testEnv } from '../../../support/test-env';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy';
 import { removeImages } from '../../helpers/engine-images';
 import { connectWs } from '../../helpers/ws';

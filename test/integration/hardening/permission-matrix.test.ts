@@ -3,7 +3,7 @@ import YAML from 'yaml';
 import fs from 'node:fs';
 import path from 'node:path';
 import { auth, startService, type TestService, type TokenRole } from '../../helpers/service';
-import { testEnv } from '../../helpers/test-env';
+import { testEnv } from '../../../support/test-env';
 import { connectWs, upgradeStatus, type TestSocket } from '../../helpers/ws';
 
 // Walks every cell of docs/permissions.md against the running service. Each request is harmless: it names things

@@ -1,7 +1,7 @@
 import { auth } from '../../helpers/service';
 import { startProxiedService, type ProxiedService } from '../../helpers/proxied-service';
 import { connectWs, upgradeStatus, type TestSocket } from '../../helpers/ws';
-import { testEnv } from '../../helpers/test-env';
+import { testEnv } from '../../../support/test-env';
 import WebSocket from 'ws';
 
 jest.setTimeout(30_000);

@@ -3,7 +3,7 @@ import Docker from 'dockerode';
 import type { Job } from '../../../src/domain/jobs/job';
 import type { ServerFrame } from '../../../src/ws/protocol';
 import { auth, startService, type TestService } from '../../helpers/service';
-import { coldImage, seed, testEnv } from '../../helpers/test-env';
+import { coldImage, seed, testEnv } from '../../../support/test-env';
 import { connectWs, type TestSocket } from '../../helpers/ws';
 
 jest.setTimeout(30000);

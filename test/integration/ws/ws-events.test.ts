@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { DockhandWsClient, type WebSocketLike } from '../../../src/client/ws-client';
 import type { ServerFrame } from '../../../src/ws/protocol';
 import { auth, startService, TOKENS, type TestService } from '../../helpers/service';
-import { seed, testEnv } from '../../helpers/test-env';
+import { seed, testEnv } from '../../../support/test-env';
 import { connectWs, upgradeStatus, type TestSocket } from '../../helpers/ws';
 
 jest.setTimeout(30000);
