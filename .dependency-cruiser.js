@@ -40,6 +40,13 @@ module.exports = {
       to: { path: '^src/(wiring|app|main|server)|^src/ws/(build-gateway|gateway)' },
     },
     {
+      name: 'patches-are-a-leaf',
+      comment: 'src/patches holds the runtime patches of dependencies, used by every layer: it imports none of them.',
+      severity: 'error',
+      from: { path: '^src/patches/' },
+      to: { path: '^src/(?!patches/)' },
+    },
+    {
       name: 'bench-uses-no-test-helpers',
       comment: 'bench/ runs without jest; what it shares with the tests lives in support/.',
       severity: 'error',

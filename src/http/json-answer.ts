@@ -48,7 +48,7 @@ export function sendJson(res: Response, value: object, opts: { items?: true } = 
 export interface ReadInput {
   params: Record<string, string>;
   query: Record<string, unknown>;
-  header(name: string): string | undefined;
+  header: (name: string) => string | undefined;
 }
 
 /** The answer of a read: a value, sent as `{"items": value}` when `items` is set. */
