@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     const mem = await startServiceProcess(svcOpts);
     services.push(mem);
     const memClient = new ServiceClient(mem.port, mem.token);
-    if (runs('memory')) results.memory = await runIdleMemory({ wsUrl: mem.wsUrl, token: mem.token, clients: QUICK ? 200 : 1000, rss: mem.rssKb, log });
+    if (runs('memory')) results.memory = await runIdleMemory({ wsUrl: mem.wsUrl, token: mem.token, clients: QUICK ? 200 : 1000, rss: () => mem.rssKb(), log });
     if (runs('pull')) results.pull = await runPull({
       svc: memClient,
       engine: sock,
@@ -126,10 +126,10 @@ async function main(): Promise<void> {
       imageMb: 36,
       reps: QUICK ? 1 : 5,
       subscribers: 10,
-      rss: mem.rssKb,
+      rss: () => mem.rssKb(),
       log,
     });
-    if (runs('memory')) results.memoryFinalKb = await steadyRss(mem.rssKb, 1500);
+    if (runs('memory')) results.memoryFinalKb = await steadyRss(() => mem.rssKb(), 1500);
     memClient.close();
 
     if (runs('rest1000')) {
