@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startPrivateEngine, type PrivateEngine } from '../test/helpers/private-engine';
-import { testEnv } from '../test/helpers/test-env';
+import { startPrivateEngine, type PrivateEngine } from '../support/private-engine';
+import { testEnv } from '../support/test-env';
 import { runEvents, runFloor } from './events';
 import { EngineSocket } from './lib/engine-socket';
 import { createContainers, ensurePullImage, importImages } from './lib/fixtures';
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     const mem = await startServiceProcess(svcOpts);
     services.push(mem);
     const memClient = new ServiceClient(mem.port, mem.token);
-    if (runs('memory')) results.memory = await runIdleMemory({ wsUrl: mem.wsUrl, token: mem.token, clients: QUICK ? 200 : 1000, rss: mem.rssKb, log });
+    if (runs('memory')) results.memory = await runIdleMemory({ wsUrl: mem.wsUrl, token: mem.token, clients: QUICK ? 200 : 1000, rss: () => mem.rssKb(), log });
     if (runs('pull')) results.pull = await runPull({
       svc: memClient,
       engine: sock,
@@ -126,10 +126,10 @@ async function main(): Promise<void> {
       imageMb: 36,
       reps: QUICK ? 1 : 5,
       subscribers: 10,
-      rss: mem.rssKb,
+      rss: () => mem.rssKb(),
       log,
     });
-    if (runs('memory')) results.memoryFinalKb = await steadyRss(mem.rssKb, 1500);
+    if (runs('memory')) results.memoryFinalKb = await steadyRss(() => mem.rssKb(), 1500);
     memClient.close();
 
     if (runs('rest1000')) {

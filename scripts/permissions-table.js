@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Writes docs/permissions.md: every REST operation of openapi.yaml and every WebSocket channel of src/ws against
 // {no token, viewer, operator, admin}. The roles come from where they are enforced — each operation's bearerAuth
-// scope, each channel's `role` — so the table cannot drift from them; test/unit/permissions-table.test.ts fails when
+// scope, each channel's role in src/ws/channel-roles.ts — so the table cannot drift from them; test/unit/permissions-table.test.ts fails when
 // the committed file is stale, and test/integration/hardening/permission-matrix.test.ts walks every cell live.
 //   node scripts/permissions-table.js           rewrite docs/permissions.md
 //   node scripts/permissions-table.js --check   exit 1 when docs/permissions.md differs from what would be written
@@ -37,20 +37,16 @@ function restOperations(spec) {
 }
 
 /**
- * Channel → role, from the gateway as the service builds it (`channelRoles`: each channel's `role`, which the
- * connection enforces on subscribe). Nothing is opened: the channels only keep their collaborators.
+ * Channel → role, from the table each channel enforces on subscribe (`CHANNEL_ROLES` in src/ws/channel-roles.ts).
  */
 function wsChannels() {
   // Under jest the TypeScript sources are already transformed; from the command line tsx compiles them.
   if (!process.env.JEST_WORKER_ID) require('tsx/cjs/api').register();
-  const { buildWsGateway } = require('../src/ws/build-gateway');
+  const { CHANNEL_ROLES } = require('../src/ws/channel-roles');
   const { CHANNELS } = require('../src/ws/protocol');
-  const pino = require('pino');
-  const gateway = buildWsGateway({ logger: pino({ level: 'silent' }), verifier: {}, tickets: {}, events: {}, allowedOrigins: [] });
-  const roles = gateway.channelRoles;
   return CHANNELS.map((channel) => {
-    const role = roles[channel];
-    // A channel named in the protocol but not served by the gateway: listed, never walked.
+    const role = CHANNEL_ROLES[channel];
+    // A channel named in the protocol but given no role: listed, never walked.
     if (!role) return { channel, role: 'unwired' };
     if (!ROLES.includes(role)) throw new Error(`WebSocket channel "${channel}" has the unknown role "${role}"`);
     return { channel, role };

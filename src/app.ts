@@ -1,5 +1,5 @@
 import type { RequestListener } from 'node:http';
-import express, { type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from './domain/auth/tokens';
 import type { EngineStatus } from './domain/engine-status';
@@ -29,7 +29,8 @@ import { authGate } from './http/auth-gate';
 import { refuseUnexpectedBody } from './http/no-body';
 import { errorHandler, notFoundHandler } from './http/problem';
 import { healthRouter } from './http/routes/health';
-import { imageAdminRouter, type ImageAdminServices } from './http/routes/image-admin';
+import type { ImageAdminServices } from './domain/images/image-admin-services';
+import { imageAdminRouter } from './http/routes/image-admin';
 import { imageReadRouter, imageReads } from './http/routes/images';
 import { containerCreateRouter, containerReads, containerRouter } from './http/routes/containers';
 import { streamingRouter } from './http/routes/streaming';
@@ -89,6 +90,92 @@ function operationRecorder(onOperation: NonNullable<AppOptions['onOperation']>):
 }
 
 /**
+ * What the fast read path (src/http/fast-reads.ts, in front of Express for the three hottest reads) does with a
+ * stage of the Express pipeline. Every stage must say: a stage added without a decision does not compile, and
+ * one mounted outside the pipeline makes buildApp throw (test/api/app-pipeline.test.ts).
+ */
+export type FastPathDisposition =
+  /** The fast path runs this very handler for each request it takes (it only observes the response finishing). */
+  | { fastPath: 'runs' }
+  /** The fast path does this stage's work itself, from the same source (the contract, the same operation, the same problem table). */
+  | { fastPath: 'same-work'; how: string }
+  /** The stage does nothing for the requests the fast path takes (a GET of one of its operations), and why. */
+  | { fastPath: 'skipped'; why: string };
+
+/** A stage's handler: middleware, an error handler, a router, or a list (the contract validator is several). */
+type StageHandler = RequestHandler | ErrorRequestHandler | express.Router | readonly (RequestHandler | ErrorRequestHandler)[];
+type OneHandler = RequestHandler | ErrorRequestHandler | express.Router;
+const handlersOf = (h: StageHandler): readonly OneHandler[] => (typeof h === 'function' ? [h] : h);
+
+export type PipelineStage = { name: string; handler: StageHandler; path?: string } & FastPathDisposition;
+
+/** The Express pipeline, in order: the one definition the app is mounted from and the fast read path is checked against. */
+export function appPipeline(services: AppServices, opts: AppOptions, reads: { images: ReturnType<typeof imageReads>; containers: ReturnType<typeof containerReads> }): PipelineStage[] {
+  const api = express.Router();
+  api.use(imageAdminRouter(services.imageAdmin));
+  api.use(imageReadRouter(services.images, reads.images));
+  api.use(containerCreateRouter(services.containerCreator));
+  api.use(containerRouter(services.containers, reads.containers));
+  api.use(streamingRouter(services.events, services.wsTickets));
+  api.use(imageTransferRouter(services.jobs, services.imageTagger));
+  api.use(jobRouter(services.jobs));
+  api.use(registryRouter(services.registries));
+  api.use(execRouter(services.terminals));
+  api.use(meRouter());
+  const otherPaths = 'serves only paths outside /api/v1';
+  return [
+    // Every request is observed from its start.
+    { name: 'access log', handler: accessLog(services.logger), fastPath: 'runs' },
+    { name: 'request metrics', handler: requestMetrics(services.metrics), fastPath: 'runs' },
+    ...(opts.onOperation ? [{ name: 'operation recorder', handler: operationRecorder(opts.onOperation), fastPath: 'runs' as const }] : []),
+    { name: 'audit trail', handler: auditTrail(auditLogger(services.logger)), fastPath: 'skipped', why: 'records only POST, PUT, PATCH and DELETE; fast reads are GETs' },
+    // Who asks is checked before the body is read: an unauthenticated bad body is 401, and never parsed.
+    {
+      name: 'authentication gate',
+      handler: authGate(services.verifier, loadSpec().doc),
+      fastPath: 'same-work',
+      how: "checks the bearer token and the operation's scope with the same verifier and contract before answering",
+    },
+    {
+      name: 'JSON body',
+      handler: express.json({ limit: opts.bodyLimit ?? 256 * 1024, type: ['application/json', 'application/*+json'] }),
+      fastPath: 'skipped',
+      why: 'a GET has no body to parse',
+    },
+    // The web console's page and bundle are not API operations: served before the contract validator.
+    { name: 'web console', handler: consoleRouter(), fastPath: 'skipped', why: otherPaths },
+    {
+      name: 'contract validator',
+      handler: contractValidator({
+        verifier: services.verifier,
+        validateResponses: opts.validateResponses ?? false,
+        // Whoever validates responses (the tests) also checks the document against the OpenAPI meta-schema.
+        validateApiSpec: opts.validateResponses ?? false,
+      }) as unknown as RequestHandler[],
+      fastPath: 'same-work',
+      how: "takes only requests the operation's own parameter schemas and bearer scope accept, compiled from the same contract; the rest goes to Express",
+    },
+    { name: 'unexpected body', handler: refuseUnexpectedBody, fastPath: 'same-work', how: 'hands any request that carries body bytes to Express, which refuses it here' },
+    {
+      name: 'rate limits',
+      handler: rateLimits(services.rateLimits, (limit) => services.metrics.rateLimited.inc({ limit }), { logTailsPerMinute: services.logTails }),
+      fastPath: 'skipped', why: 'limits pulls, pushes, log tails and execs, none of them a fast read',
+    },
+    { name: 'docs', handler: docsRouter(), fastPath: 'skipped', why: otherPaths },
+    { name: 'metrics', handler: metricsRouter(services.metrics), fastPath: 'skipped', why: otherPaths },
+    { name: 'health', handler: healthRouter(services.engine, services.verifier), fastPath: 'skipped', why: otherPaths },
+    { name: 'API routes', path: '/api/v1', handler: api, fastPath: 'same-work', how: 'calls the same read operation the router mounts (imageReads, containerReads) and answers with the same JSON encoder' },
+    { name: 'not found', handler: notFoundHandler, fastPath: 'skipped', why: 'the fast path takes only paths of its operations' },
+    { name: 'error handler', handler: errorHandler(services.logger), fastPath: 'same-work', how: 'answers a failure with the same problemOf/logFailure of src/http/problem.ts' },
+  ];
+}
+
+/** The Express app's top-level layers (Express 5 keeps them on `app.router.stack`). */
+export function expressLayers(app: express.Express): unknown[] {
+  return (app as unknown as { router: { stack: unknown[] } }).router.stack;
+}
+
+/**
  * The service's HTTP handler — the fast read path in front of the Express app — with no listening and no process
  * state, so tests build a fresh one each time.
  */
@@ -96,54 +183,26 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
-  // Every request is observed from its start: the fast read path below runs these too.
-  const observers = [accessLog(services.logger), requestMetrics(services.metrics), ...(opts.onOperation ? [operationRecorder(opts.onOperation)] : [])];
-  for (const observe of observers) app.use(observe);
-  app.use(auditTrail(auditLogger(services.logger)));
-  // Who asks is checked before the body is read: an unauthenticated bad body is 401, and never parsed.
-  app.use(authGate(services.verifier, loadSpec().doc));
-  app.use(express.json({ limit: opts.bodyLimit ?? 256 * 1024, type: ['application/json', 'application/*+json'] }));
-  const imageReadOps = imageReads(services.images);
-  const containerReadOps = containerReads(services.containers);
-  // The web console's page and bundle are not API operations: served before the contract validator.
-  app.use(consoleRouter());
-  app.use(
-    contractValidator({
-      verifier: services.verifier,
-      validateResponses: opts.validateResponses ?? false,
-      // Whoever validates responses (the tests) also checks the document against the OpenAPI meta-schema.
-      validateApiSpec: opts.validateResponses ?? false,
-    }),
-  );
-  app.use(refuseUnexpectedBody);
-  app.use(rateLimits(services.rateLimits, (limit) => services.metrics.rateLimited.inc({ limit }), { logTailsPerMinute: services.logTails }));
-  app.use(docsRouter());
-  app.use(metricsRouter(services.metrics));
-  app.use(healthRouter(services.engine, services.verifier));
-
-  const api = express.Router();
-  api.use(imageAdminRouter(services.imageAdmin));
-  api.use(imageReadRouter(services.images, imageReadOps));
-  api.use(containerCreateRouter(services.containerCreator));
-  api.use(containerRouter(services.containers, containerReadOps));
-  api.use(streamingRouter(services.events, services.wsTickets));
-  api.use(imageTransferRouter(services.jobs, services.imageTagger));
-  api.use(jobRouter(services.jobs));
-  api.use(registryRouter(services.registries));
-  api.use(execRouter(services.terminals));
-  api.use(meRouter());
-  app.use('/api/v1', api);
-
-  app.use(notFoundHandler);
-  app.use(errorHandler(services.logger));
+  const reads = { images: imageReads(services.images), containers: containerReads(services.containers) };
+  const pipeline = appPipeline(services, opts, reads);
+  let expected = 0;
+  for (const stage of pipeline) {
+    const handlers = handlersOf(stage.handler);
+    expected += handlers.length;
+    if (stage.path) app.use(stage.path, ...handlers);
+    else app.use(...handlers);
+  }
+  // Anything mounted on the app but not through the pipeline would run on the full path only, unseen by the fast path.
+  const layers = expressLayers(app).length;
+  if (layers !== expected) throw new Error(`the Express app has ${layers} layers, its pipeline ${expected}: mount every middleware through appPipeline`);
 
   // The hot reads, when plainly valid, are answered before Express; everything else goes to the app above.
   const fast = fastReads({
     verifier: services.verifier,
-    operations: { ...imageReadOps, ...containerReadOps },
+    operations: { ...reads.images, ...reads.containers },
     contract: loadSpec().doc,
     validateResponses: opts.validateResponses ?? false,
-    observers,
+    observers: pipeline.filter((s) => s.fastPath === 'runs').map((s) => s.handler as RequestHandler),
     logger: services.logger,
   });
   return (req, res) => {

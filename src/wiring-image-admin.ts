@@ -1,3 +1,4 @@
+import type { ImageAdminServices } from './domain/images/image-admin-services';
 import { ImagePruneService } from './domain/images/image-prune-service';
 import { ImageRemovalService } from './domain/images/image-removal-service';
 import { ImageSearchService } from './domain/images/image-search';
@@ -9,7 +10,6 @@ import type { DockerClients } from './engine/docker-client';
 import { DockerHubSearch } from './engine/docker-hub-search';
 import { DockerImageAdmin } from './engine/docker-image-admin';
 import { RegistryCatalogClient } from './engine/registry-catalog-client';
-import type { ImageAdminServices } from './http/routes/image-admin';
 
 /** The image admin part of the composition root: removal, prune, search, disk usage. No I/O here. */
 export function wireImageAdmin(

@@ -14,7 +14,7 @@ import { diskUsageGate } from './engine/docker-disk-usage';
 import { wireImageAdmin } from './wiring-image-admin';
 import { WsTicketStore } from './domain/auth/ws-tickets';
 import { StreamBudget } from './domain/limits/stream-budget';
-import { logTailsLimiter } from './http/rate-limits';
+import { RateLimiter } from './domain/limits/rate-limiter';
 import { EventsHub } from './domain/events/events-hub';
 import { DockerEventSource } from './engine/docker-event-source';
 import { buildWsGateway } from './ws/build-gateway';
@@ -63,7 +63,7 @@ export function wire(config: Config, logger: Logger): Wired {
   const events = new EventsHub(new DockerEventSource(docker.api, docker.streaming, config.engineTimeoutMs), logger, { idleCheckMs: config.eventsWatchdogMs });
   const wsTickets = new WsTicketStore({ perToken: config.wsTickets.perToken, perMinute: config.wsTickets.perMinute });
   // One log budget for REST tails and WebSocket follows; one stream budget across every WebSocket connection.
-  const logTails = logTailsLimiter(config.rateLimits);
+  const logTails = new RateLimiter('log_tails', config.rateLimits.logTailsPerMinute);
   const streams = new StreamBudget(config.streams.perToken, config.streams.global);
   // Every /system/df of the service goes through one gate (the engine refuses a second one at once); image lists
   // reuse its result until the event stream reports an image or container change.

@@ -31,7 +31,7 @@ async function block(call: Call, concurrency: number, count: number, acc: Acc): 
     while (next < count) {
       next++;
       const t = performance.now();
-      let status = 0;
+      let status: number;
       try {
         status = await call();
       } catch {

@@ -54,6 +54,8 @@ export interface ServiceOptions {
   allowedRegistries: string;
   workDir: string;
   logLevel?: string;
+  /** Another build of the service to start (a variant under comparison); default dist/main.js. */
+  main?: string;
 }
 
 /** Starts the compiled service and waits for /readyz; the time it took is the start-up figure. */
@@ -78,7 +80,7 @@ export async function startServiceProcess(o: ServiceOptions): Promise<ServicePro
     LOG_LEVEL: o.logLevel ?? 'info',
   };
   const t0 = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, MAIN], { env, stdio: ['ignore', log, log], cwd: ROOT });
+  const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, o.main ?? MAIN], { env, stdio: ['ignore', log, log], cwd: ROOT });
   fs.closeSync(log);
   const deadline = Date.now() + 30000;
   let exited = false;

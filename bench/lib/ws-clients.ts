@@ -7,11 +7,11 @@ import { inPool } from './pool';
  */
 export async function openClients(url: string | string[], token: string, count: number, onMessage?: (text: string, at: number, i: number) => void, now?: () => number): Promise<WebSocket[]> {
   const urls = Array.isArray(url) ? url : [url];
-  const clients: WebSocket[] = new Array(count);
+  const clients = new Array<WebSocket>(count);
   await inPool(count, 50, async (i) => {
     const ws = new WebSocket(urls[i % urls.length], ['dockhand.v1'], { headers: { Authorization: `Bearer ${token}` }, perMessageDeflate: false });
     ws.on('error', () => undefined);
-    if (onMessage && now) ws.on('message', (data) => onMessage(data.toString(), now(), i));
+    if (onMessage && now) ws.on('message', (data) => onMessage((data as Buffer).toString(), now(), i));
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));

@@ -1,11 +1,7 @@
 import net from 'node:net';
 import { z } from 'zod';
 import { ROLES, type Role } from '../domain/auth/roles';
-
-/** Where the engine is and how to reach it, as the docker CLI reads DOCKER_HOST and friends. */
-export type EngineEndpoint =
-  | { kind: 'socket'; socketPath: string }
-  | { kind: 'tcp'; host: string; port: number; tls?: { certPath: string; verify: boolean } };
+import type { EngineEndpoint } from '../domain/engine-endpoint';
 
 export interface TokenConfig {
   name: string;

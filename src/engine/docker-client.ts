@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EngineEndpoint } from '../config/config';
+import type { EngineEndpoint } from '../domain/engine-endpoint';
 
 export interface DockerClients {
   /** For ordinary request/response calls: bounded by the engine timeout. */

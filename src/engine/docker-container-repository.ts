@@ -13,7 +13,7 @@ import type { LogLine, LogQuery, StatsSample } from '../domain/containers/contai
 import { DomainError, type ErrorCode } from '../domain/errors';
 import { toCreateBody, toDetails, toSummary } from './container-mapping';
 import { logOptions } from './docker-container-streams';
-import { engineCall } from './engine-errors';
+import { engineCall, toDomainError } from './engine-errors';
 import type { ReadCache } from './read-cache';
 import type { ReadOptions } from '../domain/read-options';
 import { tcpPortInUse } from './host-port-probe';
@@ -167,7 +167,7 @@ export class DockerContainerRepository implements ContainerRepository {
       for await (const chunk of stream) keep(demux.push(chunk as Buffer));
       keep(demux.end());
     } catch (err) {
-      throw await this.call(() => Promise.reject(err));
+      throw toDomainError(err);
     } finally {
       clearTimeout(timer);
     }
@@ -191,7 +191,7 @@ export class DockerContainerRepository implements ContainerRepository {
           statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
           options,
         },
-        (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as Readable)),
+        (err: Error | null, data: unknown) => (err ? reject(err) : resolve(data as Readable)),
       );
     });
   }

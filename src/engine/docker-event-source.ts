@@ -54,7 +54,7 @@ export class DockerEventSource implements EventSource {
   async open(onEvent: (e: RawEngineEvent) => void, sinceNano?: string): Promise<EngineEventStream> {
     // The engine takes `seconds.nanoseconds`; dockerode's type says number but passes the query through.
     const opts = (sinceNano ? { since: nanoToSince(sinceNano) } : {}) as unknown as Docker.GetEventsOptions;
-    const stream = (await engineCall(() => this.streaming.getEvents(opts) as Promise<NodeJS.ReadableStream>, {
+    const stream = (await engineCall(() => this.streaming.getEvents(opts), {
       timeoutMs: this.timeoutMs,
     })) as Readable;
     let buf = '';
@@ -82,7 +82,7 @@ export class DockerEventSource implements EventSource {
   async replay(sinceNano: string, untilNano: string): Promise<RawEngineEvent[]> {
     // With `until` in the past the engine writes what it holds in the range and ends the stream.
     const opts = { since: nanoToSince(sinceNano), until: nanoToSince(untilNano) } as unknown as Docker.GetEventsOptions;
-    const stream = (await engineCall(() => this.streaming.getEvents(opts) as Promise<NodeJS.ReadableStream>, { timeoutMs: this.timeoutMs })) as Readable;
+    const stream = (await engineCall(() => this.streaming.getEvents(opts), { timeoutMs: this.timeoutMs })) as Readable;
     const timer = setTimeout(() => stream.destroy(new Error('timeout reading the engine event replay')), this.timeoutMs);
     let text = '';
     try {
@@ -92,7 +92,7 @@ export class DockerEventSource implements EventSource {
         if (text.length > 64 * MAX_LINE) break;
       }
     } catch (err) {
-      throw await engineCall(() => Promise.reject(err)).catch((e: unknown) => e);
+      throw await engineCall(() => Promise.reject(err instanceof Error ? err : new Error(String(err)))).catch((e: unknown) => e);
     } finally {
       clearTimeout(timer);
       stream.destroy();

@@ -64,7 +64,8 @@ export class DockerImageRepository implements ImageRepository {
     const loaded = () => engineCall(() => this.diskUsage.load(), opts).then(byImage);
     const cached = this.diskUsage.peek();
     const known = cached && byImage(cached);
-    let [images, usage] = known ? [await listed(), known] : await Promise.all([listed(), loaded()]);
+    const [images, cachedOrLoaded] = known ? [await listed(), known] : await Promise.all([listed(), loaded()]);
+    let usage = cachedOrLoaded;
     // An image the cached df has not seen (its event not read yet): this answer needs a fresh df.
     if (known && images.some((img) => !known.has(img.Id))) usage = await loaded();
     return images.map((img) => {

@@ -10,7 +10,7 @@ import { encodeRegistryAuth } from './registry-auth';
 
 const asMessages = async function* (stream: Readable): AsyncGenerator<ProgressMessage> {
   for await (const line of jsonLines(stream as AsyncIterable<Buffer>)) {
-    if (line !== null && typeof line === 'object' && !Array.isArray(line)) yield line as ProgressMessage;
+    if (line !== null && typeof line === 'object' && !Array.isArray(line)) yield line;
   }
 };
 
@@ -69,13 +69,13 @@ export class DockerImageTransfer implements ImageTransfer {
     const opts: Record<string, unknown> = { fromImage: target.name, tag: target.tagOrDigest };
     if (target.platform) opts.platform = target.platform;
     const auth = creds ? { base64: encodeRegistryAuth(creds) } : undefined;
-    return openStream(() => this.streaming.createImage(auth as never, opts) as Promise<NodeJS.ReadableStream>, signal, this.startTimeoutMs);
+    return openStream(() => this.streaming.createImage(auth as never, opts), signal, this.startTimeoutMs);
   }
 
   async push(target: PushTarget, creds: RegistryCredentials | undefined, signal: AbortSignal): Promise<AsyncIterable<ProgressMessage>> {
     // Always send the header: without it this engine reads credentials from the (empty) body and answers 400.
     const opts = { tag: target.tag, authconfig: { base64: encodeRegistryAuth(creds) } };
-    return openStream(() => this.streaming.getImage(target.name).push(opts) as Promise<NodeJS.ReadableStream>, signal, this.startTimeoutMs);
+    return openStream(() => this.streaming.getImage(target.name).push(opts), signal, this.startTimeoutMs);
   }
 
   async isPresent(name: string): Promise<boolean> {

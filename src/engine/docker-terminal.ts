@@ -109,7 +109,7 @@ export class DockerTerminal implements TerminalEngine {
   async startExec(execId: string, tty: boolean): Promise<TerminalStream> {
     // `hijack`/`stdin` are dockerode's switches; the engine's start body is Detach and Tty only.
     const opts = { hijack: true, stdin: true, Detach: false, Tty: tty };
-    const socket = await engineCall(() => this.streaming.getExec(execId).start(opts) as Promise<Duplex>, {
+    const socket = await engineCall(() => this.streaming.getExec(execId).start(opts), {
       notFound: 'exec_not_found',
       conflict: 'conflict',
       timeoutMs: this.timeoutMs,

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { wrapModemDial } from '../patches/third-party';
 
 export type EngineCallObserver = (call: { method: string; route: string; status: string; seconds: number }) => void;
 
@@ -23,18 +24,12 @@ export function engineRoute(rawPath: string): string {
   return `/${resource}/{id}`;
 }
 
-interface Dialer {
-  dial(options: { path: string; method: string }, callback: (err: unknown, data: unknown) => void): unknown;
-}
-
 /**
  * Times every call a dockerode client makes, at the one place they all pass (docker-modem's `dial`): per client
  * instance, so each service has its own figures. For streams the time is until the engine answered the headers.
  */
 export function timeEngineCalls(docker: Docker, observe: EngineCallObserver): void {
-  const modem = docker.modem as unknown as Dialer;
-  const dial = modem.dial.bind(modem);
-  modem.dial = (options, callback) => {
+  wrapModemDial(docker, (dial) => (options, callback) => {
     const route = engineRoute(options.path);
     const method = options.method;
     const start = process.hrtime.bigint();
@@ -44,7 +39,7 @@ export function timeEngineCalls(docker: Docker, observe: EngineCallObserver): vo
       observe({ method, route, status, seconds: Number(process.hrtime.bigint() - start) / 1e9 });
       callback(err, data);
     });
-  };
+  });
 }
 
 /** Engine calls that only read; every other method may change what the engine reports. */
@@ -55,9 +50,7 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
  * its answer came, for a stream (a pull, a push, an attach) when the stream ends. Read caches count both as changes.
  */
 export function watchEngineWrites(docker: Docker, onWrite: () => void): void {
-  const modem = docker.modem as unknown as Dialer;
-  const dial = modem.dial.bind(modem);
-  modem.dial = (options, callback) => {
+  wrapModemDial(docker, (dial) => (options, callback) => {
     if (READ_METHODS.has(options.method)) return dial(options, callback);
     onWrite();
     return dial(options, (err, data) => {
@@ -74,5 +67,5 @@ export function watchEngineWrites(docker: Docker, onWrite: () => void): void {
       onWrite();
       callback(err, data);
     });
-  };
+  });
 }

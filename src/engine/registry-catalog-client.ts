@@ -18,8 +18,8 @@ async function boundedText(res: Response, max: number, endpoint: RegistryEndpoin
   let size = 0;
   const reader = res.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
+    const { done, value } = (await reader.read()) as { done: boolean; value?: Uint8Array };
+    if (done || !value) break;
     size += value.byteLength;
     if (size > max) {
       await reader.cancel();

@@ -23,7 +23,7 @@ function targetOf(req: Request): string | null {
   if (params.length > 0) return auditTarget(params.join(' '));
   const body = req.body as Record<string, unknown> | undefined;
   for (const k of ['image', 'name', 'serverAddress']) {
-    if (body && typeof body === 'object' && typeof body[k] === 'string') return auditTarget(body[k] as string);
+    if (body && typeof body === 'object' && typeof body[k] === 'string') return auditTarget(body[k]);
   }
   return null;
 }

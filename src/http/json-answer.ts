@@ -52,7 +52,7 @@ export interface ReadInput {
   role: Role;
   params: Record<string, string>;
   query: Record<string, unknown>;
-  header(name: string): string | undefined;
+  header: (name: string) => string | undefined;
 }
 
 /** The answer of a read: a value, sent as `{"items": value}` when `items` is set. */
@@ -70,7 +70,7 @@ export type ReadOperation = (input: ReadInput) => Promise<ReadAnswer>;
 /** A read operation as an Express handler (the full path, after the contract validator). */
 export function readHandler(op: ReadOperation): RequestHandler {
   return async (req, res) => {
-    const answer = await op({ role: principalOf(req).role, params: req.params as Record<string, string>, query: req.query as Record<string, unknown>, header: (name) => req.get(name) });
+    const answer = await op({ role: principalOf(req).role, params: req.params as Record<string, string>, query: req.query, header: (name) => req.get(name) });
     sendJson(res, answer.value, answer.items ? { items: true } : {});
   };
 }

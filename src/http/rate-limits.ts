@@ -9,9 +9,6 @@ export interface RateLimitConfig {
   execsPerMinute: number;
 }
 
-/** The log budget, one per service: REST log tails and WebSocket logs follows draw on it alike. */
-export const logTailsLimiter = (cfg: RateLimitConfig): RateLimiter => new RateLimiter(NAMES.logTailsPerMinute, cfg.logTailsPerMinute);
-
 /** The costly operations and the budget each draws on (operation ids of openapi.yaml, which documents their 429). */
 const LIMITED: Record<string, keyof RateLimitConfig> = {
   pullImage: 'pullsPerMinute',

@@ -80,6 +80,7 @@ export function swaggerUiOnFirstUse(): RequestHandler {
   let ui: Router | undefined;
   return (req, res, next) => {
     if (!ui) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on the first /docs request, not at start-up
       const swaggerUi = require('swagger-ui-express') as typeof import('swagger-ui-express');
       const setup = { customSiteTitle: 'Dockhand API', swaggerOptions: UI_OPTIONS };
       const csp = docsCsp(swaggerUi.generateHTML(undefined, setup), renderedStyles());

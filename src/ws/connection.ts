@@ -60,7 +60,7 @@ export class ClientConnection {
   ) {
     this.tokens = limits.frameBurst;
     this.auditLog = auditLogger(logger);
-    ws.on('message', (data, isBinary) => this.onMessage(isBinary ? undefined : data.toString()));
+    ws.on('message', (data, isBinary) => this.onMessage(isBinary ? undefined : (data as Buffer).toString()));
     ws.on('pong', () => {
       this.alive = true;
     });

@@ -1,3 +1,4 @@
+import { countSends } from '../patches/third-party';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -136,11 +137,7 @@ export class WsGateway {
   private accept(ws: WebSocket, principal: Principal): void {
     this.stats.opened++;
     // Every frame to a client passes ws.send: counted here, not in each channel.
-    const send = ws.send.bind(ws);
-    ws.send = ((...args: Parameters<WebSocket['send']>) => {
-      this.stats.framesSent++;
-      return send(...args);
-    }) as WebSocket['send'];
+    countSends(ws, () => this.stats.framesSent++);
     const observe = this.frameObserver;
     const conn = new ClientConnection(ws, principal, this.deps.channels, this.opts.limits, this.deps.logger, this.deps.guard, observe);
     this.clients.set(ws, conn);

@@ -129,7 +129,7 @@ export function parseClientFrame(text: string): ParseResult {
     const details = input && idOf(value) !== null ? { errors, subscription: idOf(value) } : { errors };
     return { ok: false, id: input ? null : idOf(value), error: new DomainError('invalid_request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), details) };
   }
-  return { ok: true, frame: parsed.data as ClientFrame };
+  return { ok: true, frame: parsed.data };
 }
 
 /** A frame as text. `rawData` is already-serialized JSON (events are serialized once for every subscriber). */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { auth, startService, type TestService } from '../helpers/service';
 import { containerExists, containerRun, engine, freePort } from '../helpers/containers';
 import { startEngineProxy, type EngineProxy } from '../helpers/engine-proxy';
-import { coldImage, seed, testEnv } from '../helpers/test-env';
+import { coldImage, seed, testEnv } from '../../support/test-env';
 
 let svc: TestService;
 let proxy: EngineProxy;

@@ -1,6 +1,6 @@
 import { auth, startService, type TestService } from '../helpers/service';
 import { containerExists, containerRun, engine } from '../helpers/containers';
-import { seed } from '../helpers/test-env';
+import { seed } from '../../support/test-env';
 
 let svc: TestService;
 const run = containerRun('life');

@@ -1,6 +1,6 @@
 import { auth, startService, type TestService } from '../helpers/service';
 import { containerRun, engine, freePort, httpGet } from '../helpers/containers';
-import { seed } from '../helpers/test-env';
+import { seed } from '../../support/test-env';
 
 /** The seed's walkthrough: `docker run -d -p …:80 --name …` from two tags, then `docker ps -a -s`. */
 let svc: TestService;

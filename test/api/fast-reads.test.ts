@@ -1,6 +1,6 @@
 import * as authModule from '../../src/http/auth';
 import { auth, startService, type TestService } from '../helpers/service';
-import { seed } from '../helpers/test-env';
+import { seed } from '../../support/test-env';
 
 /**
  * The fast read path (src/http/fast-reads.ts) and the full path answer alike. The full path is reached by spelling

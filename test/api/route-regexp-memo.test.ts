@@ -1,7 +1,6 @@
-import { memoizeRouteRegexps } from '../../src/http/route-regexp-memo';
+import { memoizeRouteRegexps } from '../../src/patches/third-party';
+import * as pathToRegexpModule from 'path-to-regexp';
 import { startService, auth, type TestService } from '../helpers/service';
-
-const { pathToRegexp } = require('path-to-regexp') as { pathToRegexp: (p: string, o?: Record<string, unknown>) => { regexp: RegExp } };
 
 let svc: TestService;
 beforeAll(async () => {
@@ -13,11 +12,12 @@ afterAll(async () => {
 
 describe('route regexps compiled once', () => {
   test('when the same path and options are compiled twice, then the first answer is given again; other options compile anew', () => {
-    memoizeRouteRegexps();
-    const mod = require('path-to-regexp') as { pathToRegexp: typeof pathToRegexp };
-    const a = mod.pathToRegexp('/api/v1/things/:id', { sensitive: false, strict: false });
-    expect(mod.pathToRegexp('/api/v1/things/:id', { sensitive: false, strict: false })).toBe(a);
-    const sensitive = mod.pathToRegexp('/api/v1/things/:id', { sensitive: true, strict: false });
+    expect(memoizeRouteRegexps().installed).toBe(true);
+    // The module's exports object (an ES module compiled to CommonJS): its `pathToRegexp` is read at each call, as the validator does.
+    const mod = pathToRegexpModule;
+    const a = mod.pathToRegexp('/api/v1/things/:id', { sensitive: false, end: true });
+    expect(mod.pathToRegexp('/api/v1/things/:id', { sensitive: false, end: true })).toBe(a);
+    const sensitive = mod.pathToRegexp('/api/v1/things/:id', { sensitive: true, end: true });
     expect(sensitive).not.toBe(a);
     expect(sensitive.regexp.test('/API/v1/things/1')).toBe(false);
     expect(a.regexp.test('/API/v1/things/1')).toBe(true);

@@ -4,7 +4,7 @@ import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { engine } from '../helpers/containers';
 import { TOKENS, auth, startService, type TestService } from '../helpers/service';
 import { launchChromium } from '../helpers/browser';
-import { seed } from '../helpers/test-env';
+import { seed } from '../../support/test-env';
 import { buildConsole } from '../helpers/web-console';
 
 /**
@@ -135,7 +135,7 @@ test('when an admin opens a shell and types, then the output shows in the termin
   const exec = await engine().getContainer(shellId).exec({ Cmd: ['cat', '/file.txt'], AttachStdout: true });
   const out = await new Promise<string>((resolve, reject) =>
     exec.start({ hijack: true, stdin: false }, (err, stream) => {
-      if (err || !stream) return reject(err);
+      if (err || !stream) return reject(err instanceof Error ? err : new Error('exec start gave no stream'));
       let text = '';
       stream.on('data', (b: Buffer) => (text += b.toString('latin1')));
       stream.on('end', () => resolve(text));

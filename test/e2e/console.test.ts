@@ -5,7 +5,7 @@ import { containerExists, engine, freePort, httpGet } from '../helpers/container
 import { TOKENS, auth, startService, type TestService } from '../helpers/service';
 import { launchChromium, seedConsoleImage, type SeededImage } from '../helpers/browser';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
-import { testEnv } from '../helpers/test-env';
+import { testEnv } from '../../support/test-env';
 import { buildConsole } from '../helpers/web-console';
 
 /**

@@ -4,7 +4,7 @@ import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { engine } from '../helpers/containers';
 import { launchChromium } from '../helpers/browser';
 import { TOKENS, startService, type TestService } from '../helpers/service';
-import { seed } from '../helpers/test-env';
+import { seed } from '../../support/test-env';
 
 /**
  * Swagger UI at /docs in a real headless Chromium, driving the real service and the isolated engine: the page a

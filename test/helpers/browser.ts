@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { engine } from './containers';
-import { seed, testEnv } from './test-env';
+import { seed, testEnv } from '../../support/test-env';
 
 /**
  * Debian's chromium driven by playwright-core (never a downloaded browser), with the flags this machine needs:

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import http from 'node:http';
 import net from 'node:net';
-import { testEnv } from './test-env';
+import { testEnv } from '../../support/test-env';
 
 /** Helpers for the containers test files: each file labels what it makes with its own run id and removes it. */
 export const AREA_LABEL = 'dockhand.test';

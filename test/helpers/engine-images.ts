@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { testEnv } from './test-env';
+import { testEnv } from '../../support/test-env';
 
 /** Direct engine access for arranging and asserting, bypassing the service under test. */
 export const engine = (): Docker => new Docker({ socketPath: testEnv().socketPath });

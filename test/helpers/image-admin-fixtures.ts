@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { testEnv } from './test-env';
+import { testEnv } from '../../support/test-env';
 
 /** Images made for the image-admin tests: built from seed/base:1 with a layer and labels of their own. */
 export const adminDocker = (): Docker => new Docker({ socketPath: testEnv().socketPath });

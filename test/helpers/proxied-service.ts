@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { startEngineProxy, type EngineProxy } from './engine-proxy';
 import { startService, type TestService } from './service';
-import { testEnv } from './test-env';
+import { testEnv } from '../../support/test-env';
 
 export interface ProxiedService {
   svc: TestService;

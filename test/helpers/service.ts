@@ -8,7 +8,7 @@ import { buildApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config/config';
 import { startServer, type RunningServer } from '../../src/server';
 import { wire, type Wired } from '../../src/wiring';
-import { testEnv } from './test-env';
+import { testEnv } from '../../support/test-env';
 import { recordServerFrame, takeFrameMismatches } from './asyncapi';
 
 export const TOKENS = {

@@ -17,7 +17,7 @@ export function wrap(ws: WebSocket): TestSocket {
   const frames: ServerFrame[] = [];
   const waiters: { pred: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }[] = [];
   ws.on('message', (data) => {
-    const f = JSON.parse(data.toString()) as ServerFrame;
+    const f = JSON.parse((data as Buffer).toString()) as ServerFrame;
     frames.push(f);
     for (const w of [...waiters]) {
       if (w.pred(f)) {

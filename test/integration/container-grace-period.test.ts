@@ -1,6 +1,6 @@
 import { auth, startService, type TestService } from '../helpers/service';
 import { containerRun, engine } from '../helpers/containers';
-import { seed } from '../helpers/test-env';
+import { seed } from '../../support/test-env';
 
 /**
  * A container whose PID 1 ignores SIGTERM (`sh -c 'sleep 600'`: a shell as PID 1 has no SIGTERM handler, and the

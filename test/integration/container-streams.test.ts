@@ -4,7 +4,7 @@ import type { LogLine, StatsSample } from '../../src/domain/containers/container
 import { isDomainError } from '../../src/domain/errors';
 import { containerRun, engine } from '../helpers/containers';
 import { testConfig } from '../helpers/service';
-import { seed } from '../helpers/test-env';
+import { seed } from '../../support/test-env';
 
 const run = containerRun('streams');
 const streams = new DockerContainerStreams(createDockerClients(testConfig().engine, 10_000).streaming, 10_000);

@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { auth, startService, type TestService } from '../helpers/service';
-import { testEnv } from '../helpers/test-env';
+import { testEnv } from '../../support/test-env';
 
 /** A unix socket that forwards to the isolated engine: the "engine" appears when it listens. */
 function engineAt(socketPath: string): Promise<{ close(): Promise<void> }> {

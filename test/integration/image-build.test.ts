@@ -4,7 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../helpers/containers';
-import { coldImage, testEnv } from '../helpers/test-env';
+import { coldImage, testEnv } from '../../support/test-env';
 import { waitFor } from '../helpers/wait-for';
 
 /*

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { auth, startService, type TestService } from '../helpers/service';
-import { seed, testEnv } from '../helpers/test-env';
+import { seed, testEnv } from '../../support/test-env';
 import { waitFor } from '../helpers/wait-for';
 
 /**

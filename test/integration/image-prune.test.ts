@@ -1,6 +1,6 @@
 import { auth, startService, type TestService } from '../helpers/service';
 import { adminDocker, buildOwnImage, cleanupRun, forgetPushed, imageExists, imagesOfRun, pushToLoopback, runId } from '../helpers/image-admin-fixtures';
-import { seed, testEnv } from '../helpers/test-env';
+import { seed, testEnv } from '../../support/test-env';
 
 let svc: TestService;
 const run = runId();

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Job } from '../../src/domain/jobs/job';
 import { auth, startService, type TestService } from '../helpers/service';
-import { testEnv } from '../helpers/test-env';
+import { testEnv } from '../../support/test-env';
 import { startEngineProxy, type EngineProxy } from '../helpers/engine-proxy';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 import { imagePresent, removeImages } from '../helpers/engine-images';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { auth, startService, type TestService } from '../helpers/service';
-import { coldImage, testEnv } from '../helpers/test-env';
+import { coldImage, testEnv } from '../../support/test-env';
 import { startEngineProxy, type EngineProxy } from '../helpers/engine-proxy';
 import { imagePresent, removeImages } from '../helpers/engine-images';
 

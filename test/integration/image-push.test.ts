@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Response } from 'supertest';
 import { auth, startService, type TestService } from '../helpers/service';
-import { coldImage, testEnv } from '../helpers/test-env';
+import { coldImage, testEnv } from '../../support/test-env';
 import { engine, imagePresent, removeImages } from '../helpers/engine-images';
 
 // This file owns cold/e and the htpasswd registry.

@@ -5,7 +5,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { DockerHubSearch } from '../../src/engine/docker-hub-search';
 import { auth, startService, type TestService } from '../helpers/service';
-import { testEnv } from '../helpers/test-env';
+import { testEnv } from '../../support/test-env';
 
 let svc: TestService;
 let dataDir: string;

@@ -3,7 +3,7 @@ import { imageChanges } from '../../src/engine/change-feed';
 import { countCalls } from '../helpers/engine-proxy';
 import { startProxiedService, type ProxiedService } from '../helpers/proxied-service';
 import { auth } from '../helpers/service';
-import { seed, testEnv } from '../helpers/test-env';
+import { seed, testEnv } from '../../support/test-env';
 import { waitFor } from '../helpers/wait-for';
 
 /**

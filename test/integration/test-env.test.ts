@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { containerRun, engine, freePort, httpGet } from '../helpers/containers';
-import { seed, testEnv } from '../helpers/test-env';
+import { seed, testEnv } from '../../support/test-env';
 
 // The test engine leaves the host's firewall alone (dockerd --iptables=false, no NAT rules) and still publishes
 // ports on 127.0.0.1 through its userland proxy. scripts/test-env.sh `down` checks the rest: no bridge, no /run

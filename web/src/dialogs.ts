@@ -8,7 +8,7 @@ export interface ModalHandle {
   body: HTMLElement;
   actions: HTMLElement;
   setTitle(title: string): void;
-  close(): void;
+  close: () => void;
 }
 
 function open(id: 'modal' | 'drawer', title: string): ModalHandle {

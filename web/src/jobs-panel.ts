@@ -38,7 +38,7 @@ export function jobsPanels(pullSection: HTMLElement, jobsSection: HTMLElement, c
       const job = await ctx.session.api.pull(input.value.trim());
       watchJob(job);
       ctx.announce(`Pull of ${job.image} started`);
-      refreshJobs();
+      void refreshJobs();
     } catch (err) {
       error.textContent = describeError(err);
     }
@@ -88,7 +88,7 @@ export function jobsPanels(pullSection: HTMLElement, jobsSection: HTMLElement, c
           onFrame: (f) => f.type === 'progress' && render(el, f.data as Job),
           onEnd: (d) => {
             ctx.announce(`${job.kind} of ${job.image} ${d.reason}`, d.reason === 'succeeded' ? 'ok' : 'error');
-            refreshJobs();
+            void refreshJobs();
             ctx.refreshImages();
           },
           onError: (e) => el.append(h('p', { class: 'error' }, `${e.code}: ${e.message}`)),
@@ -107,7 +107,7 @@ export function jobsPanels(pullSection: HTMLElement, jobsSection: HTMLElement, c
     try {
       const job = await ctx.session.api.cancelJob(id);
       watchJob(job);
-      refreshJobs();
+      void refreshJobs();
     } catch (err) {
       ctx.announce(describeError(err), 'error');
     }

@@ -54,7 +54,7 @@ export function parseCmd(text: string): string[] | undefined {
       throw new RunFormError('cmd: not a valid JSON array');
     }
     if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new RunFormError('cmd: a JSON array of strings is expected');
-    return v as string[];
+    return v;
   }
   const words: string[] = [];
   let cur = '';

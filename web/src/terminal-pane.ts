@@ -163,7 +163,7 @@ export function terminalPane(section: HTMLElement, ctx: Ctx): { open(c: Containe
             fill(status, kind === 'exec' ? `Shell open in ${name}.` : `Attached to ${name}; closing detaches and leaves it running.`);
             term.focus();
           },
-          onEnd: (d) => finish(endText(d as EndData)),
+          onEnd: (d) => finish(endText(d)),
           onError: (e) => finish(`${e.code}: ${e.message}`, true),
         });
         observer.observe(host);

@@ -42,5 +42,5 @@ export function routeInlineStylesToConstructedSheets(): void {
   customElements.define(TAG, InlineStyle);
   const create = document.createElement.bind(document);
   document.createElement = ((tagName: string, options?: ElementCreationOptions) =>
-    tagName.toLowerCase() === 'style' ? create(TAG) : create(tagName, options)) as typeof document.createElement;
+    tagName.toLowerCase() === 'style' ? create(TAG) : create(tagName, options));
 }

@@ -153,7 +153,7 @@ export class ImageSearchService {
       .sort();
     const chosen = matching.slice(0, limit);
     let truncated = catalog.truncated || matching.length > chosen.length;
-    const items: SearchItem[] = new Array(chosen.length);
+    const items = new Array<SearchItem>(chosen.length);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < chosen.length) {

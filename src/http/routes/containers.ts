@@ -64,7 +64,7 @@ export function containerRouter(containers: ContainerService, reads: ReturnType<
 
   for (const action of ACTIONS) {
     router.post(`/containers/:id/${action}`, async (req, res) => {
-      const signal = req.query.signal === undefined ? undefined : String(req.query.signal);
+      const signal = typeof req.query.signal === 'string' ? req.query.signal : undefined;
       res.json(await containers.act(id(req), action, { timeout: queryInt(req.query.timeout), signal }));
     });
   }

@@ -1,16 +1,7 @@
 import { Router } from 'express';
-import type { ImagePruneService, PruneRequest } from '../../domain/images/image-prune-service';
-import type { ImageRemovalService } from '../../domain/images/image-removal-service';
-import type { ImageSearchService } from '../../domain/images/image-search';
-import type { DiskUsageService } from '../../domain/system/disk-usage';
+import type { ImageAdminServices } from '../../domain/images/image-admin-services';
+import type { PruneRequest } from '../../domain/images/image-prune-service';
 import { queryBool, queryInt } from '../query';
-
-export interface ImageAdminServices {
-  removal: ImageRemovalService;
-  prune: ImagePruneService;
-  search: ImageSearchService;
-  diskUsage: DiskUsageService;
-}
 
 /** Image removal, prune, search and disk usage. Mounted before the image reads so `/images/search` wins over `/images/:ref`. */
 export function imageAdminRouter(s: ImageAdminServices): Router {

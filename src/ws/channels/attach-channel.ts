@@ -1,3 +1,4 @@
+import { CHANNEL_ROLES } from '../channel-roles';
 import { DomainError } from '../../domain/errors';
 import type { TerminalService } from '../../domain/terminal/exec-service';
 import type { AuditLog, TerminalSize } from '../../domain/terminal/terminal';
@@ -29,7 +30,7 @@ async function stoppedExitCode(read: () => Promise<number | null>, waitMs = 2000
  * disconnecting detaches; the container keeps running. `end` with the exit code when the container stops.
  */
 export class AttachChannel implements Channel<SubscribeAttach> {
-  readonly role = 'admin' as const;
+  readonly role = CHANNEL_ROLES.attach;
 
   constructor(
     private readonly terminals: TerminalService,

@@ -1,3 +1,4 @@
+import { CHANNEL_ROLES } from '../channel-roles';
 import type { EventsHub } from '../../domain/events/events-hub';
 import type { SubscribeEvents } from '../protocol';
 import type { Channel, Subscription, SubscriptionSink } from '../subscription';
@@ -7,7 +8,7 @@ import type { Channel, Subscription, SubscriptionSink } from '../subscription';
  * reconnects subscribes with `since: <last seq it saw>` and gets exactly what it missed.
  */
 export class EventsChannel implements Channel<SubscribeEvents> {
-  readonly role = 'viewer' as const;
+  readonly role = CHANNEL_ROLES.events;
 
   constructor(private readonly hub: EventsHub) {}
 

@@ -1,3 +1,4 @@
+import { CHANNEL_ROLES } from '../channel-roles';
 import type { TerminalService } from '../../domain/terminal/exec-service';
 import type { AuditLog } from '../../domain/terminal/terminal';
 import type { SubscribeExec } from '../protocol';
@@ -10,7 +11,7 @@ import { TerminalSession } from './terminal-session';
  * `stdin`/`resize` input, then `end` with the exit code. Admin only; every session is audit-logged.
  */
 export class ExecChannel implements Channel<SubscribeExec> {
-  readonly role = 'admin' as const;
+  readonly role = CHANNEL_ROLES.exec;
 
   constructor(
     private readonly terminals: TerminalService,

@@ -1,3 +1,4 @@
+import { CHANNEL_ROLES } from '../channel-roles';
 import { DomainError } from '../../domain/errors';
 import { FINAL_JOB_STATES, type JobFeed } from '../../domain/jobs/job';
 import { ProgressCoalescer } from '../coalescer';
@@ -6,7 +7,7 @@ import type { Channel, Subscription, SubscriptionSink } from '../subscription';
 
 /** A pull or push job's progress: the current state at once, then coalesced updates, then the final state. */
 export class JobChannel implements Channel<SubscribeJob> {
-  readonly role = 'viewer' as const;
+  readonly role = CHANNEL_ROLES.job;
 
   /** `jobs` is absent when this build has no jobs service: subscriptions are refused, never faked. */
   constructor(

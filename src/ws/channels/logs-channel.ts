@@ -1,3 +1,4 @@
+import { CHANNEL_ROLES } from '../channel-roles';
 import type { ContainerStreams, LiveStream, LogLine } from '../../domain/containers/container-streams';
 import { DomainError, isDomainError } from '../../domain/errors';
 import type { SubscribeLogs } from '../protocol';
@@ -8,7 +9,7 @@ const DEFAULT_TAIL = 100;
 
 /** A container's output, demultiplexed, one frame per line; `end` when the container stops. */
 export class LogsChannel implements Channel<SubscribeLogs> {
-  readonly role = 'viewer' as const;
+  readonly role = CHANNEL_ROLES.logs;
 
   constructor(private readonly streams: ContainerStreams | undefined) {}
 

@@ -1,3 +1,4 @@
+import { CHANNEL_ROLES } from '../channel-roles';
 import type { ContainerStreams } from '../../domain/containers/container-streams';
 import { DomainError } from '../../domain/errors';
 import type { SubscribeStats } from '../protocol';
@@ -6,7 +7,7 @@ import { pump } from './logs-channel';
 
 /** Resource samples of one container every `interval` seconds (the engine samples about once a second). */
 export class StatsChannel implements Channel<SubscribeStats> {
-  readonly role = 'viewer' as const;
+  readonly role = CHANNEL_ROLES.stats;
 
   constructor(private readonly streams: ContainerStreams | undefined) {}
 

@@ -1,3 +1,4 @@
+import { CHANNEL_ROLES } from '../channel-roles';
 import { DomainError } from '../../domain/errors';
 import type { TerminalService } from '../../domain/terminal/exec-service';
 import type { AuditLog } from '../../domain/terminal/terminal';
@@ -14,7 +15,7 @@ export interface TerminalChannelDeps {
 
 /** Refuses, never fakes, when this build has no terminal service. */
 const absent = <F>(): Channel<F> => ({
-  role: 'admin',
+  role: CHANNEL_ROLES.exec,
   open: () => {
     throw new DomainError('engine_unavailable', 'this service has no terminal service: exec and attach are not available');
   },

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { auth } from '../../helpers/service';
-import { testEnv } from '../../helpers/test-env';
+import { testEnv } from '../../../support/test-env';
 import { startProxiedService, type ProxiedService } from '../../helpers/proxied-service';
 import { INJECTIONS, loadOperations, rawRequest, type Operation } from '../../helpers/openapi-fuzz';
 import { connectWs } from '../../helpers/ws';
@@ -106,7 +106,6 @@ test('when any identifier (path, body or query) carries an injection (?, #, %2F,
       if (res.status < 400 || res.status >= 500 || res.calls.length) bad.push(`${method} ${raw}: ${res.status} calls ${res.calls.length}`);
     }
   }
-  // eslint-disable-next-line no-console
   console.log(`injection: ${cases} cases, ${bad.length} not 4xx or reaching the engine`);
   expect(bad).toEqual([]);
 });
@@ -136,7 +135,6 @@ test('when bodies are empty, of the wrong type, over the limit, 1,000 levels dee
     }
   }
   expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
-  // eslint-disable-next-line no-console
   console.log(`bodies: ${n} cases, ${bad.length} unexpected`);
   expect(bad).toEqual([]);
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { containerRun, engine } from '../../helpers/containers';
 import { startProxiedService, type ProxiedService } from '../../helpers/proxied-service';
 import { auth } from '../../helpers/service';
-import { seed } from '../../helpers/test-env';
+import { seed } from '../../../support/test-env';
 import { waitFor } from '../../helpers/wait-for';
 
 // Issue 13.3 and 13.9 against the real engine: binds are checked by their real path (the symlink attack, end to
@@ -34,7 +34,7 @@ const create = (name: string, body: Record<string, unknown>) =>
 async function runToExit(id: string): Promise<string> {
   const c = engine().getContainer(id);
   await waitFor(async () => !(await c.inspect()).State.Running, 20_000, 100);
-  return ((await c.logs({ stdout: true, stderr: true })) as Buffer).toString('latin1');
+  return ((await c.logs({ stdout: true, stderr: true }))).toString('latin1');
 }
 
 describe('bind paths are checked where they really lead', () => {

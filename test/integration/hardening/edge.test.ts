@@ -7,7 +7,7 @@ import path from 'node:path';
 import { auth, freePort, startService, TOKENS, type TestService } from '../../helpers/service';
 import { startProxiedService, type ProxiedService } from '../../helpers/proxied-service';
 import { engine, removeImages } from '../../helpers/engine-images';
-import { testEnv } from '../../helpers/test-env';
+import { testEnv } from '../../../support/test-env';
 import { upgradeStatus } from '../../helpers/ws';
 
 // Issue 13, items 6–8: nothing is parsed before authentication, slow clients are cut and cost bounded memory, the

@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Job } from '../../../src/domain/jobs/job';
 import { auth, startService, type TestService } from '../../helpers/service';
-import { startPrivateEngine, type PrivateEngine } from '../../helpers/private-engine';
+import { startPrivateEngine, type PrivateEngine } from '../../../support/private-engine';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy';
-import { testEnv } from '../../helpers/test-env';
+import { testEnv } from '../../../support/test-env';
 import { connectWs, type TestSocket } from '../../helpers/ws';
 
 // Faults on a PRIVATE dockerd (never the shared one): killed during a pull and an event subscription, then hung
@@ -29,7 +29,6 @@ beforeAll(async () => {
   svc = await startService({ DOCKER_HOST: engine.dockerHost, ENGINE_TIMEOUT_MS: String(ENGINE_TIMEOUT_MS), ALLOWED_REGISTRIES: registry.address });
 });
 afterAll(async () => {
-  // eslint-disable-next-line no-console
   console.log(`engine faults: ${figures.join('; ')}`);
   await svc?.close();
   await registry?.close();

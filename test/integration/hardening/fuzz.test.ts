@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { auth } from '../../helpers/service';
-import { testEnv } from '../../helpers/test-env';
+import { testEnv } from '../../../support/test-env';
 import { startProxiedService, type ProxiedService } from '../../helpers/proxied-service';
 import { INJECTIONS, loadOperations, queryString, rawRequest, valid, validish, type Operation, type Param, type Schema } from '../../helpers/openapi-fuzz';
 
@@ -74,11 +74,11 @@ function absentTarget(param: Param): fc.Arbitrary<string> {
 
 function query(op: Operation, gen: (s: Schema) => fc.Arbitrary<unknown>): fc.Arbitrary<Record<string, unknown>> {
   const qs = queryParams(op);
-  return fc.record(Object.fromEntries(qs.map((q) => [q.name, gen(q.schema)])), { requiredKeys: [] }) as fc.Arbitrary<Record<string, unknown>>;
+  return fc.record(Object.fromEntries(qs.map((q) => [q.name, gen(q.schema)])), { requiredKeys: [] });
 }
 
 function pathValues(op: Operation, gen: (param: Param) => fc.Arbitrary<string>): fc.Arbitrary<Record<string, string>> {
-  return fc.record(Object.fromEntries(pathParams(op).map((x) => [x.name, gen(x)]))) as fc.Arbitrary<Record<string, string>>;
+  return fc.record(Object.fromEntries(pathParams(op).map((x) => [x.name, gen(x)])));
 }
 
 type Mutation = (r: Req, pick: number, injection: string) => Req;
@@ -164,9 +164,9 @@ describe('fuzzing every operation from the contract (fixed seed)', () => {
         body: op.body ? fc.oneof(valid(op.body.schema), validish(op.body.schema)) : fc.constant(undefined),
       });
       for (const r of fc.sample(arb, { seed: SEED, numRuns: RUNS.absent })) {
-        const res = await send(op, r as Req);
+        const res = await send(op, r);
         count(res.status);
-        if (res.status < 400 || res.status >= 500) note(op, r as Req, res, 'not 4xx');
+        if (res.status < 400 || res.status >= 500) note(op, r, res, 'not 4xx');
       }
     }
     expect(failures).toEqual([]);
@@ -179,16 +179,15 @@ describe('fuzzing every operation from the contract (fixed seed)', () => {
         query: query(op, validish),
       });
       for (const r of fc.sample(arb, { seed: SEED, numRuns: RUNS.read })) {
-        const res = await send(op, r as Req, 'viewer');
+        const res = await send(op, r, 'viewer');
         count(res.status);
-        if (res.status >= 500) note(op, r as Req, res, '5xx');
+        if (res.status >= 500) note(op, r, res, '5xx');
       }
     }
     expect(failures).toEqual([]);
   });
 
   afterAll(() => {
-    // eslint-disable-next-line no-console
     console.log(
       `fuzz (seed ${SEED}): ${ops.length} operations, ${figures.requests} requests, ${figures.server5xx} answers 5xx, ` +
         `${figures.invalidWithEngineCalls} invalid requests that reached the engine; statuses ${JSON.stringify(figures.byStatus)}`,

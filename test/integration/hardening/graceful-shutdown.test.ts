@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Job } from '../../../src/domain/jobs/job';
 import { TOKENS, auth } from '../../helpers/service';
-import { testEnv } from '../../helpers/test-env';
+import { testEnv } from '../../../support/test-env';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy';
 import { removeImages } from '../../helpers/engine-images';
 import { connectWs } from '../../helpers/ws';
@@ -53,7 +53,7 @@ async function startProcess(): Promise<Proc> {
   });
   const logs: Record<string, unknown>[] = [];
   let buf = '';
-  child.stdout!.on('data', (c: Buffer) => {
+  child.stdout.on('data', (c: Buffer) => {
     buf += c.toString();
     for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
       const line = buf.slice(0, i);
@@ -65,7 +65,7 @@ async function startProcess(): Promise<Proc> {
       }
     }
   });
-  child.stderr!.resume();
+  child.stderr.resume();
   const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
   const deadline = Date.now() + 20_000;
   while (!logs.some((l) => l.msg === 'listening')) {
@@ -113,8 +113,7 @@ test('when SIGTERM comes during a running pull, a waiting request and WebSocket 
   const exit = await proc.exited;
   const finalJob = ws.frames.filter((f) => f.id === 'j' && f.type === 'progress').map((f) => f.data as Job).pop();
   const ms = exit.at - signalledAt;
-  // eslint-disable-next-line no-console
-  console.log(`graceful shutdown (SIGTERM): exit ${exit.code} in ${ms} ms (budget ${BUDGET_MS}); waiting request ${answer.status} ${answer.body.code}; WS close ${closed.code}; job ${finalJob?.state}/${finalJob?.error?.code}`);
+  console.log(`graceful shutdown (SIGTERM): exit ${exit.code} in ${ms} ms (budget ${BUDGET_MS}); waiting request ${answer.status} ${String(answer.body.code)}; WS close ${closed.code}; job ${finalJob?.state}/${finalJob?.error?.code}`);
 
   expect(answer.status).toBe(503);
   expect(answer.body).toMatchObject({ code: 'shutting_down', jobId });
@@ -134,7 +133,6 @@ test('when SIGINT comes to an idle service with a WebSocket open, then it closes
   proc.child.kill('SIGINT');
   expect((await ws.closed).code).toBe(1001);
   const exit = await proc.exited;
-  // eslint-disable-next-line no-console
   console.log(`graceful shutdown (SIGINT, idle): exit ${exit.code} in ${exit.at - signalledAt} ms`);
   expect(exit.code).toBe(0);
   expect(proc.logs.find((l) => l.msg === 'stopped')).toMatchObject({ signal: 'SIGINT', jobsEnded: 0 });

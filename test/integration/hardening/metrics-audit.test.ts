@@ -4,7 +4,7 @@ import { engine } from '../../helpers/engine-images';
 import { auth } from '../../helpers/service';
 import { startProxiedService, type ProxiedService } from '../../helpers/proxied-service';
 import { connectWs } from '../../helpers/ws';
-import { seed } from '../../helpers/test-env';
+import { seed } from '../../../support/test-env';
 import { waitFor } from '../../helpers/wait-for';
 
 jest.setTimeout(60_000);

@@ -3,7 +3,7 @@ import YAML from 'yaml';
 import fs from 'node:fs';
 import path from 'node:path';
 import { auth, startService, type TestService, type TokenRole } from '../../helpers/service';
-import { testEnv } from '../../helpers/test-env';
+import { testEnv } from '../../../support/test-env';
 import { connectWs, upgradeStatus, type TestSocket } from '../../helpers/ws';
 
 // Walks every cell of docs/permissions.md against the running service. Each request is harmless: it names things
@@ -125,7 +125,6 @@ test('when every REST operation and WebSocket channel is called with no token, v
     for (const s of sockets.values()) s.ws.terminate();
   }
 
-  // eslint-disable-next-line no-console
   console.log(`permission matrix: ${checked} cells checked, ${differing.length} differing`);
   expect(differing).toEqual([]);
   expect(checked).toBe((m.rest.length + m.ws.filter((c) => c.role !== 'unwired').length) * 4);

@@ -1,7 +1,7 @@
 import { auth } from '../../helpers/service';
 import { startProxiedService, type ProxiedService } from '../../helpers/proxied-service';
 import { connectWs, upgradeStatus, type TestSocket } from '../../helpers/ws';
-import { testEnv } from '../../helpers/test-env';
+import { testEnv } from '../../../support/test-env';
 import WebSocket from 'ws';
 
 jest.setTimeout(30_000);
@@ -28,7 +28,6 @@ test('when one token exceeds its pulls a minute, then 429 rate_limited with Retr
   expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
   expect(calls).toEqual([]);
   expect((await pull('admin')).status).toBe(403);
-  // eslint-disable-next-line no-console
   console.log(`rate limit: 3rd pull in a minute → ${limited.status}, Retry-After ${limited.headers['retry-after']} s, ${calls.length} engine calls`);
 });
 
@@ -67,7 +66,7 @@ function upgradeResponse(url: string, role: 'viewer'): Promise<{ status: number;
     });
     ws.once('unexpected-response', (_req, res) => {
       res.resume();
-      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined });
+      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] });
     });
     ws.once('error', () => undefined);
   });

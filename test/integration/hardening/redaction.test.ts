@@ -4,7 +4,7 @@ import pino from 'pino';
 import type Docker from 'dockerode';
 import { auth, startService, type TestService, type TokenRole } from '../../helpers/service';
 import { engine, removeImages } from '../../helpers/engine-images';
-import { testEnv } from '../../helpers/test-env';
+import { testEnv } from '../../../support/test-env';
 import { connectWs } from '../../helpers/ws';
 
 // Issue 13, item 4: one redaction policy below admin (src/domain/auth/redaction.ts), checked as a matrix of
@@ -53,7 +53,7 @@ beforeAll(async () => {
   startSeq = (await svc.http.get('/api/v1/events').set(auth('admin'))).body.lastSeq;
   // An image whose config holds a secret (env and label), made from the seed without network.
   const seed = await docker.createContainer({ Image: `${testEnv().registry}/seed/web:1.39`, Cmd: ['true'] });
-  await seed.commit({ repo: IMAGE.split(':')[0], tag: '1', changes: [`ENV IMG_TOKEN=${S.imageEnv}`, `LABEL db.token=${S.imageLabel}`] } as never);
+  await seed.commit({ repo: IMAGE.split(':')[0], tag: '1', changes: [`ENV IMG_TOKEN=${S.imageEnv}`, `LABEL db.token=${S.imageLabel}`] } as object);
   await seed.remove({ force: true });
   // A container with a secret in each of its fields (the cmd secret is an argument `sh -c` hands to $0 and nobody
   // reads), and a health probe whose command carries one.

@@ -7,7 +7,7 @@ import { engine, removeImages } from '../../helpers/engine-images';
 import { startProxiedService, type ProxiedService } from '../../helpers/proxied-service';
 import { engineReads, invalidReference, validReference } from '../../helpers/reference-corpus';
 import { auth } from '../../helpers/service';
-import { seed, testEnv } from '../../helpers/test-env';
+import { seed, testEnv } from '../../../support/test-env';
 import type { EngineRequest } from '../../helpers/engine-proxy';
 
 // Issue 13.1 against the real engine: every operation that takes a reference, behind a recording proxy. Invalid

@@ -9,7 +9,7 @@ import { DockerHubSearch } from '../../../src/engine/docker-hub-search';
 import { startProxiedService, type ProxiedService } from '../../helpers/proxied-service';
 import { engineReads, validReference } from '../../helpers/reference-corpus';
 import { auth } from '../../helpers/service';
-import { testEnv } from '../../helpers/test-env';
+import { testEnv } from '../../../support/test-env';
 
 // Issue 13.2: a Docker Hub search is not a network probe. A term the engine would read as `host/…` makes it
 // call that host's search endpoint (and its connection error came back to any viewer): such terms are 400 with

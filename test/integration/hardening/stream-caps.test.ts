@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { auth, startService, type TestService, type TokenRole } from '../../helpers/service';
 import { engine } from '../../helpers/engine-images';
-import { testEnv } from '../../helpers/test-env';
+import { testEnv } from '../../../support/test-env';
 import { connectWs, type TestSocket } from '../../helpers/ws';
 
 // Issue 13, item 5: bounded per token, everywhere. Streams across WebSocket connections per token and in all,

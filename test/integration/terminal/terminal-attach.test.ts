@@ -1,5 +1,5 @@
 import { auth, startService, type TestService } from '../../helpers/service';
-import { seed } from '../../helpers/test-env';
+import { seed } from '../../../support/test-env';
 import { connectWs, type TestSocket } from '../../helpers/ws';
 import { printed, terminalRun, typeIn, waitForOutput } from './terminal-helpers';
 

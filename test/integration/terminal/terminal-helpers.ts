@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import type { ServerFrame } from '../../../src/ws/protocol';
-import { seed, testEnv } from '../../helpers/test-env';
+import { seed, testEnv } from '../../../support/test-env';
 import type { TestSocket } from '../../helpers/ws';
 
 /** What the terminal test files make carries this label and their run id; afterAll removes it. */

@@ -3,7 +3,7 @@ import Docker from 'dockerode';
 import type { Job } from '../../../src/domain/jobs/job';
 import type { ServerFrame } from '../../../src/ws/protocol';
 import { auth, startService, type TestService } from '../../helpers/service';
-import { coldImage, seed, testEnv } from '../../helpers/test-env';
+import { coldImage, seed, testEnv } from '../../../support/test-env';
 import { connectWs, type TestSocket } from '../../helpers/ws';
 
 jest.setTimeout(30000);
@@ -70,7 +70,6 @@ describe('job channel', () => {
     const progress = frames.filter((f) => f.type === 'progress') as ServerFrame<Job>[];
     const percents = progress.map((f) => f.data.progress.percent);
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
-    // eslint-disable-next-line no-console
     console.log(`pull of ${coldImage('d', '1')}: ${progress.length} progress frames, percents ${percents.map((p) => Math.round(p)).join(' ')}`);
     const final = progress[progress.length - 1].data;
     expect(final.state).toBe('succeeded');

@@ -4,7 +4,7 @@ import Docker from 'dockerode';
 import type { ServerFrame } from '../../../src/ws/protocol';
 import { startEngineProxy, type EngineProxy } from '../../helpers/engine-proxy';
 import { auth, startService, type TestService } from '../../helpers/service';
-import { startPrivateEngine, type PrivateEngine } from '../../helpers/private-engine';
+import { startPrivateEngine, type PrivateEngine } from '../../../support/private-engine';
 import { connectWs, type TestSocket } from '../../helpers/ws';
 
 /**

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import type { ServerFrame } from '../../../src/ws/protocol';
 import { auth, startService, type TestService } from '../../helpers/service';
-import { startPrivateEngine, type PrivateEngine } from '../../helpers/private-engine';
+import { startPrivateEngine, type PrivateEngine } from '../../../support/private-engine';
 import { connectWs, type TestSocket } from '../../helpers/ws';
 
 jest.setTimeout(60000);

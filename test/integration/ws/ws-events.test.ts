@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { DockhandWsClient, type WebSocketLike } from '../../../src/client/ws-client';
 import type { ServerFrame } from '../../../src/ws/protocol';
 import { auth, startService, TOKENS, type TestService } from '../../helpers/service';
-import { seed, testEnv } from '../../helpers/test-env';
+import { seed, testEnv } from '../../../support/test-env';
 import { connectWs, upgradeStatus, type TestSocket } from '../../helpers/ws';
 
 jest.setTimeout(30000);
@@ -233,7 +233,6 @@ describe('abuse and bounds', () => {
     expect(events(slow, 'slow').length).toBeLessThan(N);
     expect(events(fast, 'fast')).toHaveLength(N);
     latencies.sort((a, b) => a - b);
-    // eslint-disable-next-line no-console
     console.log(`fast client latency while a slow one was cut off: p50 ${latencies[N >> 1]} ms, max ${latencies[N - 1]} ms`);
     expect(latencies[N - 1]).toBeLessThan(2000);
   });

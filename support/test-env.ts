@@ -1,3 +1,4 @@
+// Shared by test/ and bench/: what scripts/test-env.sh started, read from its env file.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -18,7 +19,7 @@ let cached: TestEnv | undefined;
 
 export function testEnv(): TestEnv {
   if (cached) return cached;
-  const dir = process.env.TEST_ENV_DIR ?? path.resolve(__dirname, '../../.test-env');
+  const dir = process.env.TEST_ENV_DIR ?? path.resolve(__dirname, '../.test-env');
   const file = path.join(dir, 'env');
   if (!fs.existsSync(file)) {
     throw new Error(`no test environment at ${file}: run the suite with \`npm test\` (it starts the isolated engine)`);

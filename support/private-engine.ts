@@ -1,3 +1,4 @@
+// Shared by test/ and bench/ (bench runs without jest and imports nothing from test/): a private dockerd of its own.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
