@@ -35,6 +35,8 @@ import { jobRouter } from './http/routes/jobs';
 import { registryRouter } from './http/routes/registries';
 import { execRouter } from './http/routes/exec';
 import { meRouter } from './http/routes/me';
+import { updatesRouter } from './http/routes/updates';
+import type { UpdateChecker } from './domain/updates/update-checker';
 
 /** Everything the HTTP edge needs, already built: the domain services and their collaborators. */
 export interface AppServices {
@@ -63,6 +65,8 @@ export interface AppServices {
   rateLimits: RateLimitConfig;
   /** Exec and attach (admin, audit-logged); sessions run over the WebSocket `exec` and `attach` channels. */
   terminals: TerminalService;
+  /** Image update detection (registry digests against the local RepoDigests), cached per reference. */
+  updates: UpdateChecker;
 }
 
 export interface AppOptions {
@@ -115,6 +119,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
 
   const api = express.Router();
   api.use(imageAdminRouter(services.imageAdmin));
+  api.use(updatesRouter(services.updates));
   api.use(imageReadRouter(services.images, imageReadOps));
   api.use(containerCreateRouter(services.containerCreator));
   api.use(containerRouter(services.containers, containerReadOps));

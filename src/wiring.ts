@@ -33,6 +33,9 @@ import type { AuditLog } from './domain/terminal/terminal';
 import { DockerTerminal } from './engine/docker-terminal';
 import { ServiceMetrics } from './metrics/service-metrics';
 import { timeEngineCalls, watchEngineWrites } from './engine/engine-call-timing';
+import { UpdateChecker } from './domain/updates/update-checker';
+import { RegistryManifestClient } from './engine/registry-manifest-client';
+import { DockerDistribution } from './engine/docker-distribution';
 
 export interface Wired extends AppServices {
   /** The WebSocket endpoint, for startServer's upgrade routing at `/api/v1/ws`. */
@@ -98,6 +101,25 @@ export function wire(config: Config, logger: Logger): Wired {
   const terminalAudit = logger.child({ log: 'audit' });
   const audit: AuditLog = (event, fields) => terminalAudit.info({ operation: event, ...fields }, 'audit');
   const terminals = new TerminalService(new DockerTerminal(docker.api, docker.streaming, config.engineTimeoutMs), audit);
+  const updates = new UpdateChecker(
+    {
+      images: imageRepository,
+      registry: new RegistryManifestClient(Math.min(10_000, Math.max(2000, config.engineTimeoutMs))),
+      engine: new DockerDistribution(docker.api, Math.max(15_000, config.engineTimeoutMs)),
+      allowlist,
+      store: registryStore,
+      now: () => Date.now(),
+      observe: (registry, via, outcome) => metrics.registryLookups.inc({ registry, via, outcome }),
+      // A pull or tag of a reference forgets what the registry said about it (the engine's events, seen lazily).
+      watch: (forget) => {
+        events.subscribe({ type: ['image'], action: ['pull', 'tag', 'untag', 'delete'] }, undefined, (e) => {
+          forget(e.event.actorId);
+          if (e.event.attributes.name) forget(e.event.attributes.name);
+        });
+      },
+    },
+    { ttlMs: config.updates.cacheTtlMs, lookupTimeoutMs: 30_000 },
+  );
   const wired = {
     logger,
     verifier,
@@ -116,6 +138,7 @@ export function wire(config: Config, logger: Logger): Wired {
     events,
     wsTickets,
     terminals,
+    updates,
     ws: buildWsGateway({
       logger,
       verifier,

@@ -34,6 +34,8 @@ export interface Config {
   rateLimits: { pullsPerMinute: number; logTailsPerMinute: number; execsPerMinute: number; wsConnectionsPerToken: number };
   /** An exec or attach session with no input and no output for this long is ended (idle_timeout). */
   execIdleTimeoutMs: number;
+  /** Image update checks: how long a registry answer is reused, how often every image in use is checked (0: never). */
+  updates: { cacheTtlMs: number; checkIntervalMs: number; recreateSettleMs: number };
 }
 
 export class ConfigError extends Error {
@@ -78,6 +80,9 @@ const envSchema = z.object({
   RATE_LIMIT_EXECS_PER_MINUTE: intIn('RATE_LIMIT_EXECS_PER_MINUTE', 0, 100000).default(120),
   WS_MAX_CONNECTIONS_PER_TOKEN: intIn('WS_MAX_CONNECTIONS_PER_TOKEN', 0, 1000000).default(2048),
   EXEC_IDLE_TIMEOUT_MS: intIn('EXEC_IDLE_TIMEOUT_MS', 500, 86400000).default(900000),
+  UPDATE_CHECK_TTL_MS: intIn('UPDATE_CHECK_TTL_MS', 0, 604800000).default(900000),
+  UPDATE_CHECK_INTERVAL_MS: intIn('UPDATE_CHECK_INTERVAL_MS', 0, 604800000).default(0),
+  RECREATE_SETTLE_MS: intIn('RECREATE_SETTLE_MS', 0, 600000).default(5000),
 });
 
 export function parseDockerHost(value: string | undefined, tlsVerify?: string, certPath?: string): EngineEndpoint {
@@ -162,5 +167,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
       wsConnectionsPerToken: e.WS_MAX_CONNECTIONS_PER_TOKEN,
     },
     execIdleTimeoutMs: e.EXEC_IDLE_TIMEOUT_MS,
+    updates: { cacheTtlMs: e.UPDATE_CHECK_TTL_MS, checkIntervalMs: e.UPDATE_CHECK_INTERVAL_MS, recreateSettleMs: e.RECREATE_SETTLE_MS },
   };
 }

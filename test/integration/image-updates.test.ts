@@ -1,0 +1,152 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { auth, startService, type TestService } from '../helpers/service';
+import { seed, testEnv } from '../helpers/test-env';
+import { engine, removeImages } from '../helpers/engine-images';
+import { dockerCli, getManifest, MANIFEST_LIST, MANIFEST_V2, moveTag, putManifestList, startOwnRegistry } from '../helpers/update-fixtures';
+
+// This file owns the repositories upd/web-<run> (in the shared registries) and a registry of its own.
+jest.setTimeout(60_000);
+const env = testEnv();
+const run = randomBytes(4).toString('hex');
+const repo = `upd/web-${run}`;
+const localOnly = `${env.registry}/upd/local-${run}:x`;
+const at = (tag: string, registry = env.registry) => `${registry}/${repo}:${tag}`;
+const enc = encodeURIComponent;
+
+let svc: TestService;
+let own: Awaited<ReturnType<typeof startOwnRegistry>>;
+let cfg: string;
+let dataDir: string;
+let arch: string;
+
+const check = (ref: string, query = '') => svc.http.get(`/api/v1/images/${enc(ref)}/updates${query}`).set(auth('viewer'));
+const pull = async (image: string, registry?: string) => {
+  const res = await svc.http.post('/api/v1/images/pull?wait=true').set(auth('operator')).send({ image, ...(registry ? { registry } : {}) });
+  expect(res.status).toBe(200);
+};
+
+beforeAll(async () => {
+  cfg = fs.mkdtempSync(path.join(os.tmpdir(), 'dkh-upd-cli-'));
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dkh-upd-data-'));
+  own = await startOwnRegistry();
+  // Two versions of one application, pushed as tags `a` and `b` of this file's own repository.
+  await dockerCli(['pull', seed.web139()], cfg);
+  await dockerCli(['pull', seed.web143()], cfg);
+  for (const [tag, from] of [['a', seed.web139()], ['b', seed.web143()]]) {
+    await dockerCli(['tag', from, at(tag)], cfg);
+    await dockerCli(['push', at(tag)], cfg);
+  }
+  await dockerCli(['tag', seed.web139(), at('a', own.host)], cfg);
+  await dockerCli(['push', at('a', own.host)], cfg);
+  await dockerCli(['login', '-u', env.authRegistryUser, '--password-stdin', env.authRegistry], cfg, env.authRegistryPassword);
+  await dockerCli(['tag', seed.web139(), at('a', env.authRegistry)], cfg);
+  await dockerCli(['push', at('a', env.authRegistry)], cfg);
+  await removeImages(at('a'), at('b'));
+  arch = (await engine().version()).Arch;
+  svc = await startService({ DATA_DIR: dataDir, ALLOWED_REGISTRIES: `docker.io,${env.registry},${env.authRegistry},${own.host}` });
+});
+
+afterAll(async () => {
+  await svc?.close();
+  await own?.stop();
+  await removeImages(at('a'), at('b'), at('cur'), at('multi'), at('gone'), localOnly, at('a', own.host), at('a', env.authRegistry));
+  fs.rmSync(cfg, { recursive: true, force: true });
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('GET /api/v1/images/{ref}/updates', () => {
+  test('when the tag is re-pushed with another image after the pull, then up_to_date until a refresh says outdated, and a pull makes it up_to_date again', async () => {
+    const digestA = await moveTag(env.registry, repo, 'a', 'cur');
+    await pull(at('cur'));
+    const first = await check(at('cur'));
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({
+      reference: at('cur'),
+      status: 'up_to_date',
+      localDigests: [`${env.registry}/${repo}@${digestA}`],
+      remote: { digest: digestA, mediaType: MANIFEST_V2, via: 'registry' },
+    });
+    expect(Date.parse(first.body.checkedAt)).toBeGreaterThan(Date.now() - 60_000);
+
+    const digestB = await moveTag(env.registry, repo, 'b', 'cur');
+    const cached = await check(at('cur'));
+    expect(cached.body).toMatchObject({ status: 'up_to_date', checkedAt: first.body.checkedAt });
+    const refreshed = await check(at('cur'), '?refresh=true');
+    expect(refreshed.body).toMatchObject({ status: 'outdated', remote: { digest: digestB }, localDigests: [`${env.registry}/${repo}@${digestA}`] });
+
+    await pull(at('cur'));
+    const after = await check(at('cur'));
+    expect(after.body.status).toBe('up_to_date');
+    expect(after.body.localDigests).toEqual([`${env.registry}/${repo}@${digestB}`]);
+
+    const metrics = await svc.http.get('/metrics').set(auth('viewer'));
+    expect(metrics.text).toMatch(new RegExp(`dockhand_registry_update_lookups_total\\{registry="${env.registry.replace(/\./g, '\\.')}",via="registry",outcome="ok"\\} [2-9]`));
+  });
+
+  test('when a hand-made manifest list is pulled by tag, then it is up_to_date (the index digest is compared, not the platform manifest)', async () => {
+    const listDigest = await putManifestList(env.registry, repo, 'a', 'multi', arch);
+    await pull(at('multi'));
+    const res = await check(at('multi'), '?refresh=true');
+    expect(res.body).toMatchObject({ status: 'up_to_date', remote: { digest: listDigest, mediaType: MANIFEST_LIST } });
+    expect(res.body.localDigests).toContain(`${env.registry}/${repo}@${listDigest}`);
+    const platform = await getManifest(env.registry, repo, 'a');
+    expect(platform.digest).not.toBe(listDigest);
+  });
+
+  test('when the reference is pinned by digest, then not_applicable, with no registry call', async () => {
+    const m = await getManifest(env.registry, repo, 'a');
+    const res = await check(`${env.registry}/${repo}@${m.digest}`);
+    expect(res.body).toMatchObject({ status: 'not_applicable', reason: 'digest_reference', remote: null });
+  });
+
+  test('when the local image was never pulled from that repository, then unknown / no_repo_digest', async () => {
+    await dockerCli(['tag', seed.web139(), localOnly], cfg);
+    const res = await check(localOnly);
+    expect(res.body).toMatchObject({ status: 'unknown', reason: 'no_repo_digest', localDigests: [], remote: null });
+  });
+
+  test('when the tag is gone from the registry, then unknown / not_found', async () => {
+    await dockerCli(['tag', seed.web139(), at('gone')], cfg);
+    const res = await check(at('gone'), '?refresh=true');
+    expect(res.body).toMatchObject({ status: 'unknown', reason: 'not_found', remote: null });
+    expect(res.body.localDigests.length).toBeGreaterThan(0);
+  });
+
+  test('when the registry is not allowed, then 403 registry_not_allowed', async () => {
+    const res = await check('127.0.0.2:5999/upd/nothing:1');
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe('registry_not_allowed');
+  });
+
+  test('when the image is not present locally, then 404 image_not_found', async () => {
+    const res = await check(at('never-pulled'));
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe('image_not_found');
+  });
+
+  test('when the registry is stopped, then unknown / registry_unreachable', async () => {
+    await pull(at('a', own.host));
+    expect((await check(at('a', own.host), '?refresh=true')).body.status).toBe('up_to_date');
+    await own.stop();
+    const res = await check(at('a', own.host), '?refresh=true');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'unknown', reason: 'registry_unreachable', remote: null });
+  });
+
+  test('when the htpasswd registry has no stored login, then unknown / unauthorized; with one, up_to_date', async () => {
+    const without = await check(at('a', env.authRegistry), '?refresh=true');
+    expect(without.body).toMatchObject({ status: 'unknown', reason: 'unauthorized' });
+    const stored = await svc.http
+      .post('/api/v1/registries')
+      .set(auth('admin'))
+      .send({ serverAddress: env.authRegistry, username: env.authRegistryUser, password: env.authRegistryPassword });
+    expect(stored.status).toBe(201);
+    const withLogin = await check(at('a', env.authRegistry), '?refresh=true');
+    expect(withLogin.body).toMatchObject({ status: 'up_to_date', remote: { via: 'registry' } });
+    const byId = await check(at('a', env.authRegistry), `?refresh=true&registry=${stored.body.id}`);
+    expect(byId.body.status).toBe('up_to_date');
+  });
+});
