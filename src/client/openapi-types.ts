@@ -124,6 +124,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/images/{ref}/updates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
+                ref: components["parameters"]["ImageRef"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Whether the registry has a newer image behind this tag.
+         * @description Compares the digests the engine recorded for the local image (`RepoDigests`, of this reference's repository
+         *     only) with the digest the registry gives now for the same tag. The registry is asked with a `HEAD` of the
+         *     tag's manifest and every manifest media type in `Accept` (Docker Hub does not count a `HEAD` as a pull), so
+         *     it answers the digest of the same kind of manifest a pull by tag records: the index for a multi-arch tag.
+         *     When a `HEAD` gives no digest, the engine's distribution inspect is asked instead (`remote.via: engine`).
+         *
+         *     Registry answers are cached per reference for `UPDATE_CHECK_TTL_MS` and forgotten when the engine reports
+         *     a pull or tag of the reference; one lookup per reference runs at a time (concurrent checks share it).
+         *     `refresh=true` asks the registry now. The registry must be in `ALLOWED_REGISTRIES` (else `403
+         *     registry_not_allowed`, with no network call). The first stored login for the registry is used, or the one
+         *     named by `registry`. A registry that cannot be asked is not an error: the answer is `unknown` with a `reason`.
+         *     A reference pinned by digest, or an image id, is `not_applicable`.
+         */
+        get: operations["checkImageUpdate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/containers": {
         parameters: {
             query?: never;
@@ -822,6 +856,45 @@ export interface components {
             /** @description Layer diff ids, base first. */
             layers: string[];
             size: number;
+        };
+        /** @description Whether the registry has a newer image behind a tag than the local one. */
+        ImageUpdate: {
+            /** @description The normalized reference that was checked. */
+            reference: string;
+            /**
+             * @description `up_to_date`: the registry's digest is one the local image was pulled or pushed as. `outdated`: the tag
+             *     points at something else in the registry. `unknown`: see `reason`. `not_applicable`: a digest-pinned
+             *     reference or an image id (nothing can move).
+             * @enum {string}
+             */
+            status: "up_to_date" | "outdated" | "unknown" | "not_applicable";
+            /**
+             * @description Why the status is `unknown` (`no_repo_digest`: the local image was never pulled from or pushed to this
+             *     repository, so there is nothing to compare) or `not_applicable`.
+             * @enum {string}
+             */
+            reason?: "no_repo_digest" | "registry_unreachable" | "unauthorized" | "not_found" | "rate_limited" | "digest_reference" | "image_id";
+            /** @description The local image's `repo@sha256:…` digests of this reference's repository only. */
+            localDigests: string[];
+            /** @description What the registry answered; null when it was not asked or gave no digest. */
+            remote: null | {
+                /** @example sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef */
+                digest: string;
+                /** @description The manifest kind, e.g. `application/vnd.oci.image.index.v1+json` for a multi-arch tag. */
+                mediaType: string;
+                /**
+                 * @description A registry HEAD, or the engine's distribution inspect.
+                 * @enum {string}
+                 */
+                via: "registry" | "engine";
+            };
+            /**
+             * Format: date-time
+             * @description When the registry was asked (a cached answer keeps its time).
+             */
+            checkedAt: string | null;
+            /** @description The local image the tag points at now. */
+            imageId: string | null;
         };
         ImageHistoryEntry: {
             /** @description Null for steps known only from history (pulled images). */
@@ -1756,6 +1829,40 @@ export interface operations {
                     "application/json": {
                         items: components["schemas"]["ImageHistoryEntry"][];
                     };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    checkImageUpdate: {
+        parameters: {
+            query?: {
+                /** @description Ask the registry now instead of answering from the cache. */
+                refresh?: boolean;
+                /** @description The id of a stored registry login to use (default: the first stored for the image's registry). */
+                registry?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
+                ref: components["parameters"]["ImageRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The update status. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageUpdate"];
                 };
             };
             400: components["responses"]["BadRequest"];
