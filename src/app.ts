@@ -37,6 +37,8 @@ import { execRouter } from './http/routes/exec';
 import { meRouter } from './http/routes/me';
 import { updatesRouter } from './http/routes/updates';
 import type { UpdateChecker } from './domain/updates/update-checker';
+import type { UpdateService } from './domain/updates/update-service';
+import type { ContainerUpdates } from './domain/updates/container-updates';
 
 /** Everything the HTTP edge needs, already built: the domain services and their collaborators. */
 export interface AppServices {
@@ -67,6 +69,10 @@ export interface AppServices {
   terminals: TerminalService;
   /** Image update detection (registry digests against the local RepoDigests), cached per reference. */
   updates: UpdateChecker;
+  /** The check of every image in use, as a job. */
+  updateService: UpdateService;
+  /** Containers' update status, from the update cache only. */
+  containerUpdates: ContainerUpdates;
 }
 
 export interface AppOptions {
@@ -101,7 +107,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
   app.use(auditTrail(auditLogger(services.logger)));
   app.use(express.json({ limit: opts.bodyLimit ?? 256 * 1024, type: ['application/json', 'application/*+json'] }));
   const imageReadOps = imageReads(services.images);
-  const containerReadOps = containerReads(services.containers);
+  const containerReadOps = containerReads(services.containers, services.containerUpdates);
   // The web console's page and bundle are not API operations: served before the contract validator.
   app.use(consoleRouter());
   app.use(
@@ -119,10 +125,10 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
 
   const api = express.Router();
   api.use(imageAdminRouter(services.imageAdmin));
-  api.use(updatesRouter(services.updates));
+  api.use(updatesRouter(services.updates, services.updateService));
   api.use(imageReadRouter(services.images, imageReadOps));
   api.use(containerCreateRouter(services.containerCreator));
-  api.use(containerRouter(services.containers, containerReadOps));
+  api.use(containerRouter(services.containers, containerReadOps, services.containerUpdates));
   api.use(streamingRouter(services.events, services.wsTickets));
   api.use(imageTransferRouter(services.jobs, services.imageTagger));
   api.use(jobRouter(services.jobs));

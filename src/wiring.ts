@@ -36,6 +36,8 @@ import { timeEngineCalls, watchEngineWrites } from './engine/engine-call-timing'
 import { UpdateChecker } from './domain/updates/update-checker';
 import { RegistryManifestClient } from './engine/registry-manifest-client';
 import { DockerDistribution } from './engine/docker-distribution';
+import { UpdateService } from './domain/updates/update-service';
+import { ContainerUpdates } from './domain/updates/container-updates';
 
 export interface Wired extends AppServices {
   /** The WebSocket endpoint, for startServer's upgrade routing at `/api/v1/ws`. */
@@ -120,6 +122,17 @@ export function wire(config: Config, logger: Logger): Wired {
     },
     { ttlMs: config.updates.cacheTtlMs, lookupTimeoutMs: 30_000 },
   );
+  // A registry that has a newer image behind a tag is announced once per new digest on the `events` channel.
+  updates.onOutdated((u) =>
+    events.announce({
+      type: 'image',
+      action: 'update_available',
+      actorId: u.reference,
+      attributes: { name: u.reference, imageId: u.imageId ?? '', localDigest: u.localDigests[0] ?? '', remoteDigest: u.remote?.digest ?? '' },
+    }),
+  );
+  const updateService = new UpdateService(updates, containerRepository, jobs);
+  updateService.startBackground(config.updates.checkIntervalMs, (err) => logger.warn({ err }, 'background update check did not start'));
   const wired = {
     logger,
     verifier,
@@ -139,6 +152,8 @@ export function wire(config: Config, logger: Logger): Wired {
     wsTickets,
     terminals,
     updates,
+    updateService,
+    containerUpdates: new ContainerUpdates(updates, imageRepository, containerRepository),
     ws: buildWsGateway({
       logger,
       verifier,
@@ -150,6 +165,7 @@ export function wire(config: Config, logger: Logger): Wired {
       allowedOrigins: config.allowedOrigins,
     }, { maxConnectionsPerToken: config.rateLimits.wsConnectionsPerToken }),
     close: async () => {
+      updateService.close();
       await events.close();
       await jobs.close();
     },

@@ -158,6 +158,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/updates/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check every image that containers use against its registry, as a job.
+         * @description Starts (or joins, while one runs) an `update_check` job and answers `202` with it. The job lists every
+         *     container (running or not), asks the registry about each distinct tag they were created from (as `GET
+         *     /api/v1/images/{ref}/updates?refresh=true`), and ends with `result: {checked, outdated, unknown, images}`;
+         *     `steps` counts the images. An image that cannot be checked (registry not allowed, image gone) is `unknown`
+         *     with its `error` code in `result.images`, and does not stop the others. Each new outdated digest also goes
+         *     out as an `update_available` event on the WebSocket `events` channel. With `UPDATE_CHECK_INTERVAL_MS` set, the
+         *     service runs the same job on its own (`createdBy: background`).
+         */
+        post: operations["checkAllUpdates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/containers": {
         parameters: {
             query?: never;
@@ -942,10 +968,15 @@ export interface components {
         Job: {
             /** Format: uuid */
             id: string;
-            /** @enum {string} */
-            kind: "pull" | "push";
             /**
-             * @description The normalized reference, e.g. `127.0.0.1:5000/team/app:1.0`.
+             * @description `pull` and `push` are engine transfers (layer progress). `update_check` (POST /api/v1/updates/check) and
+             *     `recreate` (POST /api/v1/containers/{id}/recreate) are tasks of the service: their progress is in `steps`,
+             *     what they produced in `result`.
+             * @enum {string}
+             */
+            kind: "pull" | "push" | "update_check" | "recreate";
+            /**
+             * @description The normalized reference, e.g. `127.0.0.1:5000/team/app:1.0`; for an `update_check`, `*` (every image in use); for a `recreate`, the container's image.
              * @example 127.0.0.1:5000/team/app:1.0
              */
             image: string;
@@ -967,6 +998,19 @@ export interface components {
             finishedAt: string | null;
             /** @description The name of the token that started it. */
             createdBy: string;
+            /** @description Task jobs only (`update_check`, `recreate`) — steps done of the steps known; `status` names the step running. */
+            steps?: {
+                done: number;
+                total: number;
+            };
+            /**
+             * @description Task jobs only, once ended. `update_check`: `{checked, outdated, unknown, images: [ImageUpdate]}`.
+             *     `recreate`: `{oldId, newId, name, pulled}` when it succeeded; when it failed and the old container was put
+             *     back, `{oldId, rolledBack: true, newId?}`.
+             */
+            result?: {
+                [key: string]: unknown;
+            };
         };
         ImagePullRequest: {
             /** @example 127.0.0.1:5000/team/app:1.0 */
@@ -1053,6 +1097,24 @@ export interface components {
             sizeRw?: number;
             /** @description Bytes of its whole filesystem: image plus own layer, its virtual size (with `size=true`). */
             sizeRootFs?: number;
+            update?: components["schemas"]["ContainerUpdate"];
+        };
+        /**
+         * @description Whether a newer image exists for a container, from what is already known (never a registry call).
+         *     `recreate_pending`: the container's tag now points at another local image than the one it runs (a newer
+         *     image was pulled; recreate the container to use it). `outdated`: the last registry check found another image
+         *     behind the tag. `unknown`: never checked, the check failed, or the container was created from an id or digest.
+         */
+        ContainerUpdate: {
+            /** @enum {string} */
+            status: "up_to_date" | "outdated" | "recreate_pending" | "unknown";
+            /**
+             * Format: date-time
+             * @description When the registry was last asked about the tag (null: never, or the answer expired).
+             */
+            checkedAt: string | null;
+            /** @description The tag the container was created from, normalized; null for an id or digest. */
+            reference: string | null;
         };
         ContainerState: {
             status: components["schemas"]["ContainerStatus"];
@@ -1150,6 +1212,7 @@ export interface components {
             mounts: components["schemas"]["ContainerMount"][];
             /** @description True when environment values were hidden (non-admin token). */
             envRedacted: boolean;
+            update?: components["schemas"]["ContainerUpdate"];
         };
         ContainerRestartPolicy: {
             /** @enum {string} */
@@ -1873,6 +1936,31 @@ export interface operations {
             504: components["responses"]["EngineTimeout"];
         };
     };
+    checkAllUpdates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, started or joined. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     listContainers: {
         parameters: {
             query?: {
@@ -1892,6 +1980,11 @@ export interface operations {
                 id?: string[];
                 /** @description Only containers connected to this network (name or id). Repeatable. */
                 network?: string[];
+                /**
+                 * @description Add each container's `update` status, from the update cache and the local images only: a list never asks a
+                 *     registry (run `POST /api/v1/updates/check` or `GET /api/v1/images/{ref}/updates` for that).
+                 */
+                updates?: boolean;
             };
             header?: {
                 /** @description `no-cache` (or `max-age=0`) makes the service ask the engine now. Without it the answer may be one the service read earlier and still holds: held answers are dropped at every change the service sees (its own writes at once; another engine client's change when its event arrives, about a millisecond later), and are never older than 5 s (container lists 1 s, for their `status` text such as "Up 3 seconds"). Lists with `size=true` are never held. */
@@ -2557,7 +2650,7 @@ export interface operations {
     listJobs: {
         parameters: {
             query?: {
-                kind?: "pull" | "push";
+                kind?: "pull" | "push" | "update_check" | "recreate";
                 state?: components["schemas"]["JobState"];
             };
             header?: never;

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { auth, startService, type TestService } from '../helpers/service';
 import { seed, testEnv } from '../helpers/test-env';
 import { engine, removeImages } from '../helpers/engine-images';
+import { containerRun, freePort, httpGet } from '../helpers/containers';
 import { dockerCli, getManifest, MANIFEST_LIST, MANIFEST_V2, moveTag, putManifestList, startOwnRegistry } from '../helpers/update-fixtures';
 
 // This file owns the repositories upd/web-<run> (in the shared registries) and a registry of its own.
@@ -16,6 +17,7 @@ const localOnly = `${env.registry}/upd/local-${run}:x`;
 const at = (tag: string, registry = env.registry) => `${registry}/${repo}:${tag}`;
 const enc = encodeURIComponent;
 
+const ctr = containerRun('updates');
 let svc: TestService;
 let own: Awaited<ReturnType<typeof startOwnRegistry>>;
 let cfg: string;
@@ -50,9 +52,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await ctr.cleanup();
   await svc?.close();
   await own?.stop();
-  await removeImages(at('a'), at('b'), at('cur'), at('multi'), at('gone'), localOnly, at('a', own.host), at('a', env.authRegistry));
+  await removeImages(at('a'), at('b'), at('cur'), at('multi'), at('gone'), at('app'), localOnly, at('a', own.host), at('a', env.authRegistry));
   fs.rmSync(cfg, { recursive: true, force: true });
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
@@ -148,5 +151,74 @@ describe('GET /api/v1/images/{ref}/updates', () => {
     expect(withLogin.body).toMatchObject({ status: 'up_to_date', remote: { via: 'registry' } });
     const byId = await check(at('a', env.authRegistry), `?refresh=true&registry=${stored.body.id}`);
     expect(byId.body.status).toBe('up_to_date');
+  });
+});
+
+const waitJob = async (id: string) => {
+  for (let i = 0; i < 600; i++) {
+    const res = await svc.http.get(`/api/v1/jobs/${id}`).set(auth('viewer'));
+    if (['succeeded', 'failed', 'cancelled'].includes(res.body.state)) return res.body;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`job ${id} did not end`);
+};
+const checkAll = async () => {
+  const res = await svc.http.post('/api/v1/updates/check').set(auth('operator'));
+  expect(res.status).toBe(202);
+  expect(res.body).toMatchObject({ kind: 'update_check', image: '*' });
+  return waitJob(res.body.id);
+};
+const updateOf = async (id: string) => (await svc.http.get(`/api/v1/containers/${id}`).set(auth('viewer'))).body.update;
+const listedUpdateOf = async (id: string) => {
+  const res = await svc.http.get(`/api/v1/containers?all=true&updates=true&label=dockhand.test.run=${ctr.id}`).set(auth('viewer'));
+  expect(res.status).toBe(200);
+  return res.body.items.find((c: { id: string }) => c.id === id)?.update;
+};
+
+describe('containers and their update status', () => {
+  let containerId: string;
+  let hostPort: number;
+
+  test('when a container runs a tag nobody checked yet, then its update is unknown with no checkedAt', async () => {
+    await moveTag(env.registry, repo, 'a', 'app');
+    await pull(at('app'));
+    hostPort = await freePort();
+    const res = await svc.http
+      .post('/api/v1/containers')
+      .set(auth('admin'))
+      .send({ image: at('app'), name: ctr.name('upd'), env: { GREETING: 'hello' }, labels: { ...ctr.labels, tier: 'web' }, ports: [{ containerPort: 80, hostPort }] });
+    expect(res.status).toBe(201);
+    containerId = res.body.id;
+    expect(await updateOf(containerId)).toEqual({ status: 'unknown', checkedAt: null, reference: at('app') });
+    expect(await httpGet(hostPort, 30)).toBe('seed web 1.39\n');
+  });
+
+  test('when every image in use is checked as a job, then the container is up_to_date, then outdated once the tag moves', async () => {
+    const job = await checkAll();
+    expect(job.state).toBe('succeeded');
+    expect(job.steps.done).toBe(job.steps.total);
+    expect(job.result.images).toEqual(expect.arrayContaining([expect.objectContaining({ reference: at('app'), status: 'up_to_date' })]));
+    const up = await updateOf(containerId);
+    expect(up).toMatchObject({ status: 'up_to_date', reference: at('app') });
+    expect(up.checkedAt).not.toBeNull();
+    expect(await listedUpdateOf(containerId)).toEqual(up);
+
+    const digestB = await moveTag(env.registry, repo, 'b', 'app');
+    const since = (await svc.http.get('/api/v1/events?limit=1').set(auth('viewer'))).body.lastSeq;
+    const second = await checkAll();
+    expect(second.result.outdated).toBeGreaterThanOrEqual(1);
+    expect((await updateOf(containerId)).status).toBe('outdated');
+    expect((await listedUpdateOf(containerId)).status).toBe('outdated');
+    const events = await svc.http.get(`/api/v1/events?since=${since}&type=image&action=update_available`).set(auth('viewer'));
+    expect(events.body.items).toEqual(
+      expect.arrayContaining([expect.objectContaining({ action: 'update_available', actorId: at('app'), attributes: expect.objectContaining({ remoteDigest: digestB }) })]),
+    );
+  });
+
+  test('when the newer image is pulled, then the image is up_to_date and the old container recreate_pending (in inspect and in lists)', async () => {
+    await pull(at('app'));
+    expect((await check(at('app'))).body.status).toBe('up_to_date');
+    expect((await updateOf(containerId)).status).toBe('recreate_pending');
+    expect((await listedUpdateOf(containerId)).status).toBe('recreate_pending');
   });
 });

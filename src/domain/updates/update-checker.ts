@@ -51,6 +51,8 @@ export class UpdateChecker {
   private readonly inFlight = new Map<string, Promise<RemoteAnswer>>();
   private readonly listeners = new Set<(u: ImageUpdate) => void>();
   private watching = false;
+  /** The registry digest last announced as an update per reference: each new one is announced once. */
+  private readonly announced = new Map<string, string>();
 
   constructor(
     private readonly deps: {
@@ -67,7 +69,7 @@ export class UpdateChecker {
     private readonly opts: UpdateCheckerOptions,
   ) {}
 
-  /** Called with each result that asked the registry and found the tag moved on. */
+  /** Called once per new registry digest found for a reference whose local image is older. */
   onOutdated(listener: (u: ImageUpdate) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -91,7 +93,11 @@ export class UpdateChecker {
     const creds = await this.credentials(ref.registry, opts.registryId);
     const answer = await this.remote(reference, ref, creds, opts.refresh === true);
     const update = compare(answer, localDigests, ref, image.id);
-    if (update.status === 'outdated') for (const l of [...this.listeners]) l(update);
+    const digest = update.remote?.digest;
+    if (update.status === 'outdated' && digest && this.announced.get(reference) !== digest) {
+      this.announced.set(reference, digest);
+      for (const l of [...this.listeners]) l(update);
+    }
     return update;
   }
 

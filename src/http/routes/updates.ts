@@ -1,13 +1,19 @@
 import { Router } from 'express';
 import type { UpdateChecker } from '../../domain/updates/update-checker';
+import type { UpdateService } from '../../domain/updates/update-service';
+import { principalOf } from '../auth';
 import { queryBool } from '../query';
 
 /** Image update checks (viewer): the registry is asked only when nothing fresh is cached, or on `refresh=true`. */
-export function updatesRouter(checker: UpdateChecker): Router {
+export function updatesRouter(checker: UpdateChecker, service: UpdateService): Router {
   const router = Router();
   router.get('/images/:ref/updates', async (req, res) => {
     const registryId = req.query.registry === undefined ? undefined : String(req.query.registry);
     res.json(await checker.check(req.params.ref, { refresh: queryBool(req.query.refresh) ?? false, registryId }));
+  });
+  router.post('/updates/check', (req, res) => {
+    const job = service.startCheck(principalOf(req).name);
+    res.status(202).location(`/api/v1/jobs/${job.id}`).json(job);
   });
   return router;
 }
