@@ -39,6 +39,7 @@ import { updatesRouter } from './http/routes/updates';
 import type { UpdateChecker } from './domain/updates/update-checker';
 import type { UpdateService } from './domain/updates/update-service';
 import type { ContainerUpdates } from './domain/updates/container-updates';
+import type { ContainerRecreator } from './domain/updates/container-recreator';
 
 /** Everything the HTTP edge needs, already built: the domain services and their collaborators. */
 export interface AppServices {
@@ -73,6 +74,8 @@ export interface AppServices {
   updateService: UpdateService;
   /** Containers' update status, from the update cache only. */
   containerUpdates: ContainerUpdates;
+  /** Recreate a container on its tag's newer image, with rollback, as a job. */
+  recreator: ContainerRecreator;
 }
 
 export interface AppOptions {
@@ -125,7 +128,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
 
   const api = express.Router();
   api.use(imageAdminRouter(services.imageAdmin));
-  api.use(updatesRouter(services.updates, services.updateService));
+  api.use(updatesRouter(services.updates, services.updateService, services.recreator));
   api.use(imageReadRouter(services.images, imageReadOps));
   api.use(containerCreateRouter(services.containerCreator));
   api.use(containerRouter(services.containers, containerReadOps, services.containerUpdates));

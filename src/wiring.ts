@@ -38,6 +38,7 @@ import { RegistryManifestClient } from './engine/registry-manifest-client';
 import { DockerDistribution } from './engine/docker-distribution';
 import { UpdateService } from './domain/updates/update-service';
 import { ContainerUpdates } from './domain/updates/container-updates';
+import { ContainerRecreator } from './domain/updates/container-recreator';
 
 export interface Wired extends AppServices {
   /** The WebSocket endpoint, for startServer's upgrade routing at `/api/v1/ws`. */
@@ -154,6 +155,15 @@ export function wire(config: Config, logger: Logger): Wired {
     updates,
     updateService,
     containerUpdates: new ContainerUpdates(updates, imageRepository, containerRepository),
+    // Both container ids of every recreate (replaced or rolled back) are an audit line.
+    recreator: new ContainerRecreator(containerRepository, containerRepository, jobs, jobs, (event, fields) => terminalAudit.info({ operation: event, ...fields }, 'audit'), {
+      settleMs: config.updates.recreateSettleMs,
+      healthTimeoutMs: 60_000,
+      pollMs: 250,
+      // The engine answers a stop only after the grace period: it must end inside the call's budget (engine timeout).
+      stopGraceSeconds: Math.max(1, Math.floor(config.engineTimeoutMs / 1000) - 2),
+      idempotency: { ttlMs: 24 * 3600_000, maxEntries: 1000 },
+    }),
     ws: buildWsGateway({
       logger,
       verifier,

@@ -184,6 +184,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/containers/{id}/recreate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recreate a container on the image its tag points at now (after an optional pull), with automatic rollback.
+         * @description Starts a `recreate` job and answers `202` with it. The job pulls the container's tag when `pull` is true
+         *     (a visible pull job), then creates the replacement from the old container's configuration — name, command
+         *     and entrypoint, env, working dir, labels, ports (the same host ports), restart policy, named volumes and bind
+         *     mounts, network, memory and CPU limits, tty — leaving out what the old container only inherited from its old
+         *     image (its ENV, LABELs, CMD …, so the new image's own apply). The old container is renamed aside, stopped;
+         *     the replacement is started and must stay running for `RECREATE_SETTLE_MS` (and, when it has a healthcheck,
+         *     become healthy); then the old container is removed. `result` then names `oldId` and `newId`.
+         *
+         *     If anything fails (the pull, the create, the start, the replacement exiting or turning unhealthy), the
+         *     replacement is removed and the old container is put back as it was — its name restored, started again if it
+         *     was running — and the job fails with the reason (`container_not_running` for a replacement that did not stay
+         *     up). Every recreate is an audit line (`operation: container.recreate`) naming both container ids.
+         *
+         *     While a recreate of the container runs, a second request joins its job. With an `Idempotency-Key`, a retry
+         *     (same token, key and body) answers the same job (header `Idempotent-Replayed: true`), as it is now.
+         */
+        post: operations["recreateContainer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/containers": {
         parameters: {
             query?: never;
@@ -1959,6 +1996,63 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
+        };
+    };
+    recreateContainer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A client-chosen key (kept 24 hours, per token) that makes retries of this recreate safe. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Pull the container's tag first (through a pull job).
+                     * @default false
+                     */
+                    pull?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The job, started, joined or replayed. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    /** @description `true` when this is the answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description The Idempotency-Key was already used with another body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
         };
     };
     listContainers: {

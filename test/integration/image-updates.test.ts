@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import pino from 'pino';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +19,8 @@ const at = (tag: string, registry = env.registry) => `${registry}/${repo}:${tag}
 const enc = encodeURIComponent;
 
 const ctr = containerRun('updates');
+/** What the service logged: the audit lines of recreates are asserted. */
+const logLines: string[] = [];
 let svc: TestService;
 let own: Awaited<ReturnType<typeof startOwnRegistry>>;
 let cfg: string;
@@ -48,7 +51,10 @@ beforeAll(async () => {
   await dockerCli(['push', at('a', env.authRegistry)], cfg);
   await removeImages(at('a'), at('b'));
   arch = (await engine().version()).Arch;
-  svc = await startService({ DATA_DIR: dataDir, ALLOWED_REGISTRIES: `docker.io,${env.registry},${env.authRegistry},${own.host}` });
+  svc = await startService(
+    { DATA_DIR: dataDir, ALLOWED_REGISTRIES: `docker.io,${env.registry},${env.authRegistry},${own.host}`, RECREATE_SETTLE_MS: '1500', LOG_LEVEL: 'info' },
+    { logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }) },
+  );
 });
 
 afterAll(async () => {
@@ -220,5 +226,75 @@ describe('containers and their update status', () => {
     expect((await check(at('app'))).body.status).toBe('up_to_date');
     expect((await updateOf(containerId)).status).toBe('recreate_pending');
     expect((await listedUpdateOf(containerId)).status).toBe('recreate_pending');
+  });
+});
+
+describe('POST /api/v1/containers/{id}/recreate', () => {
+  const inspectAsAdmin = async (ref: string) => (await svc.http.get(`/api/v1/containers/${ref}`).set(auth('admin'))).body;
+
+  test('when a recreate with pull runs, then the replacement keeps name, ports, env and labels, serves the new version on the same port, and a retry answers the same job', async () => {
+    const before = await inspectAsAdmin(ctr.name('upd'));
+    expect(before.update.status).toBe('recreate_pending');
+    const hostPort = before.ports.find((p: { containerPort: number }) => p.containerPort === 80).hostPort;
+    const key = `recreate-${run}`;
+    const res = await svc.http.post(`/api/v1/containers/${before.id}/recreate`).set(auth('operator')).set('Idempotency-Key', key).send({ pull: true });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ kind: 'recreate', image: at('app') });
+    const retry = await svc.http.post(`/api/v1/containers/${before.id}/recreate`).set(auth('operator')).set('Idempotency-Key', key).send({ pull: true });
+    expect(retry.status).toBe(202);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body.id).toBe(res.body.id);
+    const job = await waitJob(res.body.id);
+    expect(job.error).toBeNull();
+    expect(job.state).toBe('succeeded');
+    expect(job.result).toMatchObject({ oldId: before.id, name: ctr.name('upd'), pulled: true });
+    expect(job.steps.done).toBe(job.steps.total);
+
+    const after = await inspectAsAdmin(ctr.name('upd'));
+    expect(after.id).toBe(job.result.newId);
+    expect(after.id).not.toBe(before.id);
+    expect(after.state.running).toBe(true);
+    expect(after.config.env).toEqual(expect.arrayContaining(['GREETING=hello', 'WEB_VERSION=1.43']));
+    expect(after.config.env).not.toContain('WEB_VERSION=1.39');
+    expect(after.config.labels).toMatchObject({ ...ctr.labels, tier: 'web', 'org.example.version': '1.43' });
+    // The same bindings (the engine binds 0.0.0.0 and :: for one published port).
+    expect(after.ports).toEqual(before.ports);
+    expect(after.ports).toEqual(expect.arrayContaining([expect.objectContaining({ containerPort: 80, hostPort })]));
+    expect(after.update.status).not.toBe('recreate_pending');
+    expect(await httpGet(hostPort, 30)).toBe('seed web 1.43\n');
+    expect((await svc.http.get(`/api/v1/containers/${before.id}`).set(auth('viewer'))).status).toBe(404);
+    const audit = logLines.map((l) => JSON.parse(l)).find((l) => l.operation === 'container.recreate' && l.oldId === before.id);
+    expect(audit).toMatchObject({ log: 'audit', newId: after.id, outcome: 'replaced' });
+  });
+
+  test('when the replacement exits at once, then it is rolled back: the old container has its name, runs and serves again, and the job fails with the reason', async () => {
+    const before = await inspectAsAdmin(ctr.name('upd'));
+    const hostPort = before.ports.find((p: { containerPort: number }) => p.containerPort === 80).hostPort;
+    // The tag now names an image whose command (a shell with no input) ends at once.
+    await dockerCli(['pull', seed.base()], cfg);
+    await dockerCli(['tag', seed.base(), at('app')], cfg);
+    const res = await svc.http.post(`/api/v1/containers/${ctr.name('upd')}/recreate`).set(auth('operator')).send({});
+    expect(res.status).toBe(202);
+    const job = await waitJob(res.body.id);
+    expect(job.state).toBe('failed');
+    expect(job.error.code).toBe('container_not_running');
+    expect(job.error.message).toMatch(/put back/);
+
+    const after = await inspectAsAdmin(ctr.name('upd'));
+    expect(after.id).toBe(before.id);
+    expect(after.name).toBe(ctr.name('upd'));
+    expect(after.state.running).toBe(true);
+    expect(await httpGet(hostPort, 30)).toBe('seed web 1.43\n');
+    const mine = await svc.http.get(`/api/v1/containers?all=true&label=dockhand.test.run=${ctr.id}`).set(auth('viewer'));
+    expect(mine.body.items.map((c: { id: string }) => c.id)).toEqual([before.id]);
+    const audit = logLines.map((l) => JSON.parse(l)).find((l) => l.operation === 'container.recreate' && l.oldId === before.id && l.outcome === 'rolled_back');
+    expect(audit).toMatchObject({ log: 'audit', code: 'container_not_running' });
+    expect(typeof audit.newId).toBe('string');
+  });
+
+  test('when the container does not exist, then 404 container_not_found', async () => {
+    const res = await svc.http.post('/api/v1/containers/no-such-container-upd/recreate').set(auth('operator')).send({});
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe('container_not_found');
   });
 });
