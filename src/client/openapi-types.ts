@@ -600,7 +600,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Running and recent pull and push jobs, newest first.
+         * Running and recent jobs (pulls, pushes, update checks, recreates), newest first.
          * @description Finished jobs are kept for 15 minutes and at most 200 of them; older ones are forgotten.
          */
         get: operations["listJobs"];
