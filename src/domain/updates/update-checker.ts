@@ -63,7 +63,7 @@ export class UpdateChecker {
       store: RegistryStore;
       now: () => number;
       observe?: LookupObserver;
-      /** Starts calling `forget` with each image name pulled or tagged; called once, on the first check. */
+      /** Starts calling `forget` with each image name pulled or tagged; called once, before the first registry answer is cached. */
       watch?: (forget: (name: string) => void) => void;
     },
     private readonly opts: UpdateCheckerOptions,
@@ -77,7 +77,6 @@ export class UpdateChecker {
 
   /** The status of one image reference. Throws invalid_reference, registry_not_allowed, image_not_found. */
   async check(input: string, opts: CheckOptions = {}): Promise<ImageUpdate> {
-    this.startWatching();
     const lookup = parseImageLookup(input);
     if (!lookup.reference) return notApplicable(input, 'image_id');
     const ref = lookup.reference;
@@ -91,6 +90,8 @@ export class UpdateChecker {
       return { reference, status: 'unknown', reason: 'no_repo_digest', localDigests, remote: null, checkedAt: null, imageId: image.id };
     }
     const creds = await this.credentials(ref.registry, opts.registryId);
+    // Only once something is about to be cached is there anything for a pull or tag to make stale.
+    this.startWatching();
     const answer = await this.remote(reference, ref, creds, opts.refresh === true);
     const update = compare(answer, localDigests, ref, image.id);
     const digest = update.remote?.digest;
