@@ -5,9 +5,9 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { containerRun, freePort, httpGet } from '../helpers/containers';
 import { TOKENS, auth, startService, type TestService } from '../helpers/service';
 import { launchChromium } from '../helpers/browser';
-import { removeImages } from '../helpers/engine-images';
+import { engine, removeImages } from '../helpers/engine-images';
 import { seed, testEnv } from '../helpers/test-env';
-import { dockerCli, moveTag } from '../helpers/update-fixtures';
+import { buildVariant, dockerCli, moveTag } from '../helpers/update-fixtures';
 import { buildConsole } from '../helpers/web-console';
 
 /** The web console's update badge and recreate, in headless Chromium against the real service and engine. */
@@ -24,13 +24,16 @@ let page: Page;
 let cfg: string;
 let hostPort: number;
 const pageErrors: string[] = [];
+/** This file's own images (built on the seed's, so the seed image gets no RepoDigest of ours). */
+const ids: string[] = [];
 
 beforeAll(async () => {
   cfg = fs.mkdtempSync(path.join(os.tmpdir(), 'dkh-console-upd-'));
   for (const [tag, from] of [['a', seed.web139()], ['b', seed.web143()]]) {
     await dockerCli(['pull', from], cfg);
-    await dockerCli(['tag', from, at(tag)], cfg);
+    await buildVariant(from, at(tag), ctr.id, cfg);
     await dockerCli(['push', at(tag)], cfg);
+    ids.push((await engine().getImage(at(tag)).inspect()).Id);
   }
   await moveTag(env.registry, repo, 'a', 'app');
   await removeImages(at('a'), at('b'));
@@ -51,7 +54,7 @@ afterAll(async () => {
   await browser?.close();
   await ctr.cleanup();
   await svc?.close();
-  await removeImages(at('app'), at('a'), at('b'));
+  await removeImages(at('app'), at('a'), at('b'), ...ids);
   fs.rmSync(cfg, { recursive: true, force: true });
 });
 

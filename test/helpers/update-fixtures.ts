@@ -28,6 +28,20 @@ export async function dockerCli(args: string[], configDir: string, input?: strin
   return stdout;
 }
 
+/**
+ * An image of the test's own on top of `from` (one label more): pushing it records RepoDigests on it, not on the
+ * shared seed image (a RepoDigest is a reference: it would change what removing the seed tag does for other tests).
+ */
+export async function buildVariant(from: string, tag: string, label: string, configDir: string): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dkh-upd-build-'));
+  fs.writeFileSync(path.join(dir, 'Dockerfile'), `FROM ${from}\nLABEL dockhand.test.upd="${label}"\n`);
+  try {
+    await dockerCli(['build', '-q', '-t', tag, dir], configDir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export const MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
 export const MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 const ACCEPT = [MANIFEST_V2, MANIFEST_LIST, 'application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json'].join(', ');

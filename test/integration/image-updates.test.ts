@@ -7,7 +7,7 @@ import { auth, startService, type TestService } from '../helpers/service';
 import { seed, testEnv } from '../helpers/test-env';
 import { engine, removeImages } from '../helpers/engine-images';
 import { containerRun, freePort, httpGet } from '../helpers/containers';
-import { dockerCli, getManifest, MANIFEST_LIST, MANIFEST_V2, moveTag, putManifestList, startOwnRegistry } from '../helpers/update-fixtures';
+import { buildVariant, dockerCli, getManifest, MANIFEST_LIST, MANIFEST_V2, moveTag, putManifestList, startOwnRegistry } from '../helpers/update-fixtures';
 
 // This file owns the repositories upd/web-<run> (in the shared registries) and a registry of its own.
 jest.setTimeout(60_000);
@@ -26,6 +26,9 @@ let own: Awaited<ReturnType<typeof startOwnRegistry>>;
 let cfg: string;
 let dataDir: string;
 let arch: string;
+/** The ids of this file's own two images (built on the seed's), removed at the end with every name they got. */
+let localA: string;
+let localB: string;
 
 const check = (ref: string, query = '') => svc.http.get(`/api/v1/images/${enc(ref)}/updates${query}`).set(auth('viewer'));
 const pull = async (image: string, registry?: string) => {
@@ -41,14 +44,16 @@ beforeAll(async () => {
   await dockerCli(['pull', seed.web139()], cfg);
   await dockerCli(['pull', seed.web143()], cfg);
   for (const [tag, from] of [['a', seed.web139()], ['b', seed.web143()]]) {
-    await dockerCli(['tag', from, at(tag)], cfg);
+    await buildVariant(from, at(tag), run, cfg);
     await dockerCli(['push', at(tag)], cfg);
   }
-  await dockerCli(['tag', seed.web139(), at('a', own.host)], cfg);
+  await dockerCli(['tag', at('a'), at('a', own.host)], cfg);
   await dockerCli(['push', at('a', own.host)], cfg);
   await dockerCli(['login', '-u', env.authRegistryUser, '--password-stdin', env.authRegistry], cfg, env.authRegistryPassword);
-  await dockerCli(['tag', seed.web139(), at('a', env.authRegistry)], cfg);
+  await dockerCli(['tag', at('a'), at('a', env.authRegistry)], cfg);
   await dockerCli(['push', at('a', env.authRegistry)], cfg);
+  localA = (await engine().getImage(at('a')).inspect()).Id;
+  localB = (await engine().getImage(at('b')).inspect()).Id;
   await removeImages(at('a'), at('b'));
   arch = (await engine().version()).Arch;
   svc = await startService(
@@ -62,6 +67,7 @@ afterAll(async () => {
   await svc?.close();
   await own?.stop();
   await removeImages(at('a'), at('b'), at('cur'), at('multi'), at('gone'), at('app'), localOnly, at('a', own.host), at('a', env.authRegistry));
+  await removeImages(...[localA, localB].filter(Boolean));
   fs.rmSync(cfg, { recursive: true, force: true });
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
@@ -112,13 +118,13 @@ describe('GET /api/v1/images/{ref}/updates', () => {
   });
 
   test('when the local image was never pulled from that repository, then unknown / no_repo_digest', async () => {
-    await dockerCli(['tag', seed.web139(), localOnly], cfg);
+    await dockerCli(['tag', localA, localOnly], cfg);
     const res = await check(localOnly);
     expect(res.body).toMatchObject({ status: 'unknown', reason: 'no_repo_digest', localDigests: [], remote: null });
   });
 
   test('when the tag is gone from the registry, then unknown / not_found', async () => {
-    await dockerCli(['tag', seed.web139(), at('gone')], cfg);
+    await dockerCli(['tag', localA, at('gone')], cfg);
     const res = await check(at('gone'), '?refresh=true');
     expect(res.body).toMatchObject({ status: 'unknown', reason: 'not_found', remote: null });
     expect(res.body.localDigests.length).toBeGreaterThan(0);
