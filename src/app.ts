@@ -39,6 +39,11 @@ import { jobRouter } from './http/routes/jobs';
 import { registryRouter } from './http/routes/registries';
 import { execRouter } from './http/routes/exec';
 import { meRouter } from './http/routes/me';
+import { updatesRouter } from './http/routes/updates';
+import type { UpdateChecker } from './domain/updates/update-checker';
+import type { UpdateService } from './domain/updates/update-service';
+import type { ContainerUpdates } from './domain/updates/container-updates';
+import type { ContainerRecreator } from './domain/updates/container-recreator';
 
 /** Everything the HTTP edge needs, already built: the domain services and their collaborators. */
 export interface AppServices {
@@ -69,6 +74,14 @@ export interface AppServices {
   logTails?: RateLimiter;
   /** Exec and attach (admin, audit-logged); sessions run over the WebSocket `exec` and `attach` channels. */
   terminals: TerminalService;
+  /** Image update detection (registry digests against the local RepoDigests), cached per reference. */
+  updates: UpdateChecker;
+  /** The check of every image in use, as a job. */
+  updateService: UpdateService;
+  /** Containers' update status, from the update cache only. */
+  containerUpdates: ContainerUpdates;
+  /** Recreate a container on its tag's newer image, with rollback, as a job. */
+  recreator: ContainerRecreator;
 }
 
 export interface AppOptions {
@@ -113,9 +126,10 @@ export type PipelineStage = { name: string; handler: StageHandler; path?: string
 export function appPipeline(services: AppServices, opts: AppOptions, reads: { images: ReturnType<typeof imageReads>; containers: ReturnType<typeof containerReads> }): PipelineStage[] {
   const api = express.Router();
   api.use(imageAdminRouter(services.imageAdmin));
+  api.use(updatesRouter(services.updates, services.updateService, services.recreator));
   api.use(imageReadRouter(services.images, reads.images));
   api.use(containerCreateRouter(services.containerCreator));
-  api.use(containerRouter(services.containers, reads.containers));
+  api.use(containerRouter(services.containers, reads.containers, services.containerUpdates));
   api.use(streamingRouter(services.events, services.wsTickets));
   api.use(imageTransferRouter(services.jobs, services.imageTagger));
   api.use(jobRouter(services.jobs));
@@ -183,7 +197,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
-  const reads = { images: imageReads(services.images), containers: containerReads(services.containers) };
+  const reads = { images: imageReads(services.images), containers: containerReads(services.containers, services.containerUpdates) };
   const pipeline = appPipeline(services, opts, reads);
   let expected = 0;
   for (const stage of pipeline) {

@@ -36,6 +36,12 @@ import type { AuditLog } from './domain/terminal/terminal';
 import { DockerTerminal } from './engine/docker-terminal';
 import { ServiceMetrics } from './metrics/service-metrics';
 import { timeEngineCalls, watchEngineWrites } from './engine/engine-call-timing';
+import { UpdateChecker } from './domain/updates/update-checker';
+import { RegistryManifestClient } from './engine/registry-manifest-client';
+import { DockerDistribution } from './engine/docker-distribution';
+import { UpdateService } from './domain/updates/update-service';
+import { ContainerUpdates } from './domain/updates/container-updates';
+import { ContainerRecreator } from './domain/updates/container-recreator';
 
 export interface Wired extends AppServices {
   /** The WebSocket endpoint, for startServer's upgrade routing at `/api/v1/ws`. */
@@ -106,6 +112,36 @@ export function wire(config: Config, logger: Logger): Wired {
   const terminalAudit = logger.child({ log: 'audit' });
   const audit: AuditLog = (event, fields) => terminalAudit.info({ operation: event, ...fields }, 'audit');
   const terminals = new TerminalService(new DockerTerminal(docker.api, docker.streaming, config.engineTimeoutMs), audit);
+  const updates = new UpdateChecker(
+    {
+      images: imageRepository,
+      registry: new RegistryManifestClient(Math.min(10_000, Math.max(2000, config.engineTimeoutMs))),
+      engine: new DockerDistribution(docker.api, Math.max(15_000, config.engineTimeoutMs)),
+      allowlist,
+      store: registryStore,
+      now: () => Date.now(),
+      observe: (registry, via, outcome) => metrics.registryLookups.inc({ registry, via, outcome }),
+      // A pull or tag of a reference forgets what the registry said about it (the engine's events, seen lazily).
+      watch: (forget) => {
+        events.subscribe({ type: ['image'], action: ['pull', 'tag', 'untag', 'delete'] }, undefined, (e) => {
+          forget(e.event.actorId);
+          if (e.event.attributes.name) forget(e.event.attributes.name);
+        });
+      },
+    },
+    { ttlMs: config.updates.cacheTtlMs, lookupTimeoutMs: 30_000 },
+  );
+  // A registry that has a newer image behind a tag is announced once per new digest on the `events` channel.
+  updates.onOutdated((u) =>
+    events.announce({
+      type: 'image',
+      action: 'update_available',
+      actorId: u.reference,
+      attributes: { name: u.reference, imageId: u.imageId ?? '', localDigest: u.localDigests[0] ?? '', remoteDigest: u.remote?.digest ?? '' },
+    }),
+  );
+  const updateService = new UpdateService(updates, containerRepository, jobs);
+  updateService.startBackground(config.updates.checkIntervalMs, (err) => logger.warn({ err }, 'background update check did not start'));
   const wired = {
     logger,
     verifier,
@@ -125,6 +161,18 @@ export function wire(config: Config, logger: Logger): Wired {
     events,
     wsTickets,
     terminals,
+    updates,
+    updateService,
+    containerUpdates: new ContainerUpdates(updates, imageRepository, containerRepository),
+    // Both container ids of every recreate (replaced or rolled back) are an audit line.
+    recreator: new ContainerRecreator(containerRepository, containerRepository, jobs, jobs, (event, fields) => terminalAudit.info({ operation: event, ...fields }, 'audit'), {
+      settleMs: config.updates.recreateSettleMs,
+      healthTimeoutMs: 60_000,
+      pollMs: 250,
+      // The engine answers a stop only after the grace period: it must end inside the call's budget (engine timeout).
+      stopGraceSeconds: Math.max(1, Math.floor(config.engineTimeoutMs / 1000) - 2),
+      idempotency: { ttlMs: 24 * 3600_000, maxEntries: 1000 },
+    }),
     ws: buildWsGateway({
       logger,
       verifier,
@@ -138,6 +186,7 @@ export function wire(config: Config, logger: Logger): Wired {
       logTails,
     }, { maxConnectionsPerToken: config.rateLimits.wsConnectionsPerToken }),
     close: async () => {
+      updateService.close();
       await events.close();
       await jobs.close();
     },

@@ -142,6 +142,103 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/images/{ref}/updates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
+                ref: components["parameters"]["ImageRef"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Whether the registry has a newer image behind this tag.
+         * @description Compares the digests the engine recorded for the local image (`RepoDigests`, of this reference's repository
+         *     only) with the digest the registry gives now for the same tag. The registry is asked with a `HEAD` of the
+         *     tag's manifest and every manifest media type in `Accept` (Docker Hub does not count a `HEAD` as a pull), so
+         *     it answers the digest of the same kind of manifest a pull by tag records: the index for a multi-arch tag.
+         *     When a `HEAD` gives no digest, the engine's distribution inspect is asked instead (`remote.via: engine`).
+         *
+         *     Registry answers are cached per reference for `UPDATE_CHECK_TTL_MS` and forgotten when the engine reports
+         *     a pull or tag of the reference; one lookup per reference runs at a time (concurrent checks share it).
+         *     `refresh=true` asks the registry now. The registry must be in `ALLOWED_REGISTRIES` (else `403
+         *     registry_not_allowed`, with no network call). The first stored login for the registry is used, or the one
+         *     named by `registry`. A registry that cannot be asked is not an error: the answer is `unknown` with a `reason`.
+         *     A reference pinned by digest, or an image id, is `not_applicable`.
+         */
+        get: operations["checkImageUpdate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/updates/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check every image that containers use against its registry, as a job.
+         * @description Starts (or joins, while one runs) an `update_check` job and answers `202` with it. The job lists every
+         *     container (running or not), asks the registry about each distinct tag they were created from (as `GET
+         *     /api/v1/images/{ref}/updates?refresh=true`), and ends with `result: {checked, outdated, unknown, images}`;
+         *     `steps` counts the images. An image that cannot be checked (registry not allowed, image gone) is `unknown`
+         *     with its `error` code in `result.images`, and does not stop the others. Each new outdated digest also goes
+         *     out as an `update_available` event on the WebSocket `events` channel. With `UPDATE_CHECK_INTERVAL_MS` set, the
+         *     service runs the same job on its own (`createdBy: background`).
+         */
+        post: operations["checkAllUpdates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/containers/{id}/recreate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recreate a container on the image its tag points at now (after an optional pull), with automatic rollback.
+         * @description Starts a `recreate` job and answers `202` with it. The job pulls the container's tag when `pull` is true
+         *     (a visible pull job), then creates the replacement from the old container's configuration — name, command
+         *     and entrypoint, env, working dir, labels, ports (the same host ports), restart policy, named volumes and bind
+         *     mounts, network, memory and CPU limits, tty — leaving out what the old container only inherited from its old
+         *     image (its ENV, LABELs, CMD …, so the new image's own apply). The old container is renamed aside, stopped;
+         *     the replacement is started and must stay running for `RECREATE_SETTLE_MS` (and, when it has a healthcheck,
+         *     become healthy); then the old container is removed. `result` then names `oldId` and `newId`.
+         *
+         *     If anything fails (the pull, the create, the start, the replacement exiting or turning unhealthy), the
+         *     replacement is removed and the old container is put back as it was — its name restored, started again if it
+         *     was running — and the job fails with the reason (`container_not_running` for a replacement that did not stay
+         *     up). Every recreate is an audit line (`operation: container.recreate`) naming both container ids.
+         *
+         *     While a recreate of the container runs, a second request joins its job. With an `Idempotency-Key`, a retry
+         *     (same token, key and body) answers the same job (header `Idempotent-Replayed: true`), as it is now.
+         */
+        post: operations["recreateContainer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/containers": {
         parameters: {
             query?: never;
@@ -581,7 +678,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Running and recent pull and push jobs, newest first.
+         * Running and recent jobs (pulls, pushes, update checks, recreates), newest first.
          * @description Finished jobs are kept for 15 minutes and at most 200 of them; older ones are forgotten.
          */
         get: operations["listJobs"];
@@ -928,6 +1025,45 @@ export interface components {
             layers: string[];
             size: number;
         };
+        /** @description Whether the registry has a newer image behind a tag than the local one. */
+        ImageUpdate: {
+            /** @description The normalized reference that was checked. */
+            reference: string;
+            /**
+             * @description `up_to_date`: the registry's digest is one the local image was pulled or pushed as. `outdated`: the tag
+             *     points at something else in the registry. `unknown`: see `reason`. `not_applicable`: a digest-pinned
+             *     reference or an image id (nothing can move).
+             * @enum {string}
+             */
+            status: "up_to_date" | "outdated" | "unknown" | "not_applicable";
+            /**
+             * @description Why the status is `unknown` (`no_repo_digest`: the local image was never pulled from or pushed to this
+             *     repository, so there is nothing to compare) or `not_applicable`.
+             * @enum {string}
+             */
+            reason?: "no_repo_digest" | "registry_unreachable" | "unauthorized" | "not_found" | "rate_limited" | "digest_reference" | "image_id";
+            /** @description The local image's `repo@sha256:…` digests of this reference's repository only. */
+            localDigests: string[];
+            /** @description What the registry answered; null when it was not asked or gave no digest. */
+            remote: null | {
+                /** @example sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef */
+                digest: string;
+                /** @description The manifest kind, e.g. `application/vnd.oci.image.index.v1+json` for a multi-arch tag. */
+                mediaType: string;
+                /**
+                 * @description A registry HEAD, or the engine's distribution inspect.
+                 * @enum {string}
+                 */
+                via: "registry" | "engine";
+            };
+            /**
+             * Format: date-time
+             * @description When the registry was asked (a cached answer keeps its time).
+             */
+            checkedAt: string | null;
+            /** @description The local image the tag points at now. */
+            imageId: string | null;
+        };
         ImageHistoryEntry: {
             /** @description Null for steps known only from history (pulled images). */
             id: string | null;
@@ -974,10 +1110,15 @@ export interface components {
         Job: {
             /** Format: uuid */
             id: string;
-            /** @enum {string} */
-            kind: "pull" | "push";
             /**
-             * @description The normalized reference, e.g. `127.0.0.1:5000/team/app:1.0`.
+             * @description `pull` and `push` are engine transfers (layer progress). `update_check` (POST /api/v1/updates/check) and
+             *     `recreate` (POST /api/v1/containers/{id}/recreate) are tasks of the service: their progress is in `steps`,
+             *     what they produced in `result`.
+             * @enum {string}
+             */
+            kind: "pull" | "push" | "update_check" | "recreate";
+            /**
+             * @description The normalized reference, e.g. `127.0.0.1:5000/team/app:1.0`; for an `update_check`, `*` (every image in use); for a `recreate`, the container's image.
              * @example 127.0.0.1:5000/team/app:1.0
              */
             image: string;
@@ -999,6 +1140,19 @@ export interface components {
             finishedAt: string | null;
             /** @description The name of the token that started it. */
             createdBy: string;
+            /** @description Task jobs only (`update_check`, `recreate`) — steps done of the steps known; `status` names the step running. */
+            steps?: {
+                done: number;
+                total: number;
+            };
+            /**
+             * @description Task jobs only, once ended. `update_check`: `{checked, outdated, unknown, images: [ImageUpdate]}`.
+             *     `recreate`: `{oldId, newId, name, pulled}` when it succeeded; when it failed and the old container was put
+             *     back, `{oldId, rolledBack: true, newId?}`.
+             */
+            result?: {
+                [key: string]: unknown;
+            };
         };
         ImagePullRequest: {
             /** @example 127.0.0.1:5000/team/app:1.0 */
@@ -1085,6 +1239,24 @@ export interface components {
             sizeRw?: number;
             /** @description Bytes of its whole filesystem: image plus own layer, its virtual size (with `size=true`). */
             sizeRootFs?: number;
+            update?: components["schemas"]["ContainerUpdate"];
+        };
+        /**
+         * @description Whether a newer image exists for a container, from what is already known (never a registry call).
+         *     `recreate_pending`: the container's tag now points at another local image than the one it runs (a newer
+         *     image was pulled; recreate the container to use it). `outdated`: the last registry check found another image
+         *     behind the tag. `unknown`: never checked, the check failed, or the container was created from an id or digest.
+         */
+        ContainerUpdate: {
+            /** @enum {string} */
+            status: "up_to_date" | "outdated" | "recreate_pending" | "unknown";
+            /**
+             * Format: date-time
+             * @description When the registry was last asked about the tag (null: never, or the answer expired).
+             */
+            checkedAt: string | null;
+            /** @description The tag the container was created from, normalized; null for an id or digest. */
+            reference: string | null;
         };
         ContainerState: {
             status: components["schemas"]["ContainerStatus"];
@@ -1182,6 +1354,7 @@ export interface components {
             mounts: components["schemas"]["ContainerMount"][];
             /** @description True when the answer follows the redaction policy (a token below admin): environment values, cmd and entrypoint arguments and label values outside the public namespaces are `***` (docs/hardening.md, section 9). */
             envRedacted: boolean;
+            update?: components["schemas"]["ContainerUpdate"];
         };
         ContainerRestartPolicy: {
             /** @enum {string} */
@@ -1874,6 +2047,122 @@ export interface operations {
             504: components["responses"]["EngineTimeout"];
         };
     };
+    checkImageUpdate: {
+        parameters: {
+            query?: {
+                /** @description Ask the registry now instead of answering from the cache. */
+                refresh?: boolean;
+                /** @description The id of a stored registry login to use (default: the first stored for the image's registry). */
+                registry?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
+                ref: components["parameters"]["ImageRef"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The update status. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageUpdate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    checkAllUpdates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, started or joined. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    recreateContainer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A client-chosen key (kept 24 hours, per token) that makes retries of this recreate safe. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Pull the container's tag first (through a pull job).
+                     * @default false
+                     */
+                    pull?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The job, started, joined or replayed. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    /** @description `true` when this is the answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description The Idempotency-Key was already used with another body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
     listContainers: {
         parameters: {
             query?: {
@@ -1893,6 +2182,11 @@ export interface operations {
                 id?: string[];
                 /** @description Only containers connected to this network (name or id). Repeatable. */
                 network?: string[];
+                /**
+                 * @description Add each container's `update` status, from the update cache and the local images only: a list never asks a
+                 *     registry (run `POST /api/v1/updates/check` or `GET /api/v1/images/{ref}/updates` for that).
+                 */
+                updates?: boolean;
             };
             header?: {
                 /** @description `no-cache` (or `max-age=0`) makes the service ask the engine now. Without it the answer may be one the service read earlier and still holds: held answers are dropped at every change the service sees (its own writes at once; another engine client's change when its event arrives, about a millisecond later), and are never older than 5 s (container lists 1 s, for their `status` text such as "Up 3 seconds"). Lists with `size=true` are never held. */
@@ -2558,7 +2852,7 @@ export interface operations {
     listJobs: {
         parameters: {
             query?: {
-                kind?: "pull" | "push";
+                kind?: "pull" | "push" | "update_check" | "recreate";
                 state?: components["schemas"]["JobState"];
             };
             header?: never;

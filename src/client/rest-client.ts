@@ -100,7 +100,12 @@ export class DockhandRestClient {
   listJobs = (query: QueryOf<'listJobs'> = {}) => this.call<Answer<'listJobs', 200>>('GET', '/jobs', { query }).then((r) => r.items);
   cancelJob = (id: string) => this.call<Job>('DELETE', `/jobs/${enc(id)}`);
 
-  listContainers = (query: Pick<QueryOf<'listContainers'>, 'all' | 'size'> = {}) =>
+  imageUpdate = (ref: string, opts: { refresh?: boolean } = {}) =>
+    this.call<Schemas['ImageUpdate']>('GET', `/images/${enc(ref)}/updates`, { query: { refresh: opts.refresh || undefined } });
+  checkUpdates = () => this.call<Job>('POST', '/updates/check');
+  recreateContainer = (id: string, opts: { pull?: boolean } = {}) => this.call<Job>('POST', `/containers/${enc(id)}/recreate`, { body: { pull: !!opts.pull } });
+
+  listContainers = (query: Pick<QueryOf<'listContainers'>, 'all' | 'size' | 'updates'> = {}) =>
     this.call<Answer<'listContainers', 200>>('GET', '/containers', { query }).then((r) => r.items);
   createContainer = (body: ContainerCreateRequest) => this.call<ContainerDetails>('POST', '/containers', { body });
   containerAction = (id: string, action: ContainerAction) => this.call<ContainerActionResult>('POST', `/containers/${enc(id)}/${action}`);

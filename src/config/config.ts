@@ -46,6 +46,8 @@ export interface Config {
   streams: { perToken: number; global: number };
   /** Unused WebSocket tickets one token may hold, and tickets it may be issued a minute; 0: no cap. */
   wsTickets: { perToken: number; perMinute: number };
+  /** Image update checks: how long a registry answer is reused, how often every image in use is checked (0: never). */
+  updates: { cacheTtlMs: number; checkIntervalMs: number; recreateSettleMs: number };
 }
 
 /** How long a client may take to send a request, and how many connections the server holds at once. */
@@ -113,6 +115,9 @@ const envSchema = z.object({
   HTTP_MAX_CONNECTIONS: intIn('HTTP_MAX_CONNECTIONS', 0, 1000000).default(4096),
   EXEC_IDLE_TIMEOUT_MS: intIn('EXEC_IDLE_TIMEOUT_MS', 500, 86400000).default(900000),
   EVENTS_WATCHDOG_MS: intIn('EVENTS_WATCHDOG_MS', 200, 600000).default(15000),
+  UPDATE_CHECK_TTL_MS: intIn('UPDATE_CHECK_TTL_MS', 0, 604800000).default(900000),
+  UPDATE_CHECK_INTERVAL_MS: intIn('UPDATE_CHECK_INTERVAL_MS', 0, 604800000).default(0),
+  RECREATE_SETTLE_MS: intIn('RECREATE_SETTLE_MS', 0, 600000).default(5000),
 });
 
 export function parseDockerHost(value: string | undefined, tlsVerify?: string, certPath?: string): EngineEndpoint {
@@ -249,5 +254,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
     streams: { perToken: e.WS_MAX_STREAMS_PER_TOKEN, global: e.WS_MAX_STREAMS },
     wsTickets: { perToken: e.WS_MAX_TICKETS_PER_TOKEN, perMinute: e.RATE_LIMIT_WS_TICKETS_PER_MINUTE },
     eventsWatchdogMs: e.EVENTS_WATCHDOG_MS,
+    updates: { cacheTtlMs: e.UPDATE_CHECK_TTL_MS, checkIntervalMs: e.UPDATE_CHECK_INTERVAL_MS, recreateSettleMs: e.RECREATE_SETTLE_MS },
   };
 }

@@ -4,6 +4,8 @@ import type {
   ActionResult,
   ContainerDetails,
   ContainerListQuery,
+  ContainerReplica,
+  ContainerReplicas,
   ContainerRepository,
   ContainerSpec,
   ContainerSummary,
@@ -12,6 +14,7 @@ import type {
 import type { LogLine, LogQuery, StatsSample } from '../domain/containers/container-streams';
 import { DomainError, type ErrorCode } from '../domain/errors';
 import { toCreateBody, toDetails, toSummary } from './container-mapping';
+import { toReplicaSpec } from './replica-spec';
 import { logOptions } from './docker-container-streams';
 import { engineCall, toDomainError } from './engine-errors';
 import type { ReadCache } from './read-cache';
@@ -41,7 +44,7 @@ export interface RepositoryOptions {
   probeLocalPorts: boolean;
 }
 
-export class DockerContainerRepository implements ContainerRepository {
+export class DockerContainerRepository implements ContainerRepository, ContainerReplicas {
   /** @param listCache answers of the list without sizes, kept until a container or image changes. */
   constructor(
     private readonly docker: Docker,
@@ -63,6 +66,21 @@ export class DockerContainerRepository implements ContainerRepository {
 
   async inspect(ref: string): Promise<ContainerDetails> {
     return toDetails(await this.call(() => this.docker.getContainer(ref).inspect(), 'container_not_found'));
+  }
+
+  async replicaOf(ref: string): Promise<ContainerReplica> {
+    const c = await this.call(() => this.docker.getContainer(ref).inspect(), 'container_not_found');
+    // The image may be gone (removed with force): then nothing is subtracted, and the spec keeps all it had.
+    const image = await this.call(() => this.docker.getImage(c.Image).inspect()).catch(() => undefined);
+    const hc = (c.Config as { Healthcheck?: { Test?: string[] } }).Healthcheck ?? (image?.Config as { Healthcheck?: { Test?: string[] } } | undefined)?.Healthcheck;
+    return {
+      id: c.Id,
+      name: c.Name.replace(/^\//, ''),
+      running: c.State.Running === true,
+      imageId: c.Image,
+      spec: toReplicaSpec(c, image),
+      healthcheck: !!hc?.Test && hc.Test.length > 0 && hc.Test[0] !== 'NONE',
+    };
   }
 
   async imageExists(image: string): Promise<boolean> {

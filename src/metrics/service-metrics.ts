@@ -26,6 +26,7 @@ export class ServiceMetrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly engineCallDuration: Histogram<'method' | 'route' | 'status'>;
   readonly rateLimited: Counter<'limit'>;
+  readonly registryLookups: Counter<'registry' | 'via' | 'outcome'>;
   private sources: MetricsSources = {};
 
   constructor() {
@@ -45,6 +46,12 @@ export class ServiceMetrics {
       registers,
     });
     this.rateLimited = new Counter({ name: 'dockhand_rate_limited_total', help: 'Requests refused with 429, by limit.', labelNames: ['limit'], registers });
+    this.registryLookups = new Counter({
+      name: 'dockhand_registry_update_lookups_total',
+      help: 'Update checks that asked a registry, by registry (allowlisted hosts only), way (registry HEAD or engine distribution inspect) and outcome.',
+      labelNames: ['registry', 'via', 'outcome'],
+      registers,
+    });
 
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;

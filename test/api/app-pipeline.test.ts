@@ -13,7 +13,7 @@ let services: Wired;
 let pipeline: PipelineStage[];
 beforeAll(() => {
   services = wire(testConfig(), pino({ level: 'silent' }));
-  pipeline = appPipeline(services, { onOperation: () => undefined }, { images: imageReads(services.images), containers: containerReads(services.containers) });
+  pipeline = appPipeline(services, { onOperation: () => undefined }, { images: imageReads(services.images), containers: containerReads(services.containers, services.containerUpdates) });
 });
 afterAll(async () => {
   await services.close();
@@ -37,9 +37,11 @@ describe('one pipeline for both paths', () => {
       'request metrics: runs',
       'operation recorder: runs',
       'audit trail: skipped',
+      'authentication gate: same-work',
       'JSON body: skipped',
       'web console: skipped',
       'contract validator: same-work',
+      'unexpected body: same-work',
       'rate limits: skipped',
       'docs: skipped',
       'metrics: skipped',

@@ -59,6 +59,7 @@ export function containersPanel(section: HTMLElement, ctx: Ctx): { refresh(): Pr
       'div',
       { class: 'toolbar' },
       h('button', { type: 'button', onclick: () => void refresh() }, 'Refresh'),
+      ctx.session.can('operator') && h('button', { type: 'button', id: 'check-updates', onclick: () => void checkUpdates() }, 'Check for updates'),
       h('span', {}, showAll, ' ', h('label', { for: 'ct-all' }, 'Show stopped')),
       h('span', {}, sizes, ' ', h('label', { for: 'ct-size' }, 'Sizes (slower)')),
     ),
@@ -75,6 +76,35 @@ export function containersPanel(section: HTMLElement, ctx: Ctx): { refresh(): Pr
       ),
     ),
   );
+
+  const checkUpdates = async () => {
+    try {
+      const job = await ctx.session.api.checkUpdates();
+      ctx.announce('Checking every image in use for updates');
+      ctx.watchJob(job);
+    } catch (err) {
+      ctx.announce(describeError(err), 'error');
+    }
+  };
+
+  const recreate = async (c: ContainerSummary) => {
+    const name = c.names[0] ?? shortId(c.id);
+    try {
+      // An outdated container needs its tag pulled first; a pending one already has the newer image locally.
+      const job = await ctx.session.api.recreateContainer(c.id, { pull: c.update?.status === 'outdated' });
+      ctx.announce(`Recreating ${name}`);
+      ctx.watchJob(job);
+    } catch (err) {
+      ctx.announce(describeError(err), 'error');
+    }
+  };
+
+  const updateBadge = (c: ContainerSummary) => {
+    const s = c.update?.status;
+    if (s === 'outdated') return h('span', { class: 'badge update-available', title: `The registry has a newer image (checked ${c.update?.checkedAt ?? ''})` }, 'update available');
+    if (s === 'recreate_pending') return h('span', { class: 'badge update-available', title: 'A newer image is pulled; recreate to use it' }, 'recreate pending');
+    return null;
+  };
 
   const act = async (c: ContainerSummary, action: ContainerAction) => {
     try {
@@ -133,7 +163,7 @@ export function containersPanel(section: HTMLElement, ctx: Ctx): { refresh(): Pr
       'tr',
       { 'data-container': name },
       h('th', { scope: 'row', class: 'breakable' }, h('span', { class: 'mono' }, name), h('br'), h('span', { class: 'muted small' }, c.status)),
-      h('td', { class: 'mono breakable' }, c.image),
+      h('td', { class: 'mono breakable' }, c.image, updateBadge(c) && [' ', updateBadge(c)]),
       h('td', {}, h('span', { class: `badge ct-${c.state}` }, c.state)),
       h('td', { class: 'ports' }, portLinks(c)),
       h('td', { class: 'num' }, c.sizeRw === undefined ? '—' : `${bytes(c.sizeRw)} / ${bytes(c.sizeRootFs)}`),
@@ -141,6 +171,8 @@ export function containersPanel(section: HTMLElement, ctx: Ctx): { refresh(): Pr
         'td',
         { class: 'actions' },
         live ? [btn('Stop', 'stop'), btn('Restart', 'restart'), c.state === 'paused' ? btn('Unpause', 'unpause') : btn('Pause', 'pause')] : btn('Start', 'start'),
+        op && (c.update?.status === 'outdated' || c.update?.status === 'recreate_pending') &&
+          h('button', { type: 'button', 'aria-label': `Recreate ${name} on the newer image`, onclick: () => void recreate(c) }, 'Recreate'),
         h('button', { type: 'button', 'aria-label': `Logs and stats of ${name}`, onclick: () => ctx.openLive(c) }, 'Logs & stats'),
         live && ctx.session.can('admin') && h('button', { type: 'button', 'aria-label': `Terminal of ${name}`, onclick: (ev) => ctx.openTerminal(c, ev.currentTarget as HTMLElement) }, 'Terminal'),
         ctx.session.can('admin') && h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${name}`, onclick: () => remove(c) }, 'Remove'),
@@ -150,7 +182,7 @@ export function containersPanel(section: HTMLElement, ctx: Ctx): { refresh(): Pr
 
   async function refresh(): Promise<void> {
     try {
-      const items = await ctx.session.api.listContainers({ all: showAll.checked, size: sizes.checked });
+      const items = await ctx.session.api.listContainers({ all: showAll.checked, size: sizes.checked, updates: true });
       items.sort((a, b) => b.created.localeCompare(a.created));
       fill(tbody, items.length ? items.map(row) : h('tr', {}, h('td', { colspan: 6 }, 'No containers.')));
       fill(status, `${items.length} container(s), ${items.filter((c) => c.state === 'running').length} running`);

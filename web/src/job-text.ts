@@ -25,6 +25,8 @@ export function layerPercent(l: JobLayer): number {
 /** The line under the overall bar: bytes, percent, ETA, and honesty about a total that is still a lower bound. */
 export function summary(job: Job): string {
   const p = job.progress;
+  // Update checks and recreates are steps of the service's own, not layers.
+  if (job.steps) return `${job.steps.done}/${job.steps.total} steps · ${Math.floor(p.percent)} %`;
   const parts = [`${bytes(p.bytesDone)} of ${bytes(p.bytesTotal)}${p.totalKnown ? '' : '+'}`, `${Math.floor(p.percent)} %`];
   if (!FINAL.has(job.state)) parts.push(`ETA ${seconds(p.etaSeconds)}`);
   if (!p.totalKnown && !FINAL.has(job.state)) parts.push('total still growing');

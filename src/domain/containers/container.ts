@@ -154,3 +154,21 @@ export interface ContainerRepository {
   logs(ref: string, query: LogQuery): Promise<LogsResult>;
   stats(ref: string): Promise<StatsSample>;
 }
+
+/** A container as the spec that would create it again, for a recreate. */
+export interface ContainerReplica {
+  id: string;
+  name: string;
+  running: boolean;
+  /** The image the container runs (its id), for telling whether a replacement runs a newer one. */
+  imageId: string;
+  spec: ContainerSpec;
+  /** The container (or its image) has a healthcheck: a replacement must become healthy. */
+  healthcheck: boolean;
+}
+
+/** Reads a container back as a create spec (the engine adapter subtracts what came from the image). */
+export interface ContainerReplicas {
+  /** Throws container_not_found. */
+  replicaOf(ref: string): Promise<ContainerReplica>;
+}

@@ -354,6 +354,14 @@ export class EventsHub {
     this.publish(e, false);
   }
 
+  /**
+   * An event the service itself raises (e.g. `image` / `update_available`), numbered and fanned out like the
+   * engine's own; it does not touch what the hub knows of the engine's state.
+   */
+  announce(e: Omit<RawEngineEvent, 'timeNano'>): void {
+    this.publish({ ...e, timeNano: `${BigInt(Date.now()) * 1_000_000n}` }, false);
+  }
+
   private publish(e: RawEngineEvent, reconciled: boolean): void {
     const logged = this.log.append({
       type: e.type,

@@ -4,7 +4,7 @@ import type { ImagePuller } from '../images/image-puller';
 import type { ImageTransfer } from '../images/image-transfer';
 import type { RegistryAllowlist, RegistryCredentials, RegistryStore } from '../registries/registry';
 import { roleAllows, type Role } from '../auth/roles';
-import { FINAL_JOB_STATES, JOB_START_ROLE, type Job, type JobFeed, type JobKind, type JobState } from './job';
+import { FINAL_JOB_STATES, JOB_START_ROLE, TASK_KINDS, type Job, type JobFeed, type JobKind, type JobState } from './job';
 import { checkUuid } from '../ids';
 import { checkCredentialsMatch, resolvePull, resolvePush } from './job-requests';
 import { completeProgress, initialProgress, reduceProgress, toJobProgress, type ProgressState } from './progress';
@@ -55,6 +55,19 @@ interface Entry {
   lastStatus: string | null;
   done: Promise<Job>;
   settle: (job: Job) => void;
+  /** Task jobs only. */
+  steps?: { done: number; total: number };
+  result?: Record<string, unknown>;
+  /** Task jobs are not watched for stalls: a settle period or a slow stop says nothing for a while. */
+  task: boolean;
+}
+
+/** What a task job's body may do while it runs. */
+export interface TaskContext {
+  /** Aborted when the job is cancelled or the service stops. */
+  signal: AbortSignal;
+  /** Reports progress: `done` of `total` steps, and what runs now. */
+  step: (done: number, total: number, status: string) => void;
 }
 
 export interface StartRequest {
@@ -101,6 +114,14 @@ export class JobService implements JobFeed, ImagePuller {
     if (!(await this.transfer.isPresent(r.image))) throw new DomainError('image_not_found', `no local image "${r.image}" to push`);
     const key = `push|${r.image}|${req.registryId ?? ''}`;
     return this.start('push', key, r.image, req.createdBy, (signal) => this.transfer.push(r.target, creds, signal), async () => true);
+  }
+
+  /**
+   * A job whose work is the service's own (not an engine stream): `body` runs once per `key` at a time (a second
+   * start while it runs joins it); what it returns is the job's `result`, what it throws (a DomainError) its error.
+   */
+  startTask(kind: JobKind, key: string, subject: string, createdBy: string, body: (ctx: TaskContext) => Promise<Record<string, unknown>>): Job {
+    return this.start(kind, `${kind}|${key}`, subject, createdBy, (signal) => this.runTask(body, signal), async () => true);
   }
 
   async pullAndWait(reference: string, opts: StartRequest): Promise<{ jobId: string }> {
@@ -176,6 +197,20 @@ export class JobService implements JobFeed, ImagePuller {
     return creds;
   }
 
+  /** Adapts a task body to the stream shape `run` drives: one message per step, the result kept aside. */
+  private async runTask(body: (ctx: TaskContext) => Promise<Record<string, unknown>>, signal: AbortSignal): Promise<AsyncIterable<ProgressMessage>> {
+    const e = [...this.active.values()].find((x) => x.controller.signal === signal) as Entry;
+    const step = (done: number, total: number, status: string) => {
+      e.steps = { done, total };
+      e.progress = { ...e.progress, status, percent: Math.max(e.progress.percent, total > 0 ? Math.min(99, Math.floor((done / total) * 1000) / 10) : 0) };
+      e.lastProgressAtMs = this.clock.now();
+      e.lastStatus = status;
+      this.update(e, {});
+    };
+    e.result = await body({ signal, step });
+    return (async function* () {})();
+  }
+
   private start(
     kind: JobKind,
     key: string,
@@ -216,6 +251,7 @@ export class JobService implements JobFeed, ImagePuller {
       lastStatus: null,
       done,
       settle,
+      task: TASK_KINDS.includes(kind),
     };
     this.entries.set(job.id, e);
     this.active.set(key, e);
@@ -255,7 +291,14 @@ export class JobService implements JobFeed, ImagePuller {
   }
 
   private update(e: Entry, patch: Partial<Job>): void {
-    e.job = { ...e.job, ...patch, progress: toJobProgress(e.progress), status: e.progress.status };
+    e.job = {
+      ...e.job,
+      ...patch,
+      progress: toJobProgress(e.progress),
+      status: e.progress.status,
+      ...(e.steps ? { steps: { ...e.steps } } : {}),
+      ...(e.result ? { result: e.result } : {}),
+    };
     for (const l of [...e.listeners]) {
       try {
         l(e.job);
@@ -282,6 +325,7 @@ export class JobService implements JobFeed, ImagePuller {
   checkStalls(): void {
     const now = this.clock.now();
     for (const e of [...this.active.values()]) {
+      if (e.task) continue;
       const idle = now - e.lastProgressAtMs;
       if (idle < this.opts.stallTimeoutMs) continue;
       const last = e.lastStatus ? `; the engine's last word: "${e.lastStatus}"` : '';

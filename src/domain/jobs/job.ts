@@ -4,12 +4,14 @@ import type { Role } from '../auth/roles';
  * them. These types are the shared contract between the jobs service (images issue), REST and the
  * WebSocket `job` channel.
  */
-export type JobKind = 'pull' | 'push';
+export type JobKind = 'pull' | 'push' | 'update_check' | 'recreate';
+/** Jobs that are not an engine transfer: a sequence of steps run by the service itself. */
+export const TASK_KINDS: readonly JobKind[] = ['update_check', 'recreate'];
 /**
- * The least role that may start a job of each kind — the scopes of pullImage and pushImage in openapi.yaml (a unit
- * test keeps them equal) — and so the least role that may cancel one.
+ * The least role that may start a job of each kind — the scopes of pullImage, pushImage, checkAllUpdates and
+ * recreateContainer in openapi.yaml (a unit test keeps them equal) — and so the least role that may cancel one.
  */
-export const JOB_START_ROLE: Readonly<Record<JobKind, Role>> = { pull: 'operator', push: 'admin' };
+export const JOB_START_ROLE: Readonly<Record<JobKind, Role>> = { pull: 'operator', push: 'admin', update_check: 'operator', recreate: 'operator' };
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const FINAL_JOB_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
 
@@ -72,6 +74,10 @@ export interface Job {
   finishedAt: string | null;
   /** Token name that started it. */
   createdBy: string;
+  /** Task jobs (update_check, recreate): steps done of the steps known. */
+  steps?: { done: number; total: number };
+  /** Task jobs: what the task produced (the images checked, the replacement container …), once it ended. */
+  result?: Record<string, unknown>;
 }
 
 /** What the WebSocket channel and REST need from the jobs service. */

@@ -3,6 +3,7 @@ import type { ContainerStatus, LifecycleAction } from '../../domain/containers/c
 import type { ContainerCreator } from '../../domain/containers/container-creator';
 import type { ContainerService } from '../../domain/containers/container-service';
 import type { CreateContainerRequest } from '../../domain/containers/create-policy';
+import type { ContainerUpdates } from '../../domain/updates/container-updates';
 import { principalOf } from '../auth';
 import { readHandler, type ReadOperation } from '../json-answer';
 import { queryBool, queryInt, queryList, readOptions } from '../query';
@@ -25,10 +26,10 @@ export function containerCreateRouter(creator: ContainerCreator): Router {
 }
 
 /** The container reads, by contract operationId: mounted below, and served directly by the fast read path. */
-export function containerReads(containers: ContainerService): { listContainers: ReadOperation } {
+export function containerReads(containers: ContainerService, updates: ContainerUpdates): { listContainers: ReadOperation } {
   return {
-    listContainers: async ({ role, query, header }) => ({
-      value: await containers.list(
+    listContainers: async ({ role, query, header }) => {
+      const rows = await containers.list(
         {
           all: queryBool(query.all) ?? false,
           size: queryBool(query.size) ?? false,
@@ -41,20 +42,22 @@ export function containerReads(containers: ContainerService): { listContainers: 
         },
         readOptions(header),
         role,
-      ),
-      items: true,
-    }),
+      );
+      // `updates=true` adds each row's update status from the update cache: never a registry call.
+      return { value: queryBool(query.updates) ? await updates.annotate(rows) : rows, items: true };
+    },
   };
 }
 
 /** Thin: the contract has validated every parameter and the body; the domain decides everything else. */
-export function containerRouter(containers: ContainerService, reads: ReturnType<typeof containerReads>): Router {
+export function containerRouter(containers: ContainerService, reads: ReturnType<typeof containerReads>, updates: ContainerUpdates): Router {
   const router = Router();
 
   router.get('/containers', readHandler(reads.listContainers));
 
   router.get('/containers/:id', async (req, res) => {
-    res.json(await containers.inspect(id(req), principalOf(req).role));
+    const details = await containers.inspect(id(req), principalOf(req).role);
+    res.json({ ...details, update: await updates.of(details) });
   });
 
   router.delete('/containers/:id', async (req, res) => {

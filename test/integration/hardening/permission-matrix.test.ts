@@ -54,6 +54,8 @@ const HARMLESS: Record<string, { query?: Record<string, string>; body?: unknown 
   createRegistry: { body: {} }, // invalid: no serverAddress
   pruneImages: { query: { dryRun: 'true' }, body: {} },
   createWsTicket: {},
+  // Starts (or joins) a check job: it only reads, and asks only allowlisted (loopback) registries.
+  checkAllUpdates: {},
   // A stored-registry id that is not stored: answered without any network call.
   searchImages: { query: { registry: randomUUID() } },
 };

@@ -13,8 +13,13 @@ function contractRole(operationId: string): string | undefined {
 }
 
 describe('who may cancel a job', () => {
-  test('when the contract names the role that starts a pull and a push, then cancelling each needs that same role', () => {
-    expect(JOB_START_ROLE).toEqual({ pull: contractRole('pullImage'), push: contractRole('pushImage') });
+  test('when the contract names the role that starts each kind of job, then cancelling it needs that same role', () => {
+    expect(JOB_START_ROLE).toEqual({
+      pull: contractRole('pullImage'),
+      push: contractRole('pushImage'),
+      update_check: contractRole('checkAllUpdates'),
+      recreate: contractRole('recreateContainer'),
+    });
     expect(JOB_START_ROLE.push).toBe('admin');
   });
 });
