@@ -27,7 +27,9 @@ import { DEFAULT_JOB_OPTIONS, JobService, systemClock } from './domain/jobs/job-
 import { RegistryAllowlist } from './domain/registries/registry';
 import { RegistryService } from './domain/registries/registry-service';
 import { DockerImageTransfer } from './engine/docker-image-transfer';
-import { FileRegistryStore } from './store/file-registry-store';
+import { openDatabase } from './store/sqlite/database';
+import { SecretBox } from './store/sqlite/secret-box';
+import { SqliteRegistryStore } from './store/sqlite-registry-store';
 import { TerminalService } from './domain/terminal/exec-service';
 import type { AuditLog } from './domain/terminal/terminal';
 import { DockerTerminal } from './engine/docker-terminal';
@@ -41,7 +43,7 @@ export interface Wired extends AppServices {
   close(): Promise<void>;
 }
 
-/** The composition root: engine adapters → domain services. No I/O happens here. */
+/** The composition root: engine adapters → domain services. The only I/O here: opening DATA_DIR/dockhand.db. */
 export function wire(config: Config, logger: Logger): Wired {
   const docker = createDockerClients(config.engine, config.engineTimeoutMs);
   // One registry per wired service: tests wire many in one process.
@@ -79,7 +81,11 @@ export function wire(config: Config, logger: Logger): Wired {
   // Pulls and pushes: the engine resolves the manifest before its first byte, so it gets longer than a plain call.
   const transfer = new DockerImageTransfer(docker.api, docker.streaming, config.engineTimeoutMs, Math.max(60_000, config.engineTimeoutMs));
   const allowlist = new RegistryAllowlist(config.allowedRegistries);
-  const registryStore = new FileRegistryStore(path.join(config.dataDir, 'registries.json'));
+  // Dockhand's own state: one SQLite file (WAL, 0600); the registries.json of older versions is imported once.
+  const db = openDatabase(path.join(config.dataDir, 'dockhand.db'));
+  const secrets = new SecretBox(config.dataKey);
+  const registryStore = new SqliteRegistryStore(db, secrets);
+  registryStore.importLegacyFile(path.join(config.dataDir, 'registries.json'));
   const jobs = new JobService(transfer, registryStore, allowlist, systemClock, { ...DEFAULT_JOB_OPTIONS, stallTimeoutMs: config.pullStallTimeoutMs }, (err) =>
     logger.error({ err }, 'job listener failed'),
   );
@@ -129,6 +135,7 @@ export function wire(config: Config, logger: Logger): Wired {
     close: async () => {
       await events.close();
       await jobs.close();
+      db.close();
     },
   };
   metrics.observe({ jobs: () => jobs.list(), events, ws: wired.ws, readCaches });

@@ -551,7 +551,7 @@ export interface paths {
         put?: never;
         /**
          * Store a registry login for pulls and pushes; the secret is never returned.
-         * @description Kept in `DATA_DIR/registries.json` (file mode 0600), which survives restarts. `serverAddress` must be in
+         * @description Kept in the database `DATA_DIR/dockhand.db` (file mode 0600; the secret AES-256-GCM encrypted when `DATA_KEY` is set), which survives restarts. `serverAddress` must be in
          *     `ALLOWED_REGISTRIES`. One login per (serverAddress, username): storing it again answers `409`.
          */
         post: operations["createRegistry"];

@@ -34,6 +34,12 @@ export interface Config {
   rateLimits: { pullsPerMinute: number; logTailsPerMinute: number; execsPerMinute: number; wsConnectionsPerToken: number };
   /** An exec or attach session with no input and no output for this long is ended (idle_timeout). */
   execIdleTimeoutMs: number;
+  /** AES-256-GCM key for secrets at rest in DATA_DIR/dockhand.db (registry passwords, webhook secrets); none: stored plain. */
+  dataKey?: Buffer;
+  /** Hosts (host[:port]) webhooks may be delivered to (empty: none). */
+  allowedWebhookHosts: string[];
+  /** Audit rows older than this many days are deleted (0: kept forever). */
+  auditRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +84,9 @@ const envSchema = z.object({
   RATE_LIMIT_EXECS_PER_MINUTE: intIn('RATE_LIMIT_EXECS_PER_MINUTE', 0, 100000).default(120),
   WS_MAX_CONNECTIONS_PER_TOKEN: intIn('WS_MAX_CONNECTIONS_PER_TOKEN', 0, 1000000).default(2048),
   EXEC_IDLE_TIMEOUT_MS: intIn('EXEC_IDLE_TIMEOUT_MS', 500, 86400000).default(900000),
+  DATA_KEY: z.string().optional(),
+  ALLOWED_WEBHOOK_HOSTS: z.string().optional(),
+  AUDIT_RETENTION_DAYS: intIn('AUDIT_RETENTION_DAYS', 0, 36500).default(90),
 });
 
 export function parseDockerHost(value: string | undefined, tlsVerify?: string, certPath?: string): EngineEndpoint {
@@ -141,6 +150,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
   for (const p of allowedBindPaths) {
     if (!p.startsWith('/') || p.split('/').includes('..')) throw new ConfigError(`ALLOWED_BIND_PATHS: "${p}" must be an absolute path without ..`);
   }
+  const allowedWebhookHosts = csv(e.ALLOWED_WEBHOOK_HOSTS).map((h) => h.toLowerCase());
+  for (const h of allowedWebhookHosts) {
+    if (!registryHost.test(h)) throw new ConfigError(`ALLOWED_WEBHOOK_HOSTS: "${h}" is not a host with an optional port`);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -162,5 +175,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
       wsConnectionsPerToken: e.WS_MAX_CONNECTIONS_PER_TOKEN,
     },
     execIdleTimeoutMs: e.EXEC_IDLE_TIMEOUT_MS,
+    ...(e.DATA_KEY ? { dataKey: parseDataKey(e.DATA_KEY) } : {}),
+    allowedWebhookHosts,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
   };
+}
+
+/** DATA_KEY: 32 bytes as 64 hex digits or as base64 (e.g. `openssl rand -hex 32`). */
+export function parseDataKey(v: string): Buffer {
+  const key = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
+  if (key.length !== 32) throw new ConfigError('DATA_KEY must be 32 bytes: 64 hex digits or 44 base64 characters (openssl rand -hex 32)');
+  return key;
 }
