@@ -16,7 +16,8 @@ import type { RegistryService } from './domain/registries/registry-service';
 import type { TerminalService } from './domain/terminal/exec-service';
 import { accessLog } from './http/access-log';
 import { auditTrail } from './http/audit-log';
-import { auditLogger } from './audit/audit-logger';
+import type { AuditTrail } from './domain/audit/audit-trail';
+import { auditRouter } from './http/routes/audit';
 import { requestMetrics } from './http/request-metrics';
 import { rateLimits, type RateLimitConfig } from './http/rate-limits';
 import { metricsRouter } from './http/routes/metrics';
@@ -63,6 +64,8 @@ export interface AppServices {
   rateLimits: RateLimitConfig;
   /** Exec and attach (admin, audit-logged); sessions run over the WebSocket `exec` and `attach` channels. */
   terminals: TerminalService;
+  /** The audit trail: log lines and rows in DATA_DIR/dockhand.db, queried by GET /audit (admin). */
+  audit: AuditTrail;
 }
 
 export interface AppOptions {
@@ -94,7 +97,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
   // Every request is observed from its start: the fast read path below runs these too.
   const observers = [accessLog(services.logger), requestMetrics(services.metrics), ...(opts.onOperation ? [operationRecorder(opts.onOperation)] : [])];
   for (const observe of observers) app.use(observe);
-  app.use(auditTrail(auditLogger(services.logger)));
+  app.use(auditTrail(services.audit));
   app.use(express.json({ limit: opts.bodyLimit ?? 256 * 1024, type: ['application/json', 'application/*+json'] }));
   const imageReadOps = imageReads(services.images);
   const containerReadOps = containerReads(services.containers);
@@ -123,6 +126,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
   api.use(jobRouter(services.jobs));
   api.use(registryRouter(services.registries));
   api.use(execRouter(services.terminals));
+  api.use(auditRouter(services.audit));
   api.use(meRouter());
   app.use('/api/v1', api);
 

@@ -30,6 +30,9 @@ import { DockerImageTransfer } from './engine/docker-image-transfer';
 import { openDatabase } from './store/sqlite/database';
 import { SecretBox } from './store/sqlite/secret-box';
 import { SqliteRegistryStore } from './store/sqlite-registry-store';
+import { SqliteAuditStore } from './store/sqlite-audit-store';
+import { AuditTrail } from './domain/audit/audit-trail';
+import { auditLogger } from './audit/audit-logger';
 import { TerminalService } from './domain/terminal/exec-service';
 import type { AuditLog } from './domain/terminal/terminal';
 import { DockerTerminal } from './engine/docker-terminal';
@@ -86,6 +89,10 @@ export function wire(config: Config, logger: Logger): Wired {
   const secrets = new SecretBox(config.dataKey);
   const registryStore = new SqliteRegistryStore(db, secrets);
   registryStore.importLegacyFile(path.join(config.dataDir, 'registries.json'));
+  const auditTrail = new AuditTrail(new SqliteAuditStore(db), auditLogger(logger), {
+    retentionDays: config.auditRetentionDays,
+    onError: (err) => logger.error({ err }, 'audit rows could not be written'),
+  });
   const jobs = new JobService(transfer, registryStore, allowlist, systemClock, { ...DEFAULT_JOB_OPTIONS, stallTimeoutMs: config.pullStallTimeoutMs }, (err) =>
     logger.error({ err }, 'job listener failed'),
   );
@@ -122,6 +129,7 @@ export function wire(config: Config, logger: Logger): Wired {
     events,
     wsTickets,
     terminals,
+    audit: auditTrail,
     ws: buildWsGateway({
       logger,
       verifier,
@@ -131,10 +139,12 @@ export function wire(config: Config, logger: Logger): Wired {
       containerStreams,
       terminalSessions: { terminals, idleTimeoutMs: config.execIdleTimeoutMs, audit },
       allowedOrigins: config.allowedOrigins,
+      audit: auditTrail,
     }, { maxConnectionsPerToken: config.rateLimits.wsConnectionsPerToken }),
     close: async () => {
       await events.close();
       await jobs.close();
+      auditTrail.close();
       db.close();
     },
   };

@@ -34,10 +34,8 @@ export interface Config {
   rateLimits: { pullsPerMinute: number; logTailsPerMinute: number; execsPerMinute: number; wsConnectionsPerToken: number };
   /** An exec or attach session with no input and no output for this long is ended (idle_timeout). */
   execIdleTimeoutMs: number;
-  /** AES-256-GCM key for secrets at rest in DATA_DIR/dockhand.db (registry passwords, webhook secrets); none: stored plain. */
+  /** AES-256-GCM key for secrets at rest in DATA_DIR/dockhand.db (registry passwords and identity tokens); none: stored plain. */
   dataKey?: Buffer;
-  /** Hosts (host[:port]) webhooks may be delivered to (empty: none). */
-  allowedWebhookHosts: string[];
   /** Audit rows older than this many days are deleted (0: kept forever). */
   auditRetentionDays: number;
 }
@@ -85,7 +83,6 @@ const envSchema = z.object({
   WS_MAX_CONNECTIONS_PER_TOKEN: intIn('WS_MAX_CONNECTIONS_PER_TOKEN', 0, 1000000).default(2048),
   EXEC_IDLE_TIMEOUT_MS: intIn('EXEC_IDLE_TIMEOUT_MS', 500, 86400000).default(900000),
   DATA_KEY: z.string().optional(),
-  ALLOWED_WEBHOOK_HOSTS: z.string().optional(),
   AUDIT_RETENTION_DAYS: intIn('AUDIT_RETENTION_DAYS', 0, 36500).default(90),
 });
 
@@ -150,10 +147,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
   for (const p of allowedBindPaths) {
     if (!p.startsWith('/') || p.split('/').includes('..')) throw new ConfigError(`ALLOWED_BIND_PATHS: "${p}" must be an absolute path without ..`);
   }
-  const allowedWebhookHosts = csv(e.ALLOWED_WEBHOOK_HOSTS).map((h) => h.toLowerCase());
-  for (const h of allowedWebhookHosts) {
-    if (!registryHost.test(h)) throw new ConfigError(`ALLOWED_WEBHOOK_HOSTS: "${h}" is not a host with an optional port`);
-  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -176,7 +169,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
     },
     execIdleTimeoutMs: e.EXEC_IDLE_TIMEOUT_MS,
     ...(e.DATA_KEY ? { dataKey: parseDataKey(e.DATA_KEY) } : {}),
-    allowedWebhookHosts,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
   };
 }

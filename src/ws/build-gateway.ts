@@ -1,3 +1,4 @@
+import type { AuditTrail } from '../domain/audit/audit-trail';
 import type { Logger } from 'pino';
 import type { ContainerStreams } from '../domain/containers/container-streams';
 import type { TokenVerifier } from '../domain/auth/tokens';
@@ -22,6 +23,8 @@ export interface WsServices {
   /** exec and attach (admin); absent: those channels refuse. */
   terminalSessions?: TerminalChannelDeps;
   allowedOrigins: string[];
+  /** The queryable audit trail (exec and attach subscriptions); absent: audit log lines only. */
+  audit?: AuditTrail;
 }
 
 /** `/api/v1/ws`, its four channels wired to the domain. Nothing listens until the HTTP server routes to it. */
@@ -32,6 +35,7 @@ export function buildWsGateway(s: WsServices, opts: Partial<WsGatewayOptions> = 
       tickets: s.tickets,
       allowedOrigins: s.allowedOrigins,
       logger: s.logger,
+      ...(s.audit ? { audit: s.audit } : {}),
       channels: {
         events: new EventsChannel(s.events),
         job: new JobChannel(s.jobs),

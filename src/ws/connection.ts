@@ -46,6 +46,8 @@ export class ClientConnection {
     private readonly channels: ChannelRegistry,
     private readonly limits: ConnectionLimits,
     private readonly logger: Logger,
+    /** Subscriptions to exec and attach become rows of the queryable audit trail too. */
+    private readonly recordAudit?: (row: { operation: string; target: string | null; ok: boolean }) => void,
   ) {
     this.tokens = limits.frameBurst;
     this.auditLog = auditLogger(logger);
@@ -167,6 +169,10 @@ export class ClientConnection {
   private audit(frame: SubscribeFrame, result: string): void {
     const f = frame as { container?: string; jobId?: string; execId?: string };
     const target = auditTarget(f.container ?? f.jobId ?? f.execId ?? null);
+    if (this.recordAudit && (frame.channel === 'exec' || frame.channel === 'attach')) {
+      this.recordAudit({ operation: `subscribe:${frame.channel}`, target, ok: result === 'subscribed' });
+      return; // the trail writes its own line
+    }
     this.auditLog.info({ token: this.principal.name, operation: `subscribe:${frame.channel}`, target, status: result }, 'audit');
   }
 

@@ -1,3 +1,4 @@
+import type { AuditTrail } from '../domain/audit/audit-trail';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -29,6 +30,7 @@ export interface WsGatewayDeps {
   allowedOrigins: string[];
   channels: ChannelRegistry;
   logger: Logger;
+  audit?: AuditTrail;
 }
 
 /** A token offered as a subprotocol, for browsers that can set nothing else: `bearer.<token>`. */
@@ -132,7 +134,8 @@ export class WsGateway {
       this.stats.framesSent++;
       return send(...args);
     }) as WebSocket['send'];
-    const conn = new ClientConnection(ws, principal, this.deps.channels, this.opts.limits, this.deps.logger);
+    const conn = new ClientConnection(ws, principal, this.deps.channels, this.opts.limits, this.deps.logger, this.deps.audit &&
+      ((r) => this.deps.audit?.record({ token: principal.name, role: principal.role, engine: 'default', operation: r.operation, target: r.target, outcome: r.ok ? 'ok' : 'refused', requestId: null })));
     this.clients.set(ws, conn);
     ws.on('close', () => this.clients.delete(ws));
     this.deps.logger.info({ token: principal.name }, 'websocket connected');
