@@ -171,7 +171,6 @@ export class ClientConnection {
     const target = auditTarget(f.container ?? f.jobId ?? f.execId ?? null);
     if (this.recordAudit && (frame.channel === 'exec' || frame.channel === 'attach')) {
       this.recordAudit({ operation: `subscribe:${frame.channel}`, target, ok: result === 'subscribed' });
-      return; // the trail writes its own line
     }
     this.auditLog.info({ token: this.principal.name, operation: `subscribe:${frame.channel}`, target, status: result }, 'audit');
   }

@@ -135,7 +135,7 @@ export class WsGateway {
       return send(...args);
     }) as WebSocket['send'];
     const conn = new ClientConnection(ws, principal, this.deps.channels, this.opts.limits, this.deps.logger, this.deps.audit &&
-      ((r) => this.deps.audit?.record({ token: principal.name, role: principal.role, engine: 'default', operation: r.operation, target: r.target, outcome: r.ok ? 'ok' : 'refused', requestId: null })));
+      ((r) => this.deps.audit?.record({ token: principal.name, role: principal.role, engine: 'default', operation: r.operation, target: r.target, outcome: r.ok ? 'ok' : 'refused', requestId: null }, { line: false })));
     this.clients.set(ws, conn);
     ws.on('close', () => this.clients.delete(ws));
     this.deps.logger.info({ token: principal.name }, 'websocket connected');

@@ -25,10 +25,13 @@ export class AuditTrail {
     }
   }
 
-  record(entry: Omit<AuditEntry, 'time'> & { time?: string }): void {
+  /** `line: false` when the caller writes its own log line (WebSocket subscriptions keep their established shape). */
+  record(entry: Omit<AuditEntry, 'time'> & { time?: string }, opts: { line: boolean } = { line: true }): void {
     const row: AuditEntry = { ...entry, time: entry.time ?? new Date().toISOString() };
-    const { time: _time, ...line } = row;
-    this.lines.info(line, 'audit');
+    if (opts.line) {
+      const { time: _time, ...line } = row;
+      this.lines.info(line, 'audit');
+    }
     this.buffer.push(row);
     if (!this.scheduled) {
       this.scheduled = true;
