@@ -16,7 +16,8 @@ import type { RegistryService } from './domain/registries/registry-service';
 import type { TerminalService } from './domain/terminal/exec-service';
 import { accessLog } from './http/access-log';
 import { auditTrail } from './http/audit-log';
-import { auditLogger } from './audit/audit-logger';
+import type { AuditTrail } from './domain/audit/audit-trail';
+import { auditRouter } from './http/routes/audit';
 import { requestMetrics } from './http/request-metrics';
 import { rateLimits, type RateLimitConfig } from './http/rate-limits';
 import type { RateLimiter } from './domain/limits/rate-limiter';
@@ -82,6 +83,8 @@ export interface AppServices {
   containerUpdates: ContainerUpdates;
   /** Recreate a container on its tag's newer image, with rollback, as a job. */
   recreator: ContainerRecreator;
+  /** The audit trail: log lines and rows in DATA_DIR/dockhand.db, queried by GET /audit (admin). */
+  audit: AuditTrail;
 }
 
 export interface AppOptions {
@@ -135,6 +138,7 @@ export function appPipeline(services: AppServices, opts: AppOptions, reads: { im
   api.use(jobRouter(services.jobs));
   api.use(registryRouter(services.registries));
   api.use(execRouter(services.terminals));
+  api.use(auditRouter(services.audit));
   api.use(meRouter());
   const otherPaths = 'serves only paths outside /api/v1';
   return [
@@ -142,7 +146,7 @@ export function appPipeline(services: AppServices, opts: AppOptions, reads: { im
     { name: 'access log', handler: accessLog(services.logger), fastPath: 'runs' },
     { name: 'request metrics', handler: requestMetrics(services.metrics), fastPath: 'runs' },
     ...(opts.onOperation ? [{ name: 'operation recorder', handler: operationRecorder(opts.onOperation), fastPath: 'runs' as const }] : []),
-    { name: 'audit trail', handler: auditTrail(auditLogger(services.logger)), fastPath: 'skipped', why: 'records only POST, PUT, PATCH and DELETE; fast reads are GETs' },
+    { name: 'audit trail', handler: auditTrail(services.audit), fastPath: 'skipped', why: 'records only POST, PUT, PATCH and DELETE; fast reads are GETs' },
     // Who asks is checked before the body is read: an unauthenticated bad body is 401, and never parsed.
     {
       name: 'authentication gate',

@@ -30,7 +30,12 @@ import { DEFAULT_JOB_OPTIONS, JobService, systemClock } from './domain/jobs/job-
 import { RegistryAllowlist } from './domain/registries/registry';
 import { RegistryService } from './domain/registries/registry-service';
 import { DockerImageTransfer } from './engine/docker-image-transfer';
-import { FileRegistryStore } from './store/file-registry-store';
+import { openDatabase } from './store/sqlite/database';
+import { SecretBox } from './store/sqlite/secret-box';
+import { SqliteRegistryStore } from './store/sqlite-registry-store';
+import { SqliteAuditStore } from './store/sqlite-audit-store';
+import { AuditTrail } from './domain/audit/audit-trail';
+import { auditLogger } from './audit/audit-logger';
 import { TerminalService } from './domain/terminal/exec-service';
 import type { AuditLog } from './domain/terminal/terminal';
 import { DockerTerminal } from './engine/docker-terminal';
@@ -50,7 +55,7 @@ export interface Wired extends AppServices {
   close(): Promise<void>;
 }
 
-/** The composition root: engine adapters → domain services. No I/O happens here. */
+/** The composition root: engine adapters → domain services. The only I/O here: opening DATA_DIR/dockhand.db. */
 export function wire(config: Config, logger: Logger): Wired {
   const docker = createDockerClients(config.engine, config.engineTimeoutMs);
   // One registry per wired service: tests wire many in one process.
@@ -91,7 +96,15 @@ export function wire(config: Config, logger: Logger): Wired {
   // Pulls and pushes: the engine resolves the manifest before its first byte, so it gets longer than a plain call.
   const transfer = new DockerImageTransfer(docker.api, docker.streaming, config.engineTimeoutMs, Math.max(60_000, config.engineTimeoutMs));
   const allowlist = new RegistryAllowlist(config.allowedRegistries);
-  const registryStore = new FileRegistryStore(path.join(config.dataDir, 'registries.json'));
+  // Dockhand's own state: one SQLite file (WAL, 0600); the registries.json of older versions is imported once.
+  const db = openDatabase(path.join(config.dataDir, 'dockhand.db'));
+  const secrets = new SecretBox(config.dataKey);
+  const registryStore = new SqliteRegistryStore(db, secrets);
+  registryStore.importLegacyFile(path.join(config.dataDir, 'registries.json'));
+  const auditTrail = new AuditTrail(new SqliteAuditStore(db), auditLogger(logger), {
+    retentionDays: config.auditRetentionDays,
+    onError: (err) => logger.error({ err }, 'audit rows could not be written'),
+  });
   const jobs = new JobService(transfer, registryStore, allowlist, systemClock, { ...DEFAULT_JOB_OPTIONS, stallTimeoutMs: config.pullStallTimeoutMs }, (err) =>
     logger.error({ err }, 'job listener failed'),
   );
@@ -173,6 +186,7 @@ export function wire(config: Config, logger: Logger): Wired {
       stopGraceSeconds: Math.max(1, Math.floor(config.engineTimeoutMs / 1000) - 2),
       idempotency: { ttlMs: 24 * 3600_000, maxEntries: 1000 },
     }),
+    audit: auditTrail,
     ws: buildWsGateway({
       logger,
       verifier,
@@ -184,11 +198,14 @@ export function wire(config: Config, logger: Logger): Wired {
       allowedOrigins: [...config.allowedOrigins, ...config.selfOrigins],
       streams,
       logTails,
+      audit: auditTrail,
     }, { maxConnectionsPerToken: config.rateLimits.wsConnectionsPerToken }),
     close: async () => {
       updateService.close();
       await events.close();
       await jobs.close();
+      auditTrail.close();
+      db.close();
     },
   };
   metrics.observe({ jobs: () => jobs.list(), events, ws: wired.ws, readCaches });

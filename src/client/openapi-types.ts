@@ -717,6 +717,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail, newest first, filtered and paginated.
+         * @description Every mutating call that matched an operation (refusals included), and every WebSocket subscription to `exec`
+         *     or `attach`, is a row: time, token name (never the token), role, engine, operation, target, outcome, HTTP status
+         *     and request id (the caller's `X-Request-Id` when given, else one of ours). Rows are kept `AUDIT_RETENTION_DAYS`
+         *     days in `DATA_DIR/dockhand.db`; each is also written as a log line with `log: "audit"`. Filters combine (AND).
+         *     Pages are newest first: pass the `next` of one answer as `cursor` to get the following (older) page; `next`
+         *     is `null` on the last page. A cursor stays valid while rows are added.
+         */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/registries": {
         parameters: {
             query?: never;
@@ -732,7 +757,7 @@ export interface paths {
         put?: never;
         /**
          * Store a registry login for pulls and pushes; the secret is never returned.
-         * @description Kept in `DATA_DIR/registries.json` (file mode 0600), which survives restarts. `serverAddress` must be in
+         * @description Kept in the database `DATA_DIR/dockhand.db` (file mode 0600; the secret AES-256-GCM encrypted when `DATA_KEY` is set), which survives restarts. `serverAddress` must be in
          *     `ALLOWED_REGISTRIES`. One login per (serverAddress, username): storing it again answers `409`.
          */
         post: operations["createRegistry"];
@@ -1183,6 +1208,32 @@ export interface components {
             id: string;
             /** @description The new normalized reference. */
             image: string;
+        };
+        /**
+         * @description `ok`: succeeded (2xx/3xx, or subscribed); `refused`: denied or invalid (4xx, or a refused subscription); `failed`: a server or engine error (5xx).
+         * @enum {string}
+         */
+        AuditOutcome: "ok" | "refused" | "failed";
+        /** @description One audited action. */
+        AuditRecord: {
+            /** @description Increasing row number. */
+            id: number;
+            /** Format: date-time */
+            time: string;
+            /** @description The token name; null when refused before a token was recognised. */
+            token: string | null;
+            /** @enum {string|null} */
+            role: "viewer" | "operator" | "admin" | null;
+            /** @description The engine acted on (`default` while Dockhand drives one engine). */
+            engine: string;
+            /** @description The operation id, or `subscribe:exec` / `subscribe:attach`. */
+            operation: string;
+            /** @description What the call acted on. */
+            target: string | null;
+            outcome: components["schemas"]["AuditOutcome"];
+            /** @description The HTTP status of a REST call (absent for WebSocket subscriptions). */
+            status?: number;
+            requestId: string | null;
         };
         Registry: {
             /** Format: uuid */
@@ -2930,6 +2981,50 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+        };
+    };
+    listAudit: {
+        parameters: {
+            query?: {
+                /** @description Rows at or after this time. */
+                since?: string;
+                /** @description Rows before this time. */
+                until?: string;
+                /** @description The token name that made the call. */
+                token?: string;
+                /** @description An operation id (e.g. `stopContainer`) or `subscribe:exec` / `subscribe:attach`. */
+                operation?: string;
+                /** @description What the call acted on, exactly as recorded (path ids joined by a space, or the name or image a create names). */
+                target?: string;
+                /** @description How the call ended. */
+                outcome?: components["schemas"]["AuditOutcome"];
+                /** @description Rows per page. */
+                limit?: number;
+                /** @description The `next` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of rows, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AuditRecord"][];
+                        /** @description The cursor of the next (older) page; null when this is the last. */
+                        next: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
         };
     };
     listRegistries: {

@@ -48,6 +48,10 @@ export interface Config {
   wsTickets: { perToken: number; perMinute: number };
   /** Image update checks: how long a registry answer is reused, how often every image in use is checked (0: never). */
   updates: { cacheTtlMs: number; checkIntervalMs: number; recreateSettleMs: number };
+  /** AES-256-GCM key for secrets at rest in DATA_DIR/dockhand.db (registry passwords and identity tokens); none: stored plain. */
+  dataKey?: Buffer;
+  /** Audit rows older than this many days are deleted (0: kept forever). */
+  auditRetentionDays: number;
 }
 
 /** How long a client may take to send a request, and how many connections the server holds at once. */
@@ -118,6 +122,8 @@ const envSchema = z.object({
   UPDATE_CHECK_TTL_MS: intIn('UPDATE_CHECK_TTL_MS', 0, 604800000).default(900000),
   UPDATE_CHECK_INTERVAL_MS: intIn('UPDATE_CHECK_INTERVAL_MS', 0, 604800000).default(0),
   RECREATE_SETTLE_MS: intIn('RECREATE_SETTLE_MS', 0, 600000).default(5000),
+  DATA_KEY: z.string().optional(),
+  AUDIT_RETENTION_DAYS: intIn('AUDIT_RETENTION_DAYS', 0, 36500).default(90),
 });
 
 export function parseDockerHost(value: string | undefined, tlsVerify?: string, certPath?: string): EngineEndpoint {
@@ -255,5 +261,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
     wsTickets: { perToken: e.WS_MAX_TICKETS_PER_TOKEN, perMinute: e.RATE_LIMIT_WS_TICKETS_PER_MINUTE },
     eventsWatchdogMs: e.EVENTS_WATCHDOG_MS,
     updates: { cacheTtlMs: e.UPDATE_CHECK_TTL_MS, checkIntervalMs: e.UPDATE_CHECK_INTERVAL_MS, recreateSettleMs: e.RECREATE_SETTLE_MS },
+    ...(e.DATA_KEY ? { dataKey: parseDataKey(e.DATA_KEY) } : {}),
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
   };
+}
+
+/** DATA_KEY: 32 bytes as 64 hex digits or as base64 (e.g. `openssl rand -hex 32`). */
+export function parseDataKey(v: string): Buffer {
+  const key = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
+  if (key.length !== 32) throw new ConfigError('DATA_KEY must be 32 bytes: 64 hex digits or 44 base64 characters (openssl rand -hex 32)');
+  return key;
 }

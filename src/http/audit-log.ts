@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import type { Logger } from 'pino';
 import { auditTarget } from '../audit/audit-logger';
+import { outcomeOf } from '../domain/audit/audit-record';
+import type { AuditTrail } from '../domain/audit/audit-trail';
+import type { Principal } from '../domain/auth/tokens';
 import { principalOf } from './auth';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -9,9 +12,9 @@ interface OpenApiMeta {
   openapi?: { schema?: { operationId?: string }; pathParams?: Record<string, unknown> };
 }
 
-const tokenName = (req: Request): string | null => {
+const principal = (req: Request): Principal | null => {
   try {
-    return principalOf(req).name;
+    return principalOf(req);
   } catch {
     return null; // refused before a token was recognised
   }
@@ -28,17 +31,34 @@ function targetOf(req: Request): string | null {
   return null;
 }
 
+/** The caller's X-Request-Id when it is a plain short token, else one of our own. */
+const requestIdOf = (req: Request): string => {
+  const given = req.get('x-request-id');
+  return given && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+};
+
 /**
- * One audit line per mutating call that matched a contract operation, whatever its outcome (refusals included):
- * who (token name, never the token), what (operation id), on what (target) and how it ended (HTTP status).
+ * One audit entry (a log line and a row of the queryable trail) per mutating call that matched a contract
+ * operation, whatever its outcome (refusals included): who (token name and role, never the token), what (operation
+ * id), on what (target), how it ended (outcome and HTTP status) and the request id.
  */
-export function auditTrail(audit: Logger): RequestHandler {
+export function auditTrail(trail: AuditTrail): RequestHandler {
   return (req, res, next) => {
     if (!MUTATING.has(req.method)) return next();
     res.on('finish', () => {
       const operation = (req as OpenApiMeta).openapi?.schema?.operationId;
       if (!operation) return;
-      audit.info({ token: tokenName(req), operation, target: targetOf(req), status: res.statusCode }, 'audit');
+      const who = principal(req);
+      trail.record({
+        token: who?.name ?? null,
+        role: who?.role ?? null,
+        engine: 'default',
+        operation,
+        target: targetOf(req),
+        outcome: outcomeOf(res.statusCode),
+        status: res.statusCode,
+        requestId: requestIdOf(req),
+      });
     });
     next();
   };

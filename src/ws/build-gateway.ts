@@ -1,3 +1,4 @@
+import type { AuditTrail } from '../domain/audit/audit-trail';
 import type { Logger } from 'pino';
 import type { ContainerStreams } from '../domain/containers/container-streams';
 import type { TokenVerifier } from '../domain/auth/tokens';
@@ -30,6 +31,8 @@ export interface WsServices {
   streams?: StreamBudget;
   /** The per-token budget `GET …/logs` draws on: a logs follow takes from it too. */
   logTails?: RateLimiter;
+  /** The queryable audit trail (exec and attach subscriptions); absent: audit log lines only. */
+  audit?: AuditTrail;
 }
 
 /** Channels whose subscriptions hold an engine stream or a place in the event fan-out: these count as streams. */
@@ -51,6 +54,7 @@ export function buildWsGateway(s: WsServices, opts: Partial<WsGatewayOptions> = 
       allowedOrigins: s.allowedOrigins,
       logger: s.logger,
       guard: subscriptionGuard(s),
+      ...(s.audit ? { audit: s.audit } : {}),
       channels: {
         events: new EventsChannel(s.events),
         job: new JobChannel(s.jobs),

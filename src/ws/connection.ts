@@ -57,6 +57,8 @@ export class ClientConnection {
     private readonly guard: SubscriptionGuard = UNGUARDED,
     /** Sees every frame as it is sent (tests check each against asyncapi.yaml). */
     private readonly onFrame?: (text: string) => void,
+    /** Subscriptions to exec and attach become rows of the queryable audit trail too. */
+    private readonly recordAudit?: (row: { operation: string; target: string | null; ok: boolean }) => void,
   ) {
     this.tokens = limits.frameBurst;
     this.auditLog = auditLogger(logger);
@@ -186,6 +188,9 @@ export class ClientConnection {
   private audit(frame: SubscribeFrame, result: string): void {
     const f = frame as { container?: string; jobId?: string; execId?: string };
     const target = auditTarget(f.container ?? f.jobId ?? f.execId ?? null);
+    if (this.recordAudit && (frame.channel === 'exec' || frame.channel === 'attach')) {
+      this.recordAudit({ operation: `subscribe:${frame.channel}`, target, ok: result === 'subscribed' });
+    }
     this.auditLog.info({ token: this.principal.name, operation: `subscribe:${frame.channel}`, target, status: result }, 'audit');
   }
 

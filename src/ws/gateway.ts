@@ -1,4 +1,5 @@
 import { countSends } from '../patches/third-party';
+import type { AuditTrail } from '../domain/audit/audit-trail';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -33,6 +34,7 @@ export interface WsGatewayDeps {
   logger: Logger;
   /** Caps on subscriptions across every connection (streams per token and in all, the log budget). */
   guard?: SubscriptionGuard;
+  audit?: AuditTrail;
 }
 
 /** A token offered as a subprotocol, for browsers that can set nothing else: `bearer.<token>`. */
@@ -139,7 +141,14 @@ export class WsGateway {
     // Every frame to a client passes ws.send: counted here, not in each channel.
     countSends(ws, () => this.stats.framesSent++);
     const observe = this.frameObserver;
-    const conn = new ClientConnection(ws, principal, this.deps.channels, this.opts.limits, this.deps.logger, this.deps.guard, observe);
+    const recordAudit = this.deps.audit
+      ? (r: { operation: string; target: string | null; ok: boolean }) =>
+          this.deps.audit?.record(
+            { token: principal.name, role: principal.role, engine: 'default', operation: r.operation, target: r.target, outcome: r.ok ? 'ok' : 'refused', requestId: null },
+            { line: false },
+          )
+      : undefined;
+    const conn = new ClientConnection(ws, principal, this.deps.channels, this.opts.limits, this.deps.logger, this.deps.guard, observe, recordAudit);
     this.clients.set(ws, conn);
     ws.on('close', () => this.clients.delete(ws));
     this.deps.logger.info({ token: principal.name }, 'websocket connected');

@@ -54,9 +54,8 @@ describe('stored registry logins', () => {
     expect(one.body).toEqual(res.body);
   });
 
-  test('when the login is stored, then its file is mode 0600 and a restarted service still has it', async () => {
-    const file = path.join(dataDir, 'registries.json');
-    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  test('when the login is stored, then its database is mode 0600 and a restarted service still has it', async () => {
+    for (const f of ['dockhand.db', 'dockhand.db-wal', 'dockhand.db-shm']) expect(fs.statSync(path.join(dataDir, f)).mode & 0o777).toBe(0o600);
     const restarted = await startService({ DATA_DIR: dataDir });
     try {
       const res = seen(await restarted.http.get(`/api/v1/registries/${registryId}`).set(auth('admin')));

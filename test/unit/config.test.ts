@@ -89,3 +89,19 @@ describe('parseTokens', () => {
     expect(parseTokens('svc:viewer:abc:def:0123456789')).toEqual([{ name: 'svc', role: 'viewer', token: 'abc:def:0123456789' }]);
   });
 });
+
+describe('DATA_KEY and AUDIT_RETENTION_DAYS', () => {
+  const gen = () => 'generated-token-0123456789';
+  test('when DATA_KEY is 64 hex digits or base64 of 32 bytes, then it is the key; anything else is refused', () => {
+    expect(loadConfig({ DATA_KEY: 'ab'.repeat(32) }, gen).dataKey).toEqual(Buffer.alloc(32, 0xab));
+    expect(loadConfig({ DATA_KEY: Buffer.alloc(32, 1).toString('base64') }, gen).dataKey).toEqual(Buffer.alloc(32, 1));
+    expect(loadConfig({}, gen).dataKey).toBeUndefined();
+    expect(() => loadConfig({ DATA_KEY: 'too-short' }, gen)).toThrow(ConfigError);
+  });
+
+  test('when AUDIT_RETENTION_DAYS is absent, then rows are kept 90 days; a negative value is refused', () => {
+    expect(loadConfig({}, gen).auditRetentionDays).toBe(90);
+    expect(loadConfig({ AUDIT_RETENTION_DAYS: '0' }, gen).auditRetentionDays).toBe(0);
+    expect(() => loadConfig({ AUDIT_RETENTION_DAYS: '-1' }, gen)).toThrow(ConfigError);
+  });
+});

@@ -99,6 +99,7 @@ describe('audit log', () => {
 
   test('when WebSocket subscriptions are made, then each leaves one audit line with its result', async () => {
     const before = audit().length;
+    const startedAt = new Date().toISOString();
     const s = await connectWs(p.svc.wsUrl, 'viewer');
     try {
       s.send({ type: 'subscribe', id: 'l1', channel: 'logs', container: 'dkh-absent-d' });
@@ -116,6 +117,9 @@ describe('audit log', () => {
         ]),
       );
       expect(mine.filter((l) => String(l.operation).startsWith('subscribe:'))).toHaveLength(3);
+      // The exec subscription (refused for a viewer) is also a row of the queryable trail; (logs and events subscriptions are lines only).
+      const rows = p.svc.services.audit.query({ token: 'test-viewer', operation: 'subscribe:exec', from: startedAt, limit: 10 });
+      expect(rows.map((r) => `${r.operation} ${r.outcome}`)).toEqual(['subscribe:exec refused']);
     } finally {
       s.ws.terminate();
     }
