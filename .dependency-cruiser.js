@@ -13,7 +13,8 @@ module.exports = {
     },
     {
       name: 'engine-knows-no-edge',
-      comment: 'The engine adapter implements domain interfaces; it never reaches up to the HTTP or WebSocket edge, nor into config (the composition root hands it values).',
+      comment:
+        'The engine adapter implements domain interfaces; it never reaches up to the HTTP or WebSocket edge, nor into config (the composition root hands it values).',
       severity: 'error',
       from: { path: '^src/engine/' },
       to: { path: '^src/(http|ws|config)/' },

@@ -82,10 +82,14 @@ export async function runEvents(o: {
     const wsLat: number[] = [];
     const directLat: number[] = [];
     const subs = await startSubscribers(o.wsUrl, o.token, n);
-    const stopDirect = await o.engine.stream('/events?filters=' + encodeURIComponent(JSON.stringify({ type: ['image'] })), (line, at) => {
-      const l = latencyOf(line, at);
-      if (l !== undefined) directLat.push(l);
-    }, wallMs);
+    const stopDirect = await o.engine.stream(
+      '/events?filters=' + encodeURIComponent(JSON.stringify({ type: ['image'] })),
+      (line, at) => {
+        const l = latencyOf(line, at);
+        if (l !== undefined) directLat.push(l);
+      },
+      wallMs,
+    );
     await sleep(200);
     let emitted = 0;
     for (let i = 0; i < o.eventsPerLevel; i++) {
@@ -107,7 +111,9 @@ export async function runEvents(o: {
     stopDirect();
     const row = { subscribers: n, events: emitted, ws: summarize(wsLat), direct: summarize(directLat), missing: emitted * n - wsLat.length };
     rows.push(row);
-    o.log(`events n=${n}: ws p50 ${row.ws.p50.toFixed(2)} p99 ${row.ws.p99.toFixed(2)} / direct p50 ${row.direct.p50.toFixed(2)} p99 ${row.direct.p99.toFixed(2)} missing ${row.missing}`);
+    o.log(
+      `events n=${n}: ws p50 ${row.ws.p50.toFixed(2)} p99 ${row.ws.p99.toFixed(2)} / direct p50 ${row.direct.p50.toFixed(2)} p99 ${row.direct.p99.toFixed(2)} missing ${row.missing}`,
+    );
     await sleep(300);
   }
   return rows;
@@ -118,12 +124,25 @@ export async function runEvents(o: {
  * `ws` server (bench/lib/bare-ws-server.ts) told by this process to send, the same subscriber process as above
  * reading. Latency is from the moment this process asked to the frame's arrival.
  */
-export async function runFloor(o: { levels: { subscribers: number; servers: number }[]; eventsPerLevel: number; gapMs: number; log: (s: string) => void }): Promise<FloorRow[]> {
+export async function runFloor(o: {
+  levels: { subscribers: number; servers: number }[];
+  eventsPerLevel: number;
+  gapMs: number;
+  log: (s: string) => void;
+}): Promise<FloorRow[]> {
   const rows: FloorRow[] = [];
   for (const { subscribers: n, servers: k } of o.levels) {
-    const servers = Array.from({ length: k }, () => fork(path.join(__dirname, 'lib', 'bare-ws-server.ts'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-    const ports = await Promise.all(servers.map((s) => new Promise<number>((resolve) => s.once('message', (m: { port: number }) => resolve(m.port)))));
-    const subs = await startSubscribers(ports.map((p) => `ws://127.0.0.1:${p}`), 'unused', n);
+    const servers = Array.from({ length: k }, () =>
+      fork(path.join(__dirname, 'lib', 'bare-ws-server.ts'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    );
+    const ports = await Promise.all(
+      servers.map((s) => new Promise<number>((resolve) => s.once('message', (m: { port: number }) => resolve(m.port)))),
+    );
+    const subs = await startSubscribers(
+      ports.map((p) => `ws://127.0.0.1:${p}`),
+      'unused',
+      n,
+    );
     await sleep(200);
     for (let i = 0; i < o.eventsPerLevel; i++) {
       const sentAt = wallMs();
@@ -139,7 +158,9 @@ export async function runFloor(o: { levels: { subscribers: number; servers: numb
     for (const s of servers) s.disconnect();
     const row = { subscribers: n, servers: k, events: o.eventsPerLevel, latency: summarize(latency), missing: o.eventsPerLevel * n - latency.length };
     rows.push(row);
-    o.log(`events floor n=${n} over ${k} server(s): bare ws p50 ${row.latency.p50.toFixed(2)} p99 ${row.latency.p99.toFixed(2)} missing ${row.missing}`);
+    o.log(
+      `events floor n=${n} over ${k} server(s): bare ws p50 ${row.latency.p50.toFixed(2)} p99 ${row.latency.p99.toFixed(2)} missing ${row.missing}`,
+    );
     await sleep(300);
   }
   return rows;

@@ -38,7 +38,10 @@ async function removeImage(engine: EngineSocket, ref: string): Promise<void> {
 function cliPull(dockerHost: string, ref: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const t = performance.now();
-    const child = spawn('/usr/bin/docker', ['pull', '-q', ref], { env: { ...process.env, DOCKER_HOST: dockerHost }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('/usr/bin/docker', ['pull', '-q', ref], {
+      env: { ...process.env, DOCKER_HOST: dockerHost },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.once('exit', (code) => (code === 0 ? resolve(performance.now() - t) : reject(new Error(`docker pull: ${code} ${err}`))));
@@ -46,7 +49,14 @@ function cliPull(dockerHost: string, ref: string): Promise<number> {
 }
 
 /** A pull through the service: POST /images/pull, 10 `job` subscribers, done when every one got `end`. */
-async function servicePull(o: { svc: ServiceClient; wsUrl: string; token: string; ref: string; subscribers: number; rss: () => number }): Promise<PullRun> {
+async function servicePull(o: {
+  svc: ServiceClient;
+  wsUrl: string;
+  token: string;
+  ref: string;
+  subscribers: number;
+  rss: () => number;
+}): Promise<PullRun> {
   const frames = new Array<number>(o.subscribers).fill(0);
   const ended = new Array<boolean>(o.subscribers).fill(false);
   let failed: string | undefined;
@@ -77,7 +87,14 @@ async function servicePull(o: { svc: ServiceClient; wsUrl: string; token: string
   clearInterval(sampler);
   await closeClients(clients);
   if (failed || !ended.every(Boolean)) throw new Error(`service pull did not succeed: ${failed ?? 'timeout'}`);
-  return { side: 'service', ms, framesPerSub: median(frames), framesPerSubPerSec: median(frames) / (ms / 1000), peakRssKb: peak, layersAlreadyPresent: alreadyPresent };
+  return {
+    side: 'service',
+    ms,
+    framesPerSub: median(frames),
+    framesPerSubPerSec: median(frames) / (ms / 1000),
+    peakRssKb: peak,
+    layersAlreadyPresent: alreadyPresent,
+  };
 }
 
 /** Service and CLI pulls of the same cold image, alternating which goes first; the image is removed before each. */
@@ -114,7 +131,9 @@ export async function runPull(o: {
         run.rssAfterKb = o.rss();
       }
       runs.push(run);
-      o.log(`pull ${side}: ${run.ms.toFixed(0)} ms${run.framesPerSubPerSec ? `, ${run.framesPerSubPerSec.toFixed(1)} frames/sub/s, peak RSS ${run.peakRssKb} kB, after ${run.rssAfterKb} kB` : ''}`);
+      o.log(
+        `pull ${side}: ${run.ms.toFixed(0)} ms${run.framesPerSubPerSec ? `, ${run.framesPerSubPerSec.toFixed(1)} frames/sub/s, peak RSS ${run.peakRssKb} kB, after ${run.rssAfterKb} kB` : ''}`,
+      );
     }
   }
   await removeImage(o.engine, o.ref);

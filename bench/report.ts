@@ -43,11 +43,19 @@ function rows(r: BenchResults): Row[] {
     const name = `${x.endpoint} · ${x.scale} · c=${x.concurrency} (${x.result.service.latency.n} + ${x.result.direct.latency.n} samples)`;
     const s = x.result.service;
     const d = x.result.direct;
-    const errs = s.errors || d.errors ? ` (errors: service ${s.errors}${s.firstError !== undefined ? ` [${s.firstError}]` : ''}, direct ${d.errors})` : '';
+    const errs =
+      s.errors || d.errors ? ` (errors: service ${s.errors}${s.firstError !== undefined ? ` [${s.firstError}]` : ''}, direct ${d.errors})` : '';
     const p50 = ratio(s.latency.p50, d.latency.p50);
     const p99 = ratio(s.latency.p99, d.latency.p99);
-    const target = (t: string, ok: boolean): [string, string] => (x.informational ? ['— (the hop alone, shown for what it costs)', '—'] : [t, met(ok && s.errors === 0)]);
-    out.push([`${name} · p50`, `${fmt(s.latency.p50)} ms`, `${fmt(d.latency.p50)} ms (${x.baseline})`, `${fmt(p50)}×`, ...target('≤ 1.10×', p50 <= 1.1)]);
+    const target = (t: string, ok: boolean): [string, string] =>
+      x.informational ? ['— (the hop alone, shown for what it costs)', '—'] : [t, met(ok && s.errors === 0)];
+    out.push([
+      `${name} · p50`,
+      `${fmt(s.latency.p50)} ms`,
+      `${fmt(d.latency.p50)} ms (${x.baseline})`,
+      `${fmt(p50)}×`,
+      ...target('≤ 1.10×', p50 <= 1.1),
+    ]);
     out.push([`${name} · p99`, `${fmt(s.latency.p99)} ms`, `${fmt(d.latency.p99)} ms`, `${fmt(p99)}×`, ...target('≤ 1.25×', p99 <= 1.25)]);
     out.push([`${name} · req/s`, `${fmt(s.rps, 0)}${errs}`, fmt(d.rps, 0), `${fmt(ratio(s.rps, d.rps))}×`, '—', '—']);
   }
@@ -56,8 +64,22 @@ function rows(r: BenchResults): Row[] {
     const target = e.subscribers >= 1000 ? '≤ 20 ms and ≤ 1.2×' : '≤ 1.2×';
     const ok = rt <= 1.2 && (e.subscribers < 1000 || e.ws.p99 <= 20) && e.missing === 0;
     const miss = e.missing ? `, ${e.missing} missing` : '';
-    out.push([`events → ${e.subscribers} WS subscriber(s), ${e.events} events · p50`, `${fmt(e.ws.p50)} ms`, `${fmt(e.direct.p50)} ms (direct /events)`, `${fmt(ratio(e.ws.p50, e.direct.p50))}×`, '—', '—']);
-    out.push([`events → ${e.subscribers} WS subscriber(s) · p99`, `${fmt(e.ws.p99)} ms${miss}`, `${fmt(e.direct.p99)} ms`, `${fmt(rt)}×`, target, met(ok)]);
+    out.push([
+      `events → ${e.subscribers} WS subscriber(s), ${e.events} events · p50`,
+      `${fmt(e.ws.p50)} ms`,
+      `${fmt(e.direct.p50)} ms (direct /events)`,
+      `${fmt(ratio(e.ws.p50, e.direct.p50))}×`,
+      '—',
+      '—',
+    ]);
+    out.push([
+      `events → ${e.subscribers} WS subscriber(s) · p99`,
+      `${fmt(e.ws.p99)} ms${miss}`,
+      `${fmt(e.direct.p99)} ms`,
+      `${fmt(rt)}×`,
+      target,
+      met(ok),
+    ]);
   }
   for (const f of r.eventsFloor ?? []) {
     // The service's figures at the same count, against what a bare ws server fanning the same frames out gets.
@@ -98,7 +120,14 @@ function rows(r: BenchResults): Row[] {
   if (r.memory) {
     const m = r.memory;
     out.push(['RSS idle (fresh process)', `${fmt(m.idleKb / 1024, 1)} MB`, '—', '—', '—', '—']);
-    out.push([`RSS per idle WebSocket client (${m.clients} clients)`, `${fmt(m.perClientKb, 1)} KB`, `${fmt(m.withClientsKb / 1024, 1)} MB with them`, '—', '≤ 30 KB', met(m.perClientKb <= 30)]);
+    out.push([
+      `RSS per idle WebSocket client (${m.clients} clients)`,
+      `${fmt(m.perClientKb, 1)} KB`,
+      `${fmt(m.withClientsKb / 1024, 1)} MB with them`,
+      '—',
+      '≤ 30 KB',
+      met(m.perClientKb <= 30),
+    ]);
   }
   if (r.pull) {
     const svcRuns = r.pull.runs.filter((x) => x.side === 'service');
@@ -117,7 +146,14 @@ function rows(r: BenchResults): Row[] {
   }
   if (r.startup) {
     const s = r.startup;
-    out.push([`start-up: spawn → /readyz 200 · median of ${s.runs.length}`, `${fmt(s.medianMs, 0)} ms (${s.runs.map((x) => x.toFixed(0)).join(', ')})`, '—', '—', '≤ 500 ms', met(s.medianMs <= 500)]);
+    out.push([
+      `start-up: spawn → /readyz 200 · median of ${s.runs.length}`,
+      `${fmt(s.medianMs, 0)} ms (${s.runs.map((x) => x.toFixed(0)).join(', ')})`,
+      '—',
+      '—',
+      '≤ 500 ms',
+      met(s.medianMs <= 500),
+    ]);
   }
   return out;
 }

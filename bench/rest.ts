@@ -33,7 +33,12 @@ const callOf =
 export function restEndpoints(imageRef: string): Endpoint[] {
   return [
     { name: 'GET /api/v1/images', baseline: 'GET /images/json', service: '/api/v1/images', direct: '/images/json' },
-    { name: 'GET /api/v1/containers?all=true', baseline: 'GET /containers/json?all=1', service: '/api/v1/containers?all=true', direct: '/containers/json?all=1' },
+    {
+      name: 'GET /api/v1/containers?all=true',
+      baseline: 'GET /containers/json?all=1',
+      service: '/api/v1/containers?all=true',
+      direct: '/containers/json?all=1',
+    },
     {
       name: 'GET /api/v1/images/{ref}',
       baseline: `GET /images/{ref}/json`,
@@ -63,8 +68,19 @@ export async function runRest(svc: ServiceClient, engine: EngineSocket, plan: Re
   for (const ep of plan.endpoints) {
     for (const level of plan.levels) {
       const t = Date.now();
-      const result = await compare(callOf((p) => svc.request('GET', p, undefined, ep.headers), ep.service), callOf((p) => engine.request('GET', p), ep.direct), level);
-      rows.push({ endpoint: ep.name, baseline: ep.baseline, scale: plan.scale, concurrency: level.concurrency, result, ...(ep.informational ? { informational: true } : {}) });
+      const result = await compare(
+        callOf((p) => svc.request('GET', p, undefined, ep.headers), ep.service),
+        callOf((p) => engine.request('GET', p), ep.direct),
+        level,
+      );
+      rows.push({
+        endpoint: ep.name,
+        baseline: ep.baseline,
+        scale: plan.scale,
+        concurrency: level.concurrency,
+        result,
+        ...(ep.informational ? { informational: true } : {}),
+      });
       log(
         `rest ${plan.scale} ${ep.name} c=${level.concurrency}: service p50 ${result.service.latency.p50.toFixed(2)} p99 ${result.service.latency.p99.toFixed(2)} ` +
           `(${result.service.errors} errors) / direct p50 ${result.direct.latency.p50.toFixed(2)} p99 ${result.direct.latency.p99.toFixed(2)} in ${Date.now() - t} ms`,

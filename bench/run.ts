@@ -23,7 +23,10 @@ const BASE_IMAGE = 'bench-busybox:1';
 const QUICK = process.env.BENCH_QUICK === '1';
 /** `BENCH_ONLY=startup,events` runs only those parts (and never writes BENCHMARKS.md): for profiling one of them. */
 const PARTS = ['startup', 'rest', 'events', 'memory', 'pull', 'rest1000'] as const;
-const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const ONLY = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 for (const p of ONLY) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown part "${p}" (one of ${PARTS.join(', ')})`);
 const runs = (part: (typeof PARTS)[number]) => ONLY.length === 0 || ONLY.includes(part);
 
@@ -67,7 +70,12 @@ async function main(): Promise<void> {
     engine = await startPrivateEngine(BASE_IMAGE);
     sock = new EngineSocket(engine.socketPath);
     const version = await sock.json<{ Version: string; ApiVersion: string }>('GET', '/version');
-    const results: BenchResults = { date: new Date().toISOString(), machine: machine(`${version.Version} (API ${version.ApiVersion})`), rest: [], quick: QUICK };
+    const results: BenchResults = {
+      date: new Date().toISOString(),
+      machine: machine(`${version.Version} (API ${version.ApiVersion})`),
+      rest: [],
+      quick: QUICK,
+    };
     const svcOpts = { dockerHost: engine.dockerHost, allowedRegistries: env.registry, workDir };
 
     const images = QUICK ? 50 : 200;
@@ -93,42 +101,52 @@ async function main(): Promise<void> {
       { concurrency: 50, perBlock: 150, blocks: QUICK ? 2 : 4 },
     ];
     const endpoints = restEndpoints('bench/img:17');
-    if (runs('rest')) results.rest.push(...(await runRest(client, sock, { scale: `${images} images, ${containers} containers`, endpoints, levels }, log)));
+    if (runs('rest'))
+      results.rest.push(...(await runRest(client, sock, { scale: `${images} images, ${containers} containers`, endpoints, levels }, log)));
 
-    if (runs('events')) results.events = await runEvents({
-      engine: sock,
-      wsUrl: main.wsUrl,
-      token: main.token,
-      baseImage: BASE_IMAGE,
-      levels: QUICK ? [1, 100] : [1, 100, 1000],
-      // 100, not 30: the direct reader has one sample per event, and the p99 of 30 samples is their maximum.
-      eventsPerLevel: QUICK ? 10 : 100,
-      gapMs: 100,
-      log,
-    });
+    if (runs('events'))
+      results.events = await runEvents({
+        engine: sock,
+        wsUrl: main.wsUrl,
+        token: main.token,
+        baseImage: BASE_IMAGE,
+        levels: QUICK ? [1, 100] : [1, 100, 1000],
+        // 100, not 30: the direct reader has one sample per event, and the p99 of 30 samples is their maximum.
+        eventsPerLevel: QUICK ? 10 : 100,
+        gapMs: 100,
+        log,
+      });
     // The same fan-out from a bare ws server, nothing else in the way: what this machine allows at all.
     // Also split over two server processes: what writing the sockets from more than one process would buy here.
-    const floorLevels = QUICK ? [{ subscribers: 100, servers: 1 }] : [{ subscribers: 100, servers: 1 }, { subscribers: 1000, servers: 1 }, { subscribers: 1000, servers: 2 }];
+    const floorLevels = QUICK
+      ? [{ subscribers: 100, servers: 1 }]
+      : [
+          { subscribers: 100, servers: 1 },
+          { subscribers: 1000, servers: 1 },
+          { subscribers: 1000, servers: 2 },
+        ];
     if (runs('events')) results.eventsFloor = await runFloor({ levels: floorLevels, eventsPerLevel: QUICK ? 10 : 100, gapMs: 100, log });
 
     // A fresh process for memory, so what the REST and events runs left behind is not counted.
     const mem = await startServiceProcess(svcOpts);
     services.push(mem);
     const memClient = new ServiceClient(mem.port, mem.token);
-    if (runs('memory')) results.memory = await runIdleMemory({ wsUrl: mem.wsUrl, token: mem.token, clients: QUICK ? 200 : 1000, rss: () => mem.rssKb(), log });
-    if (runs('pull')) results.pull = await runPull({
-      svc: memClient,
-      engine: sock,
-      dockerHost: engine.dockerHost,
-      wsUrl: mem.wsUrl,
-      token: mem.token,
-      ref: pullRef,
-      imageMb: 36,
-      reps: QUICK ? 1 : 5,
-      subscribers: 10,
-      rss: () => mem.rssKb(),
-      log,
-    });
+    if (runs('memory'))
+      results.memory = await runIdleMemory({ wsUrl: mem.wsUrl, token: mem.token, clients: QUICK ? 200 : 1000, rss: () => mem.rssKb(), log });
+    if (runs('pull'))
+      results.pull = await runPull({
+        svc: memClient,
+        engine: sock,
+        dockerHost: engine.dockerHost,
+        wsUrl: mem.wsUrl,
+        token: mem.token,
+        ref: pullRef,
+        imageMb: 36,
+        reps: QUICK ? 1 : 5,
+        subscribers: 10,
+        rss: () => mem.rssKb(),
+        log,
+      });
     if (runs('memory')) results.memoryFinalKb = await steadyRss(() => mem.rssKb(), 1500);
     memClient.close();
 
@@ -139,7 +157,14 @@ async function main(): Promise<void> {
         { concurrency: 1, perBlock: 40, blocks: QUICK ? 2 : 6 },
         { concurrency: 50, perBlock: 100, blocks: QUICK ? 2 : 4 },
       ];
-      results.rest.push(...(await runRest(client, sock, { scale: `${images} images, ${bigContainers} containers`, endpoints: endpoints.slice(0, 2), levels: bigLevels }, log)));
+      results.rest.push(
+        ...(await runRest(
+          client,
+          sock,
+          { scale: `${images} images, ${bigContainers} containers`, endpoints: endpoints.slice(0, 2), levels: bigLevels },
+          log,
+        )),
+      );
     }
     client.close();
 

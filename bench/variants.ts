@@ -25,7 +25,15 @@ async function main() {
   const sock = new EngineSocket(engine.socketPath);
   const out: unknown[] = [];
   const svcs: { name: string; s: Awaited<ReturnType<typeof startServiceProcess>>; c: ServiceClient }[] = [];
-  process.once('SIGTERM', () => void (async () => { for (const v of svcs) await v.s.stop().catch(() => undefined); await engine.destroy(); process.exit(130); })());
+  process.once(
+    'SIGTERM',
+    () =>
+      void (async () => {
+        for (const v of svcs) await v.s.stop().catch(() => undefined);
+        await engine.destroy();
+        process.exit(130);
+      })(),
+  );
   try {
     await importImages(sock, 0, 200);
     await createContainers(sock, 'bench-busybox:1', 0, 200);
@@ -34,15 +42,34 @@ async function main() {
       svcs.push({ name, s, c: new ServiceClient(s.port, s.token) });
     }
     const endpoints = restEndpoints('bench/img:17').filter((_, i) => only.includes(i));
-    const levels = [{ concurrency: 1, perBlock: 100, blocks: 8 }, { concurrency: 50, perBlock: 150, blocks: 4 }];
+    const levels = [
+      { concurrency: 1, perBlock: 100, blocks: 8 },
+      { concurrency: 50, perBlock: 150, blocks: 4 },
+    ];
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? svcs : [...svcs].reverse();
       for (const v of order) {
         const rows = await runRest(v.c, sock, { scale: `${v.name} round ${r}`, endpoints, levels }, log);
-        for (const row of rows) out.push({ variant: v.name, round: r, ep: row.endpoint, c: row.concurrency, s50: row.result.service.latency.p50, s99: row.result.service.latency.p99, d50: row.result.direct.latency.p50, d99: row.result.direct.latency.p99, srps: row.result.service.rps, drps: row.result.direct.rps, err: row.result.service.errors });
+        for (const row of rows)
+          out.push({
+            variant: v.name,
+            round: r,
+            ep: row.endpoint,
+            c: row.concurrency,
+            s50: row.result.service.latency.p50,
+            s99: row.result.service.latency.p99,
+            d50: row.result.direct.latency.p50,
+            d99: row.result.direct.latency.p99,
+            srps: row.result.service.rps,
+            drps: row.result.direct.rps,
+            err: row.result.service.errors,
+          });
       }
     }
-    for (const v of svcs) { v.c.close(); await v.s.stop(); }
+    for (const v of svcs) {
+      v.c.close();
+      await v.s.stop();
+    }
   } finally {
     sock.close();
     await engine.destroy();
@@ -51,7 +78,12 @@ async function main() {
   fs.writeFileSync(process.env.AB_OUT ?? '/tmp/truthb-ab.json', JSON.stringify(out, null, 1));
   for (const o of out as Record<string, number | string>[]) {
     const f = (x: unknown) => (x as number).toFixed(2);
-    console.log(`${o.variant}\tr${o.round}\tc=${o.c}\t${o.ep}\tsvc p50 ${f(o.s50)} p99 ${f(o.s99)}\tdirect p50 ${f(o.d50)} p99 ${f(o.d99)}\tratio p50 ${f((o.s50 as number) / (o.d50 as number))} p99 ${f((o.s99 as number) / (o.d99 as number))}\trps ${Math.round(o.srps as number)}/${Math.round(o.drps as number)} err ${o.err}`);
+    console.log(
+      `${o.variant}\tr${o.round}\tc=${o.c}\t${o.ep}\tsvc p50 ${f(o.s50)} p99 ${f(o.s99)}\tdirect p50 ${f(o.d50)} p99 ${f(o.d99)}\tratio p50 ${f((o.s50 as number) / (o.d50 as number))} p99 ${f((o.s99 as number) / (o.d99 as number))}\trps ${Math.round(o.srps as number)}/${Math.round(o.drps as number)} err ${o.err}`,
+    );
   }
 }
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -7,7 +7,11 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const env = Object.fromEntries(
-  fs.readFileSync(path.join(root, '.test-env/env'), 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  fs
+    .readFileSync(path.join(root, '.test-env/env'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
 );
 const socketPath = env.TEST_DOCKER_HOST.replace(/^unix:\/\//, '');
 const reg = env.TEST_REGISTRY;

@@ -126,7 +126,11 @@ const handlersOf = (h: StageHandler): readonly OneHandler[] => (typeof h === 'fu
 export type PipelineStage = { name: string; handler: StageHandler; path?: string } & FastPathDisposition;
 
 /** The Express pipeline, in order: the one definition the app is mounted from and the fast read path is checked against. */
-export function appPipeline(services: AppServices, opts: AppOptions, reads: { images: ReturnType<typeof imageReads>; containers: ReturnType<typeof containerReads> }): PipelineStage[] {
+export function appPipeline(
+  services: AppServices,
+  opts: AppOptions,
+  reads: { images: ReturnType<typeof imageReads>; containers: ReturnType<typeof containerReads> },
+): PipelineStage[] {
   const api = express.Router();
   api.use(imageAdminRouter(services.imageAdmin));
   api.use(updatesRouter(services.updates, services.updateService, services.recreator));
@@ -146,7 +150,12 @@ export function appPipeline(services: AppServices, opts: AppOptions, reads: { im
     { name: 'access log', handler: accessLog(services.logger), fastPath: 'runs' },
     { name: 'request metrics', handler: requestMetrics(services.metrics), fastPath: 'runs' },
     ...(opts.onOperation ? [{ name: 'operation recorder', handler: operationRecorder(opts.onOperation), fastPath: 'runs' as const }] : []),
-    { name: 'audit trail', handler: auditTrail(services.audit), fastPath: 'skipped', why: 'records only POST, PUT, PATCH and DELETE; fast reads are GETs' },
+    {
+      name: 'audit trail',
+      handler: auditTrail(services.audit),
+      fastPath: 'skipped',
+      why: 'records only POST, PUT, PATCH and DELETE; fast reads are GETs',
+    },
     // Who asks is checked before the body is read: an unauthenticated bad body is 401, and never parsed.
     {
       name: 'authentication gate',
@@ -173,18 +182,35 @@ export function appPipeline(services: AppServices, opts: AppOptions, reads: { im
       fastPath: 'same-work',
       how: "takes only requests the operation's own parameter schemas and bearer scope accept, compiled from the same contract; the rest goes to Express",
     },
-    { name: 'unexpected body', handler: refuseUnexpectedBody, fastPath: 'same-work', how: 'hands any request that carries body bytes to Express, which refuses it here' },
+    {
+      name: 'unexpected body',
+      handler: refuseUnexpectedBody,
+      fastPath: 'same-work',
+      how: 'hands any request that carries body bytes to Express, which refuses it here',
+    },
     {
       name: 'rate limits',
       handler: rateLimits(services.rateLimits, (limit) => services.metrics.rateLimited.inc({ limit }), { logTailsPerMinute: services.logTails }),
-      fastPath: 'skipped', why: 'limits pulls, pushes, log tails and execs, none of them a fast read',
+      fastPath: 'skipped',
+      why: 'limits pulls, pushes, log tails and execs, none of them a fast read',
     },
     { name: 'docs', handler: docsRouter(), fastPath: 'skipped', why: otherPaths },
     { name: 'metrics', handler: metricsRouter(services.metrics), fastPath: 'skipped', why: otherPaths },
     { name: 'health', handler: healthRouter(services.engine, services.verifier), fastPath: 'skipped', why: otherPaths },
-    { name: 'API routes', path: '/api/v1', handler: api, fastPath: 'same-work', how: 'calls the same read operation the router mounts (imageReads, containerReads) and answers with the same JSON encoder' },
+    {
+      name: 'API routes',
+      path: '/api/v1',
+      handler: api,
+      fastPath: 'same-work',
+      how: 'calls the same read operation the router mounts (imageReads, containerReads) and answers with the same JSON encoder',
+    },
     { name: 'not found', handler: notFoundHandler, fastPath: 'skipped', why: 'the fast path takes only paths of its operations' },
-    { name: 'error handler', handler: errorHandler(services.logger), fastPath: 'same-work', how: 'answers a failure with the same problemOf/logFailure of src/http/problem.ts' },
+    {
+      name: 'error handler',
+      handler: errorHandler(services.logger),
+      fastPath: 'same-work',
+      how: 'answers a failure with the same problemOf/logFailure of src/http/problem.ts',
+    },
   ];
 }
 
@@ -212,7 +238,8 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
   }
   // Anything mounted on the app but not through the pipeline would run on the full path only, unseen by the fast path.
   const layers = expressLayers(app).length;
-  if (layers !== expected) throw new Error(`the Express app has ${layers} layers, its pipeline ${expected}: mount every middleware through appPipeline`);
+  if (layers !== expected)
+    throw new Error(`the Express app has ${layers} layers, its pipeline ${expected}: mount every middleware through appPipeline`);
 
   // The hot reads, when plainly valid, are answered before Express; everything else goes to the app above.
   const fast = fastReads({

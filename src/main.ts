@@ -28,7 +28,14 @@ async function main(): Promise<void> {
   const services = wire(config, logger);
   const app = buildApp(services);
   const running = await startServer(app, config.port, config.host, { '/api/v1/ws': services.ws }, config.server);
-  logger.info({ port: running.port, host: config.host, engine: config.engine.kind === 'socket' ? config.engine.socketPath : `${config.engine.host}:${config.engine.port}` }, 'listening');
+  logger.info(
+    {
+      port: running.port,
+      host: config.host,
+      engine: config.engine.kind === 'socket' ? config.engine.socketPath : `${config.engine.host}:${config.engine.port}`,
+    },
+    'listening',
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {

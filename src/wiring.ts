@@ -71,7 +71,9 @@ export function wire(config: Config, logger: Logger): Wired {
   const engine = new DockerEngineStatus(docker.api, config.engineTimeoutMs);
   const verifier = new TokenVerifier(config.tokens);
   // One engine /events connection for the whole service, opened on first use, stopped by close().
-  const events = new EventsHub(new DockerEventSource(docker.api, docker.streaming, config.engineTimeoutMs), logger, { idleCheckMs: config.eventsWatchdogMs });
+  const events = new EventsHub(new DockerEventSource(docker.api, docker.streaming, config.engineTimeoutMs), logger, {
+    idleCheckMs: config.eventsWatchdogMs,
+  });
   const wsTickets = new WsTicketStore({ perToken: config.wsTickets.perToken, perMinute: config.wsTickets.perMinute });
   // One log budget for REST tails and WebSocket follows; one stream budget across every WebSocket connection.
   const logTails = new RateLimiter('log_tails', config.rateLimits.logTailsPerMinute);
@@ -105,8 +107,13 @@ export function wire(config: Config, logger: Logger): Wired {
     retentionDays: config.auditRetentionDays,
     onError: (err) => logger.error({ err }, 'audit rows could not be written'),
   });
-  const jobs = new JobService(transfer, registryStore, allowlist, systemClock, { ...DEFAULT_JOB_OPTIONS, stallTimeoutMs: config.pullStallTimeoutMs }, (err) =>
-    logger.error({ err }, 'job listener failed'),
+  const jobs = new JobService(
+    transfer,
+    registryStore,
+    allowlist,
+    systemClock,
+    { ...DEFAULT_JOB_OPTIONS, stallTimeoutMs: config.pullStallTimeoutMs },
+    (err) => logger.error({ err }, 'job listener failed'),
   );
   const containerRepository = new DockerContainerRepository(
     docker.api,
@@ -178,28 +185,38 @@ export function wire(config: Config, logger: Logger): Wired {
     updateService,
     containerUpdates: new ContainerUpdates(updates, imageRepository, containerRepository),
     // Both container ids of every recreate (replaced or rolled back) are an audit line.
-    recreator: new ContainerRecreator(containerRepository, containerRepository, jobs, jobs, (event, fields) => terminalAudit.info({ operation: event, ...fields }, 'audit'), {
-      settleMs: config.updates.recreateSettleMs,
-      healthTimeoutMs: 60_000,
-      pollMs: 250,
-      // The engine answers a stop only after the grace period: it must end inside the call's budget (engine timeout).
-      stopGraceSeconds: Math.max(1, Math.floor(config.engineTimeoutMs / 1000) - 2),
-      idempotency: { ttlMs: 24 * 3600_000, maxEntries: 1000 },
-    }),
-    audit: auditTrail,
-    ws: buildWsGateway({
-      logger,
-      verifier,
-      tickets: wsTickets,
-      events,
+    recreator: new ContainerRecreator(
+      containerRepository,
+      containerRepository,
       jobs,
-      containerStreams,
-      terminalSessions: { terminals, idleTimeoutMs: config.execIdleTimeoutMs, audit },
-      allowedOrigins: [...config.allowedOrigins, ...config.selfOrigins],
-      streams,
-      logTails,
-      audit: auditTrail,
-    }, { maxConnectionsPerToken: config.rateLimits.wsConnectionsPerToken }),
+      jobs,
+      (event, fields) => terminalAudit.info({ operation: event, ...fields }, 'audit'),
+      {
+        settleMs: config.updates.recreateSettleMs,
+        healthTimeoutMs: 60_000,
+        pollMs: 250,
+        // The engine answers a stop only after the grace period: it must end inside the call's budget (engine timeout).
+        stopGraceSeconds: Math.max(1, Math.floor(config.engineTimeoutMs / 1000) - 2),
+        idempotency: { ttlMs: 24 * 3600_000, maxEntries: 1000 },
+      },
+    ),
+    audit: auditTrail,
+    ws: buildWsGateway(
+      {
+        logger,
+        verifier,
+        tickets: wsTickets,
+        events,
+        jobs,
+        containerStreams,
+        terminalSessions: { terminals, idleTimeoutMs: config.execIdleTimeoutMs, audit },
+        allowedOrigins: [...config.allowedOrigins, ...config.selfOrigins],
+        streams,
+        logTails,
+        audit: auditTrail,
+      },
+      { maxConnectionsPerToken: config.rateLimits.wsConnectionsPerToken },
+    ),
     close: async () => {
       updateService.close();
       await events.close();

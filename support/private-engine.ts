@@ -55,15 +55,22 @@ export async function startPrivateEngine(image = 'pe-busybox:1'): Promise<Privat
   const socketPath = path.join(dir, 'd.sock');
   let pid = 0;
   const args = [
-    '--host', `unix://${socketPath}`,
-    '--data-root', path.join(dir, 'data'),
-    '--exec-root', path.join(dir, 'x'),
-    '--pidfile', path.join(dir, 'd.pid'),
-    '--bridge', 'none',
+    '--host',
+    `unix://${socketPath}`,
+    '--data-root',
+    path.join(dir, 'data'),
+    '--exec-root',
+    path.join(dir, 'x'),
+    '--pidfile',
+    path.join(dir, 'd.pid'),
+    '--bridge',
+    'none',
     '--iptables=false',
-    '--log-level', 'warn',
+    '--log-level',
+    'warn',
     // Running containers get this long to stop when the daemon shuts down, so a restart stays quick.
-    '--shutdown-timeout', '2',
+    '--shutdown-timeout',
+    '2',
   ];
 
   const engine: PrivateEngine = {

@@ -57,5 +57,4 @@ export const seed = {
  * Owners: a → images pull tests, b → images cancel/fault tests, c → containers, d → WebSocket job stream,
  * e → auth-registry / push tests, f → spare.
  */
-export const coldImage = (letter: 'a' | 'b' | 'c' | 'd' | 'e' | 'f', tag: '1' | '2' = '1') =>
-  `${testEnv().registry}/cold/${letter}:${tag}`;
+export const coldImage = (letter: 'a' | 'b' | 'c' | 'd' | 'e' | 'f', tag: '1' | '2' = '1') => `${testEnv().registry}/cold/${letter}:${tag}`;

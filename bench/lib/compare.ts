@@ -48,7 +48,12 @@ async function block(call: Call, concurrency: number, count: number, acc: Acc): 
   acc.busyMs += performance.now() - t0;
 }
 
-const finish = (a: Acc): SideResult => ({ latency: summarize(a.samples), rps: (a.samples.length / a.busyMs) * 1000, errors: a.errors, firstError: a.firstError });
+const finish = (a: Acc): SideResult => ({
+  latency: summarize(a.samples),
+  rps: (a.samples.length / a.busyMs) * 1000,
+  errors: a.errors,
+  firstError: a.firstError,
+});
 
 /**
  * The service and the direct call in alternating blocks (ABBA…), so both see the same machine: a noisy
@@ -61,7 +66,16 @@ export async function compare(service: Call, direct: Call, o: { concurrency: num
   await block(service, o.concurrency, Math.max(o.concurrency, 5), warm);
   await block(direct, o.concurrency, Math.max(o.concurrency, 5), warm);
   for (let b = 0; b < o.blocks; b++) {
-    const order: [Call, Acc][] = b % 2 === 0 ? [[service, s], [direct, d]] : [[direct, d], [service, s]];
+    const order: [Call, Acc][] =
+      b % 2 === 0
+        ? [
+            [service, s],
+            [direct, d],
+          ]
+        : [
+            [direct, d],
+            [service, s],
+          ];
     for (const [call, acc] of order) await block(call, o.concurrency, o.perBlock, acc);
     await sleep(5);
   }

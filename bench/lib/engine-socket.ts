@@ -27,7 +27,12 @@ export class EngineSocket {
   }
 
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const r = await this.request(method, path, body === undefined ? undefined : JSON.stringify(body), body === undefined ? {} : { 'Content-Type': 'application/json' });
+    const r = await this.request(
+      method,
+      path,
+      body === undefined ? undefined : JSON.stringify(body),
+      body === undefined ? {} : { 'Content-Type': 'application/json' },
+    );
     if (r.status >= 300) throw new Error(`${method} ${path} → ${r.status}: ${r.body.toString().slice(0, 300)}`);
     return (r.body.length ? JSON.parse(r.body.toString()) : undefined) as T;
   }

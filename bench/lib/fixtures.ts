@@ -34,9 +34,18 @@ export async function createContainers(engine: EngineSocket, image: string, from
  * The pull fixture: `registry/bench/pull:1`, three layers of incompressible data on top of busybox, built and
  * pushed once with the docker.io CLI (a later run finds it in the registry and reuses it).
  */
-export async function ensurePullImage(cli: (args: string[]) => string, registry: string, baseImage: string, workDir: string, layerMb: number): Promise<string> {
+export async function ensurePullImage(
+  cli: (args: string[]) => string,
+  registry: string,
+  baseImage: string,
+  workDir: string,
+  layerMb: number,
+): Promise<string> {
   const ref = `${registry}/bench/pull:1`;
-  const tags = await fetch(`http://${registry}/v2/bench/pull/tags/list`).then((r) => (r.ok ? r.text() : ''), () => '');
+  const tags = await fetch(`http://${registry}/v2/bench/pull/tags/list`).then(
+    (r) => (r.ok ? r.text() : ''),
+    () => '',
+  );
   if (tags.includes('"1"')) return ref;
   const ctx = fs.mkdtempSync(path.join(workDir, 'pullctx-'));
   for (const n of [1, 2, 3]) fs.writeFileSync(path.join(ctx, `l${n}.bin`), randomBytes(layerMb * 1024 * 1024));

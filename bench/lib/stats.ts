@@ -20,7 +20,11 @@ export function summarize(samples: number[]): Summary {
   return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), mean: s.length ? sum / s.length : NaN, max: s[s.length - 1] ?? NaN };
 }
 
-export const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
+export const median = (xs: number[]): number =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable with the engine's timeNano on this host. */
 export const wallMs = (): number => performance.timeOrigin + performance.now();

@@ -5,7 +5,13 @@ import { inPool } from './pool';
  * Raw `ws` clients of /api/v1/ws: the bench counts bytes and times, so they do no more than they must. With several
  * URLs, client i connects to `url[i % url.length]`.
  */
-export async function openClients(url: string | string[], token: string, count: number, onMessage?: (text: string, at: number, i: number) => void, now?: () => number): Promise<WebSocket[]> {
+export async function openClients(
+  url: string | string[],
+  token: string,
+  count: number,
+  onMessage?: (text: string, at: number, i: number) => void,
+  now?: () => number,
+): Promise<WebSocket[]> {
   const urls = Array.isArray(url) ? url : [url];
   const clients = new Array<WebSocket>(count);
   await inPool(count, 50, async (i) => {

@@ -23,7 +23,9 @@ type ContractProblem = Schemas['Problem'];
  * answer that carried no problem document (a proxy's error page). Mapped with `as`, not Omit, which would drop
  * the named fields of a type with an index signature.
  */
-export type Problem = { [K in keyof ContractProblem as K extends 'code' ? never : K]: ContractProblem[K] } & { code: ContractProblem['code'] | 'http_error' };
+export type Problem = { [K in keyof ContractProblem as K extends 'code' ? never : K]: ContractProblem[K] } & {
+  code: ContractProblem['code'] | 'http_error';
+};
 
 export class ApiError extends Error {
   constructor(
@@ -89,11 +91,15 @@ export class DockhandRestClient {
   imageHistory = (ref: string) => this.call<Answer<'getImageHistory', 200>>('GET', `/images/${enc(ref)}/history`).then((r) => r.items);
   tagImage = (ref: string, repository: string, tag: string) =>
     this.call<Schemas['ImageTagResult']>('POST', `/images/${enc(ref)}/tag`, { body: { repository, tag } satisfies Schemas['ImageTagRequest'] });
-  removeImage = (ref: string, opts: Pick<QueryOf<'removeImage'>, 'force'> = {}) => this.call<ImageRemoval>('DELETE', `/images/${enc(ref)}`, { query: { force: opts.force || undefined } });
+  removeImage = (ref: string, opts: Pick<QueryOf<'removeImage'>, 'force'> = {}) =>
+    this.call<ImageRemoval>('DELETE', `/images/${enc(ref)}`, { query: { force: opts.force || undefined } });
   previewImageRemoval = (ref: string, opts: Pick<QueryOf<'removeImage'>, 'force'> = {}) =>
     this.call<ImageRemovalPreview>('DELETE', `/images/${enc(ref)}`, { query: { force: opts.force || undefined, dryRun: true } });
   pruneImages = (opts: Pick<Schemas['ImagePruneRequest'], 'all'> & Required<QueryOf<'pruneImages'>>) =>
-    this.call<ImagePruneResult>('POST', '/images/prune', { query: { dryRun: opts.dryRun }, body: { all: !!opts.all } satisfies Schemas['ImagePruneRequest'] });
+    this.call<ImagePruneResult>('POST', '/images/prune', {
+      query: { dryRun: opts.dryRun },
+      body: { all: !!opts.all } satisfies Schemas['ImagePruneRequest'],
+    });
   diskUsage = () => this.call<DiskUsage>('GET', '/system/disk-usage');
 
   pull = (image: string) => this.call<Job>('POST', '/images/pull', { body: { image } satisfies Schemas['ImagePullRequest'] });
@@ -103,7 +109,8 @@ export class DockhandRestClient {
   imageUpdate = (ref: string, opts: { refresh?: boolean } = {}) =>
     this.call<Schemas['ImageUpdate']>('GET', `/images/${enc(ref)}/updates`, { query: { refresh: opts.refresh || undefined } });
   checkUpdates = () => this.call<Job>('POST', '/updates/check');
-  recreateContainer = (id: string, opts: { pull?: boolean } = {}) => this.call<Job>('POST', `/containers/${enc(id)}/recreate`, { body: { pull: !!opts.pull } });
+  recreateContainer = (id: string, opts: { pull?: boolean } = {}) =>
+    this.call<Job>('POST', `/containers/${enc(id)}/recreate`, { body: { pull: !!opts.pull } });
 
   listContainers = (query: Pick<QueryOf<'listContainers'>, 'all' | 'size' | 'updates'> = {}) =>
     this.call<Answer<'listContainers', 200>>('GET', '/containers', { query }).then((r) => r.items);
@@ -134,7 +141,13 @@ export class DockhandRestClient {
     if (!res.ok) {
       const problem: Problem = (parsed as Problem | undefined)?.code
         ? (parsed as Problem)
-        : { type: 'about:blank', title: res.statusText || 'error', status: res.status, code: 'http_error', detail: text.slice(0, 200) || `HTTP ${res.status}` };
+        : {
+            type: 'about:blank',
+            title: res.statusText || 'error',
+            status: res.status,
+            code: 'http_error',
+            detail: text.slice(0, 200) || `HTTP ${res.status}`,
+          };
       throw new ApiError(res.status, problem);
     }
     return parsed as T;

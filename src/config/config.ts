@@ -157,7 +157,8 @@ export function parseTokens(value: string | undefined): TokenConfig[] {
     const [name, role, ...rest] = parts;
     const token = rest.join(':');
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new ConfigError(`API_TOKENS: token name "${name}" must be 1-64 of [A-Za-z0-9_.-]`);
-    if (!(ROLES as readonly string[]).includes(role)) throw new ConfigError(`API_TOKENS: role "${role}" of "${name}" must be one of ${ROLES.join(', ')}`);
+    if (!(ROLES as readonly string[]).includes(role))
+      throw new ConfigError(`API_TOKENS: role "${role}" of "${name}" must be one of ${ROLES.join(', ')}`);
     if (token.length < 16) throw new ConfigError(`API_TOKENS: the token of "${name}" must be at least 16 characters`);
     if (seen.has(name)) throw new ConfigError(`API_TOKENS: token name "${name}" is given twice`);
     seen.add(name);

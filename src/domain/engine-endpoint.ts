@@ -3,5 +3,4 @@
  * parses it from the environment, the engine adapter dials it; neither needs the other.
  */
 export type EngineEndpoint =
-  | { kind: 'socket'; socketPath: string }
-  | { kind: 'tcp'; host: string; port: number; tls?: { certPath: string; verify: boolean } };
+  { kind: 'socket'; socketPath: string } | { kind: 'tcp'; host: string; port: number; tls?: { certPath: string; verify: boolean } };

@@ -40,7 +40,7 @@ const RESTART_NAMES: readonly RestartPolicy['name'][] = ['no', 'always', 'unless
 
 export function toDetails(i: Docker.ContainerInspectInfo): ContainerDetails {
   const cfg = i.Config;
-  const hc = i.HostConfig ?? ({});
+  const hc = i.HostConfig ?? {};
   const rp = hc.RestartPolicy;
   const restartName = RESTART_NAMES.includes(rp?.Name as RestartPolicy['name']) ? (rp!.Name as RestartPolicy['name']) : 'no';
   const ports: ContainerDetails['ports'] = [];
@@ -80,7 +80,7 @@ export function toDetails(i: Docker.ContainerInspectInfo): ContainerDetails {
       hostname: cfg.Hostname ?? '',
       user: cfg.User ?? '',
       env: cfg.Env ?? [],
-      cmd: (cfg.Cmd) ?? null,
+      cmd: cfg.Cmd ?? null,
       entrypoint: (cfg.Entrypoint as string[] | null | undefined) ?? null,
       workingDir: cfg.WorkingDir ?? '',
       labels: cfg.Labels ?? {},

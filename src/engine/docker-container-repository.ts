@@ -72,7 +72,9 @@ export class DockerContainerRepository implements ContainerRepository, Container
     const c = await this.call(() => this.docker.getContainer(ref).inspect(), 'container_not_found');
     // The image may be gone (removed with force): then nothing is subtracted, and the spec keeps all it had.
     const image = await this.call(() => this.docker.getImage(c.Image).inspect()).catch(() => undefined);
-    const hc = (c.Config as { Healthcheck?: { Test?: string[] } }).Healthcheck ?? (image?.Config as { Healthcheck?: { Test?: string[] } } | undefined)?.Healthcheck;
+    const hc =
+      (c.Config as { Healthcheck?: { Test?: string[] } }).Healthcheck ??
+      (image?.Config as { Healthcheck?: { Test?: string[] } } | undefined)?.Healthcheck;
     return {
       id: c.Id,
       name: c.Name.replace(/^\//, ''),
@@ -124,11 +126,19 @@ export class DockerContainerRepository implements ContainerRepository, Container
   }
 
   async pause(ref: string): Promise<ActionResult> {
-    return this.alreadyIs(ref, () => this.action(ref, (c) => c.pause(), 'container_not_running'), (s) => s.paused);
+    return this.alreadyIs(
+      ref,
+      () => this.action(ref, (c) => c.pause(), 'container_not_running'),
+      (s) => s.paused,
+    );
   }
 
   async unpause(ref: string): Promise<ActionResult> {
-    return this.alreadyIs(ref, () => this.action(ref, (c) => c.unpause(), 'conflict'), (s) => s.running && !s.paused);
+    return this.alreadyIs(
+      ref,
+      () => this.action(ref, (c) => c.unpause(), 'conflict'),
+      (s) => s.running && !s.paused,
+    );
   }
 
   async rename(ref: string, name: string): Promise<void> {
@@ -149,7 +159,9 @@ export class DockerContainerRepository implements ContainerRepository, Container
     const taken: { hostPort: number; protocol: string }[] = [];
     for (const w of wanted) {
       const byContainer = running.some((c) =>
-        (c.Ports ?? []).some((p) => p.PublicPort === w.hostPort && p.Type === w.protocol && (anyAddress(p.IP) || anyAddress(w.hostIp) || p.IP === w.hostIp)),
+        (c.Ports ?? []).some(
+          (p) => p.PublicPort === w.hostPort && p.Type === w.protocol && (anyAddress(p.IP) || anyAddress(w.hostIp) || p.IP === w.hostIp),
+        ),
       );
       const byHost = !byContainer && this.opts.probeLocalPorts && w.protocol === 'tcp' && (await tcpPortInUse(w.hostPort!, w.hostIp));
       if (byContainer || byHost) taken.push({ hostPort: w.hostPort!, protocol: w.protocol });
@@ -232,7 +244,13 @@ export class DockerContainerRepository implements ContainerRepository, Container
   }
 
   /** A lifecycle call; the engine's 304 ("already started/stopped") is a success that changed nothing. */
-  private action(ref: string, fn: (c: Docker.Container) => Promise<unknown>, conflict: ErrorCode, graceSeconds = 0, client = this.docker): Promise<ActionResult> {
+  private action(
+    ref: string,
+    fn: (c: Docker.Container) => Promise<unknown>,
+    conflict: ErrorCode,
+    graceSeconds = 0,
+    client = this.docker,
+  ): Promise<ActionResult> {
     const c = client.getContainer(ref);
     return engineCall(
       async () => {

@@ -34,7 +34,11 @@ export class DockerContainerStreams implements ContainerStreams {
     const info = await engineCall(() => c.inspect(), opts);
     const stream = await engineCall(() => c.logs({ ...logOptions(query, true), follow: true }) as unknown as Promise<Readable>, opts);
     const demux = new LogDemuxer(info.Config.Tty === true, true);
-    return liveStream(stream, (chunk) => demux.push(chunk), () => demux.end());
+    return liveStream(
+      stream,
+      (chunk) => demux.push(chunk),
+      () => demux.end(),
+    );
   }
 
   async streamStats(container: string): Promise<LiveStream<StatsSample>> {

@@ -1,5 +1,11 @@
 import type Docker from 'dockerode';
-import { ManifestLookupError, type ManifestCredentials, type ManifestSource, type ManifestTarget, type RemoteManifest } from '../domain/updates/image-update';
+import {
+  ManifestLookupError,
+  type ManifestCredentials,
+  type ManifestSource,
+  type ManifestTarget,
+  type RemoteManifest,
+} from '../domain/updates/image-update';
 import { familiarName } from '../domain/images/reference';
 import { encodeRegistryAuth } from './registry-auth';
 
@@ -16,11 +22,16 @@ export class DockerDistribution implements ManifestSource {
 
   async digestOf(target: ManifestTarget, creds: ManifestCredentials | undefined, signal: AbortSignal): Promise<RemoteManifest> {
     const name = `${familiarName({ registry: target.registry, repository: target.repository })}:${target.tag}`;
-    const call = this.docker.getImage(name).distribution({ authconfig: { base64: encodeRegistryAuth(creds) } } as never) as unknown as Promise<unknown>;
+    const call = this.docker
+      .getImage(name)
+      .distribution({ authconfig: { base64: encodeRegistryAuth(creds) } } as never) as unknown as Promise<unknown>;
     call.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const bounded = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ManifestLookupError('registry_unreachable', `the engine did not get ${name}'s descriptor in time`)), this.timeoutMs);
+      timer = setTimeout(
+        () => reject(new ManifestLookupError('registry_unreachable', `the engine did not get ${name}'s descriptor in time`)),
+        this.timeoutMs,
+      );
       signal.addEventListener('abort', () => reject(new ManifestLookupError('registry_unreachable', 'the check was aborted')), { once: true });
     });
     try {

@@ -47,7 +47,9 @@ export class DockerHubSearch implements HubSearch {
       }
       // The engine answered, so it is up: a 5xx here is its failure to reach Docker Hub.
       if (typeof e?.statusCode === 'number' && e.statusCode >= 500) {
-        throw new DomainError('registry_unreachable', `Docker Hub cannot be reached: ${withoutAddresses(engineMessage(err))}`, { registry: 'docker.io' });
+        throw new DomainError('registry_unreachable', `Docker Hub cannot be reached: ${withoutAddresses(engineMessage(err))}`, {
+          registry: 'docker.io',
+        });
       }
       const mapped = toDomainError(err);
       throw new DomainError(mapped.code, withoutAddresses(mapped.message), mapped.details);

@@ -1,12 +1,5 @@
 import type Docker from 'dockerode';
-import type {
-  ContainerUse,
-  EngineDiskUsage,
-  ImageAdminEngine,
-  ImageNode,
-  PruneFilter,
-  RemovalRecords,
-} from '../domain/images/image-admin-engine';
+import type { ContainerUse, EngineDiskUsage, ImageAdminEngine, ImageNode, PruneFilter, RemovalRecords } from '../domain/images/image-admin-engine';
 import type { DiskUsageCache } from './disk-usage-cache';
 import { slowTimeoutMs } from './docker-disk-usage';
 import { engineCall } from './engine-errors';
@@ -80,11 +73,14 @@ export class DockerImageAdmin implements ImageAdminEngine {
   }
 
   async remove(name: string, opts: { force: boolean; noprune: boolean }): Promise<RemovalRecords> {
-    const out = await engineCall(() => this.slow.getImage(name).remove({ force: opts.force, noprune: opts.noprune }) as Promise<Docker.ImageRemoveInfo[]>, {
-      notFound: 'image_not_found',
-      conflict: 'image_in_use',
-      timeoutMs: this.slowTimeoutMs,
-    });
+    const out = await engineCall(
+      () => this.slow.getImage(name).remove({ force: opts.force, noprune: opts.noprune }) as Promise<Docker.ImageRemoveInfo[]>,
+      {
+        notFound: 'image_not_found',
+        conflict: 'image_in_use',
+        timeoutMs: this.slowTimeoutMs,
+      },
+    );
     return records(out);
   }
 

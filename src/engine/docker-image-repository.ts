@@ -1,11 +1,5 @@
 import type Docker from 'dockerode';
-import type {
-  ImageDetails,
-  ImageHistoryEntry,
-  ImageListFilter,
-  ImageRepository,
-  ImageSummary,
-} from '../domain/images/image-repository';
+import type { ImageDetails, ImageHistoryEntry, ImageListFilter, ImageRepository, ImageSummary } from '../domain/images/image-repository';
 import type { EngineDiskUsage, ImageUsage } from '../domain/images/image-admin-engine';
 import type { DiskUsageCache } from './disk-usage-cache';
 import { engineCall } from './engine-errors';

@@ -27,7 +27,11 @@ const abortedBy = (signal: AbortSignal): Promise<never> =>
  * Node would then destroy the finished request again on a late abort and raise an unhandled AbortError.
  * A stream that arrives after the caller gave up (aborted, timed out) is destroyed on arrival.
  */
-async function openStream(dial: () => Promise<NodeJS.ReadableStream>, signal: AbortSignal, timeoutMs: number): Promise<AsyncIterable<ProgressMessage>> {
+async function openStream(
+  dial: () => Promise<NodeJS.ReadableStream>,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<AsyncIterable<ProgressMessage>> {
   let abandoned = false;
   const call = dial();
   call.then(
@@ -36,7 +40,11 @@ async function openStream(dial: () => Promise<NodeJS.ReadableStream>, signal: Ab
   );
   let stream: Readable;
   try {
-    stream = (await engineCall(() => Promise.race([call, abortedBy(signal)]), { notFound: 'image_not_found', timeoutMs, registryCall: true })) as Readable;
+    stream = (await engineCall(() => Promise.race([call, abortedBy(signal)]), {
+      notFound: 'image_not_found',
+      timeoutMs,
+      registryCall: true,
+    })) as Readable;
   } catch (err) {
     abandoned = true;
     throw err;

@@ -90,7 +90,10 @@ export class DockerTerminal implements TerminalEngine {
   }
 
   async inspectExec(execId: string): Promise<ExecInfo> {
-    const raw = (await engineCall(() => this.api.getExec(execId).inspect(), { notFound: 'exec_not_found', timeoutMs: this.timeoutMs })) as unknown as EngineExecInspect;
+    const raw = (await engineCall(() => this.api.getExec(execId).inspect(), {
+      notFound: 'exec_not_found',
+      timeoutMs: this.timeoutMs,
+    })) as unknown as EngineExecInspect;
     const pc = raw.ProcessConfig ?? { tty: false, entrypoint: '', arguments: [] };
     return {
       execId: raw.ID,
@@ -136,7 +139,13 @@ export class DockerTerminal implements TerminalEngine {
 
   async attachTarget(container: string): Promise<AttachTarget> {
     const c = await engineCall(() => this.api.getContainer(container).inspect(), { notFound: 'container_not_found', timeoutMs: this.timeoutMs });
-    return { id: c.Id, name: c.Name.replace(/^\//, ''), running: c.State.Running === true, tty: c.Config.Tty === true, openStdin: c.Config.OpenStdin === true };
+    return {
+      id: c.Id,
+      name: c.Name.replace(/^\//, ''),
+      running: c.State.Running === true,
+      tty: c.Config.Tty === true,
+      openStdin: c.Config.OpenStdin === true,
+    };
   }
 
   async attach(container: string, tty: boolean): Promise<TerminalStream> {

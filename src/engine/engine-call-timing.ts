@@ -6,7 +6,31 @@ export type EngineCallObserver = (call: { method: string; route: string; status:
 /** Engine endpoints whose second segment is a verb, not an object's id or name. */
 const COLLECTION_VERBS = new Set(['json', 'create', 'prune', 'search', 'load', 'get', 'df', 'info', 'version', 'events', 'build', 'auth']);
 /** Sub-resources of one object; any other last segment is part of a name (image names carry slashes). */
-const OBJECT_VERBS = new Set(['json', 'history', 'push', 'tag', 'start', 'stop', 'restart', 'kill', 'pause', 'unpause', 'rename', 'logs', 'stats', 'wait', 'attach', 'exec', 'resize', 'top', 'changes', 'export', 'update', 'archive', 'get']);
+const OBJECT_VERBS = new Set([
+  'json',
+  'history',
+  'push',
+  'tag',
+  'start',
+  'stop',
+  'restart',
+  'kill',
+  'pause',
+  'unpause',
+  'rename',
+  'logs',
+  'stats',
+  'wait',
+  'attach',
+  'exec',
+  'resize',
+  'top',
+  'changes',
+  'export',
+  'update',
+  'archive',
+  'get',
+]);
 
 /**
  * The route template of an engine path, so metric labels stay bounded: `/containers/abc/json?all=1` →

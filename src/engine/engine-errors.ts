@@ -85,7 +85,10 @@ export async function engineCall<T>(fn: () => Promise<T>, opts: CallOptions = {}
     const call = fn();
     if (!opts.timeoutMs) return await call;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DomainError('engine_timeout', `the Docker engine did not answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+      timer = setTimeout(
+        () => reject(new DomainError('engine_timeout', `the Docker engine did not answer within ${opts.timeoutMs} ms`)),
+        opts.timeoutMs,
+      );
     });
     call.catch(() => undefined); // the race's loser must not become an unhandled rejection
     return await Promise.race([call, timeout]);

@@ -80,7 +80,9 @@ export class RegistryCatalogClient implements RegistryCatalog {
       res = await fetch(url, { headers, redirect: 'manual', signal });
       if (res.status === 401 || res.status === 403) {
         await res.body?.cancel();
-        throw new DomainError('registry_auth_failed', `registry ${endpoint.host} refused the credentials (${res.status})`, { registry: endpoint.host });
+        throw new DomainError('registry_auth_failed', `registry ${endpoint.host} refused the credentials (${res.status})`, {
+          registry: endpoint.host,
+        });
       }
       if (allow404 && res.status === 404) {
         await res.body?.cancel();

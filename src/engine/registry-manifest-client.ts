@@ -1,4 +1,10 @@
-import { ManifestLookupError, type ManifestCredentials, type ManifestSource, type ManifestTarget, type RemoteManifest } from '../domain/updates/image-update';
+import {
+  ManifestLookupError,
+  type ManifestCredentials,
+  type ManifestSource,
+  type ManifestTarget,
+  type RemoteManifest,
+} from '../domain/updates/image-update';
 import { endpointFor } from '../domain/images/image-search';
 
 /** Every manifest kind a tag may point at: with all of them accepted, the registry answers the one it stores. */
@@ -48,7 +54,8 @@ export class RegistryManifestClient implements ManifestSource {
 
   private answer(res: Response, target: ManifestTarget): RemoteManifest {
     const where = `${target.registry}/${target.repository}:${target.tag}`;
-    if (res.status === 401 || res.status === 403) throw new ManifestLookupError('unauthorized', `${target.registry} refused access to ${where} (${res.status})`);
+    if (res.status === 401 || res.status === 403)
+      throw new ManifestLookupError('unauthorized', `${target.registry} refused access to ${where} (${res.status})`);
     if (res.status === 404) throw new ManifestLookupError('not_found', `${where} is not in the registry`);
     if (res.status === 429) throw new ManifestLookupError('rate_limited', `${target.registry} answered 429 (rate limited)`);
     if (res.status >= 500) throw new ManifestLookupError('registry_unreachable', `${target.registry} answered HTTP ${res.status}`);
@@ -79,7 +86,8 @@ export class RegistryManifestClient implements ManifestSource {
     } catch {
       throw denied('the token realm is not a URL');
     }
-    if (realm.protocol !== 'https:' && realm.origin !== new URL(base).origin) throw denied(`the token realm ${realm.origin} is neither https nor the registry itself`);
+    if (realm.protocol !== 'https:' && realm.origin !== new URL(base).origin)
+      throw denied(`the token realm ${realm.origin} is neither https nor the registry itself`);
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
     realm.searchParams.set('scope', `repository:${target.repository}:pull`);
     const headers: Record<string, string> = {};
@@ -91,17 +99,39 @@ export class RegistryManifestClient implements ManifestSource {
     const res = await this.request(realm.toString(), { headers }, signal, target);
     if (res.status === 401 || res.status === 403) throw denied(`the token service refused the login (${res.status})`);
     if (res.status === 429) throw new ManifestLookupError('rate_limited', `${target.registry}: the token service answered 429`);
-    if (res.status !== 200) throw new ManifestLookupError('registry_unreachable', `${target.registry}: the token service answered HTTP ${res.status}`);
+    if (res.status !== 200)
+      throw new ManifestLookupError('registry_unreachable', `${target.registry}: the token service answered HTTP ${res.status}`);
     const body = (await res.json().catch(() => ({}))) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
     if (!token) throw new ManifestLookupError('registry_unreachable', `${target.registry}: the token service gave no token`);
     return `Bearer ${token}`;
   }
 
-  private async tokenFromRefresh(realm: URL, creds: ManifestCredentials, service: string, target: ManifestTarget, signal: AbortSignal): Promise<string> {
-    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken ?? '', service, scope: `repository:${target.repository}:pull`, client_id: 'dockhand' });
-    const res = await this.request(realm.origin + realm.pathname, { method: 'POST', body: form, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }, signal, target);
-    if (res.status !== 200) throw new ManifestLookupError(res.status === 401 || res.status === 403 ? 'unauthorized' : 'registry_unreachable', `${target.registry}: the token service answered HTTP ${res.status}`);
+  private async tokenFromRefresh(
+    realm: URL,
+    creds: ManifestCredentials,
+    service: string,
+    target: ManifestTarget,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const form = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: creds.identityToken ?? '',
+      service,
+      scope: `repository:${target.repository}:pull`,
+      client_id: 'dockhand',
+    });
+    const res = await this.request(
+      realm.origin + realm.pathname,
+      { method: 'POST', body: form, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } },
+      signal,
+      target,
+    );
+    if (res.status !== 200)
+      throw new ManifestLookupError(
+        res.status === 401 || res.status === 403 ? 'unauthorized' : 'registry_unreachable',
+        `${target.registry}: the token service answered HTTP ${res.status}`,
+      );
     const body = (await res.json().catch(() => ({}))) as { access_token?: string };
     if (!body.access_token) throw new ManifestLookupError('registry_unreachable', `${target.registry}: the token service gave no token`);
     return `Bearer ${body.access_token}`;
@@ -118,7 +148,10 @@ export class RegistryManifestClient implements ManifestSource {
       return await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.any([signal, AbortSignal.timeout(this.requestTimeoutMs)]) });
     } catch (err) {
       const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
-      const why = e?.name === 'TimeoutError' || e?.name === 'AbortError' ? 'did not answer in time' : (e?.cause?.code ?? e?.cause?.message ?? e?.message ?? 'request failed');
+      const why =
+        e?.name === 'TimeoutError' || e?.name === 'AbortError'
+          ? 'did not answer in time'
+          : (e?.cause?.code ?? e?.cause?.message ?? e?.message ?? 'request failed');
       throw new ManifestLookupError('registry_unreachable', `registry ${target.registry}: ${why}`);
     }
   }

@@ -17,7 +17,7 @@ const sameList = (a: readonly string[] | null | undefined, b: readonly string[] 
 export function toReplicaSpec(c: Docker.ContainerInspectInfo, image: Docker.ImageInspectInfo | undefined): ContainerSpec {
   const cfg = c.Config;
   const img = (image?.Config ?? {}) as Partial<Docker.ImageInspectInfo['Config']>;
-  const hc = (c.HostConfig ?? {});
+  const hc = c.HostConfig ?? {};
   const imageEnv = new Set(img.Env ?? []);
   const imageLabels = img.Labels ?? {};
   const labels: Record<string, string> = {};

@@ -24,10 +24,7 @@ export function accessLog(logger: Logger): RequestHandler {
     const path = pathOf(req);
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      logger.info(
-        { method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10, token: tokenName(req) },
-        'request',
-      );
+      logger.info({ method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10, token: tokenName(req) }, 'request');
     });
     next();
   };

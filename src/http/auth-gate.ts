@@ -38,7 +38,8 @@ function gatedOperations(contract: Json): GatedOperation[] {
     const regexp = new RegExp(`^${source}/?$`, 'i');
     for (const [method, op] of Object.entries(item)) {
       const scope = ((op?.security as Record<string, string[]>[] | undefined)?.[0]?.bearerAuth ?? []).find(isRole);
-      if (scope) ops.push({ operationId: String(op.operationId), route, names, method: method.toUpperCase(), regexp, role: scope, params: names.length });
+      if (scope)
+        ops.push({ operationId: String(op.operationId), route, names, method: method.toUpperCase(), regexp, role: scope, params: names.length });
     }
   }
   return ops.sort((a, b) => a.params - b.params);
@@ -73,7 +74,12 @@ export function authGate(verifier: TokenVerifier, contract: Json): RequestHandle
     const principal = identify(verifier, req);
     const refuse = (err: DomainError) => {
       // The refusal is the operation's, as the validator would name it, for the metrics and the audit trail.
-      if (op) (req as { openapi?: unknown }).openapi = { openApiRoute: op.route, schema: { operationId: op.operationId }, pathParams: pathParams(op, path) };
+      if (op)
+        (req as { openapi?: unknown }).openapi = {
+          openApiRoute: op.route,
+          schema: { operationId: op.operationId },
+          pathParams: pathParams(op, path),
+        };
       // An unread body is not drained: the connection closes after the answer.
       res.setHeader('Connection', 'close');
       next(err);

@@ -100,7 +100,9 @@ function compileOperation(doc: Json, ajv: () => Ajv2020, operationId: string, re
       .map((other) => templateRegExp(other).regexp);
     const headers = params.filter((p) => p.in === 'header');
     const answerSchema = () =>
-      (deref(doc, ((op.responses as Json)['200'] as Json | undefined)?.content) as Record<string, { schema?: Json }> | undefined)?.['application/json']?.schema ?? {};
+      (deref(doc, ((op.responses as Json)['200'] as Json | undefined)?.content) as Record<string, { schema?: Json }> | undefined)?.[
+        'application/json'
+      ]?.schema ?? {};
     return {
       operationId,
       route,
@@ -112,9 +114,17 @@ function compileOperation(doc: Json, ajv: () => Ajv2020, operationId: string, re
         ajv().compile({
           type: 'object',
           properties: {
-            path: objectOf(params.filter((p) => p.in === 'path'), (p) => p.name, true),
+            path: objectOf(
+              params.filter((p) => p.in === 'path'),
+              (p) => p.name,
+              true,
+            ),
             // Unknown query parameters are refused by the validator: here they send the request down the full path.
-            query: objectOf(params.filter((p) => p.in === 'query'), (p) => p.name, true),
+            query: objectOf(
+              params.filter((p) => p.in === 'query'),
+              (p) => p.name,
+              true,
+            ),
             headers: objectOf(headers, (p) => p.name.toLowerCase(), false),
           },
         }),
@@ -142,7 +152,11 @@ function parseQuery(url: string): Record<string, string | string[]> | undefined 
 }
 
 /** What the contract validator would accept, or undefined: then the request takes the full path. */
-function accept(op: FastOperation, req: IncomingMessage, match: RegExpExecArray): { params: Record<string, string>; query: Record<string, unknown> } | undefined {
+function accept(
+  op: FastOperation,
+  req: IncomingMessage,
+  match: RegExpExecArray,
+): { params: Record<string, string>; query: Record<string, unknown> } | undefined {
   const path: Record<string, string> = {};
   try {
     op.pathNames.forEach((name, i) => (path[name] = decodeURIComponent(match[i + 1])));

@@ -70,7 +70,12 @@ export type ReadOperation = (input: ReadInput) => Promise<ReadAnswer>;
 /** A read operation as an Express handler (the full path, after the contract validator). */
 export function readHandler(op: ReadOperation): RequestHandler {
   return async (req, res) => {
-    const answer = await op({ role: principalOf(req).role, params: req.params as Record<string, string>, query: req.query, header: (name) => req.get(name) });
+    const answer = await op({
+      role: principalOf(req).role,
+      params: req.params as Record<string, string>,
+      query: req.query,
+      header: (name) => req.get(name),
+    });
     sendJson(res, answer.value, answer.items ? { items: true } : {});
   };
 }

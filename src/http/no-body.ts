@@ -21,7 +21,12 @@ export function carriesBody(headers: Record<string, string | string[] | undefine
 export const refuseUnexpectedBody: RequestHandler = (req, _res, next) => {
   const op = (req as ValidatedRequest).openapi?.schema;
   if (op && op.requestBody == null && carriesBody(req.headers)) {
-    return next(new DomainError('unexpected_body', `${req.method} ${(req.originalUrl ?? req.url).split('?')[0]} takes no request body; its parameters go in the query string`));
+    return next(
+      new DomainError(
+        'unexpected_body',
+        `${req.method} ${(req.originalUrl ?? req.url).split('?')[0]} takes no request body; its parameters go in the query string`,
+      ),
+    );
   }
   next();
 };

@@ -23,7 +23,11 @@ const NAMES: Record<keyof RateLimitConfig, string> = { pullsPerMinute: 'pulls', 
  * Per-token budgets on the costly operations, after the contract validator (so only valid, authenticated calls
  * count). Over budget: 429 rate_limited with Retry-After, before any engine call.
  */
-export function rateLimits(cfg: RateLimitConfig, onLimited: (limit: string) => void = () => undefined, shared: Partial<Record<keyof RateLimitConfig, RateLimiter>> = {}): RequestHandler {
+export function rateLimits(
+  cfg: RateLimitConfig,
+  onLimited: (limit: string) => void = () => undefined,
+  shared: Partial<Record<keyof RateLimitConfig, RateLimiter>> = {},
+): RequestHandler {
   // A budget another way in also draws on (WebSocket logs follows take from logTailsPerMinute) comes built.
   const limiters = Object.fromEntries(
     (Object.keys(NAMES) as (keyof RateLimitConfig)[]).map((k) => [k, shared[k] ?? new RateLimiter(NAMES[k], cfg[k])]),

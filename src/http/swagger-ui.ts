@@ -70,7 +70,10 @@ function renderedStyles(): string[] {
  * hash. Swagger UI's own React styles are set through the DOM, which CSP does not govern.
  */
 export function docsCsp(html: string, rendered: string[] = []): string {
-  const blocks = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1]).concat(rendered).map(sha256);
+  const blocks = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)]
+    .map((m) => m[1])
+    .concat(rendered)
+    .map(sha256);
   const attributes = [...html.matchAll(/\sstyle="([^"]*)"/g)].map((m) => sha256(m[1]));
   return contentSecurityPolicy([...blocks, ...(attributes.length ? ["'unsafe-hashes'", ...attributes] : [])]);
 }

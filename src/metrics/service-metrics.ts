@@ -45,7 +45,12 @@ export class ServiceMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.rateLimited = new Counter({ name: 'dockhand_rate_limited_total', help: 'Requests refused with 429, by limit.', labelNames: ['limit'], registers });
+    this.rateLimited = new Counter({
+      name: 'dockhand_rate_limited_total',
+      help: 'Requests refused with 429, by limit.',
+      labelNames: ['limit'],
+      registers,
+    });
     this.registryLookups = new Counter({
       name: 'dockhand_registry_update_lookups_total',
       help: 'Update checks that asked a registry, by registry (allowlisted hosts only), way (registry HEAD or engine distribution inspect) and outcome.',

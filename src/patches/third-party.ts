@@ -25,8 +25,16 @@ export interface PatchedPackage {
 }
 
 export const PATCHED: Record<PatchedPackage['pkg'], PatchedPackage> = {
-  'path-to-regexp': { pkg: 'path-to-regexp', writtenFor: '8.4', relies: 'callers read `pathToRegexp` from the CommonJS exports object at every call; it is pure' },
-  'docker-modem': { pkg: 'docker-modem', writtenFor: '5.0', relies: 'every dockerode call passes `modem.dial(options, callback)`, `options.path`/`method` set' },
+  'path-to-regexp': {
+    pkg: 'path-to-regexp',
+    writtenFor: '8.4',
+    relies: 'callers read `pathToRegexp` from the CommonJS exports object at every call; it is pure',
+  },
+  'docker-modem': {
+    pkg: 'docker-modem',
+    writtenFor: '5.0',
+    relies: 'every dockerode call passes `modem.dial(options, callback)`, `options.path`/`method` set',
+  },
   ws: { pkg: 'ws', writtenFor: '8.23', relies: 'every frame to a client passes `WebSocket#send`' },
 };
 

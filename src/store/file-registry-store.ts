@@ -36,7 +36,12 @@ export class FileRegistryStore implements RegistryStore {
   async credentials(id: string): Promise<RegistryCredentials | undefined> {
     const r = (await this.load()).find((x) => x.id === id);
     if (!r) return undefined;
-    return { serverAddress: r.serverAddress, username: r.username, ...(r.password !== undefined ? { password: r.password } : {}), ...(r.identityToken !== undefined ? { identityToken: r.identityToken } : {}) };
+    return {
+      serverAddress: r.serverAddress,
+      username: r.username,
+      ...(r.password !== undefined ? { password: r.password } : {}),
+      ...(r.identityToken !== undefined ? { identityToken: r.identityToken } : {}),
+    };
   }
 
   add(creds: RegistryCredentials): Promise<RegistryRecord> {
@@ -105,4 +110,9 @@ export class FileRegistryStore implements RegistryStore {
   }
 }
 
-const publicRecord = (r: StoredRegistry): RegistryRecord => ({ id: r.id, serverAddress: r.serverAddress, username: r.username, createdAt: r.createdAt });
+const publicRecord = (r: StoredRegistry): RegistryRecord => ({
+  id: r.id,
+  serverAddress: r.serverAddress,
+  username: r.username,
+  createdAt: r.createdAt,
+});

@@ -26,7 +26,10 @@ interface LegacyRecord {
 export class SqliteRegistryStore implements RegistryStore {
   private readonly stmts;
 
-  constructor(private readonly db: Db, private readonly box: SecretBox) {
+  constructor(
+    private readonly db: Db,
+    private readonly box: SecretBox,
+  ) {
     this.stmts = {
       list: db.prepare<[], Row>('SELECT * FROM registries ORDER BY created_at, id'),
       get: db.prepare<[string], Row>('SELECT * FROM registries WHERE id = ?'),

@@ -32,12 +32,15 @@ export class ProgressCoalescer {
     }
     this.pending = job;
     if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        const next = this.pending;
-        this.pending = undefined;
-        if (next && !this.done) this.send(next, false);
-      }, Math.max(0, wait));
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          const next = this.pending;
+          this.pending = undefined;
+          if (next && !this.done) this.send(next, false);
+        },
+        Math.max(0, wait),
+      );
     }
   }
 

@@ -138,10 +138,14 @@ export class ClientConnection {
 
   /** Input for a terminal subscription. Its errors carry id null: a refused keystroke does not end the session. */
   private input(frame: InputFrame): void {
-    const refuse = (err: DomainError) => this.write(encodeFrame(null, 'error', 0, errorData(new DomainError(err.code, err.message, { ...err.details, subscription: frame.id }))));
+    const refuse = (err: DomainError) =>
+      this.write(encodeFrame(null, 'error', 0, errorData(new DomainError(err.code, err.message, { ...err.details, subscription: frame.id }))));
     const sub = this.subs.get(frame.id)?.sub;
     if (!this.subs.has(frame.id)) return void refuse(new DomainError('not_found', `no subscription "${frame.id}"`));
-    if (!sub?.input) return void refuse(new DomainError('invalid_request', `subscription "${frame.id}" takes no ${frame.type} frames (only exec and attach, once subscribed)`));
+    if (!sub?.input)
+      return void refuse(
+        new DomainError('invalid_request', `subscription "${frame.id}" takes no ${frame.type} frames (only exec and attach, once subscribed)`),
+      );
     Promise.resolve()
       .then(() => sub.input!(frame))
       .catch((err: unknown) => refuse(isDomainError(err) ? err : new DomainError('internal_error', 'the input could not be delivered')));
@@ -152,7 +156,8 @@ export class ClientConnection {
       this.audit(frame, err.code);
       this.write(encodeFrame(frame.id, 'error', 0, errorData(err)));
     };
-    if (this.subs.has(frame.id)) return void refuse(new DomainError('conflict', `subscription "${frame.id}" already exists; unsubscribe first or pick another id`));
+    if (this.subs.has(frame.id))
+      return void refuse(new DomainError('conflict', `subscription "${frame.id}" already exists; unsubscribe first or pick another id`));
     if (this.subs.size >= this.limits.maxSubscriptions) {
       return void refuse(new DomainError('rate_limited', `at most ${this.limits.maxSubscriptions} subscriptions per connection`));
     }

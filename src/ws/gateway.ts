@@ -20,7 +20,12 @@ export interface WsGatewayOptions {
   maxConnectionsPerToken: number;
 }
 
-export const DEFAULT_GATEWAY_OPTIONS: WsGatewayOptions = { maxPayload: 16 * 1024, heartbeatMs: 30000, limits: DEFAULT_LIMITS, maxConnectionsPerToken: 0 };
+export const DEFAULT_GATEWAY_OPTIONS: WsGatewayOptions = {
+  maxPayload: 16 * 1024,
+  heartbeatMs: 30000,
+  limits: DEFAULT_LIMITS,
+  maxConnectionsPerToken: 0,
+};
 
 /** Seconds a client refused for holding too many connections is told to wait (Retry-After). */
 const CONNECTION_RETRY_AFTER_S = 5;
@@ -108,7 +113,13 @@ export class WsGateway {
     if (cap > 0 && held >= cap) {
       this.stats.refused++;
       this.deps.logger.warn({ token: principal.name, held }, 'websocket upgrade refused: connections per token');
-      return reject(socket, 429, 'rate_limited', `token "${principal.name}" already holds ${held} WebSocket connections (at most ${cap})`, CONNECTION_RETRY_AFTER_S);
+      return reject(
+        socket,
+        429,
+        'rate_limited',
+        `token "${principal.name}" already holds ${held} WebSocket connections (at most ${cap})`,
+        CONNECTION_RETRY_AFTER_S,
+      );
     }
     // Counted from the upgrade until the socket closes, whether or not the handshake completes.
     this.perToken.set(principal.name, held + 1);
@@ -144,7 +155,15 @@ export class WsGateway {
     const recordAudit = this.deps.audit
       ? (r: { operation: string; target: string | null; ok: boolean }) =>
           this.deps.audit?.record(
-            { token: principal.name, role: principal.role, engine: 'default', operation: r.operation, target: r.target, outcome: r.ok ? 'ok' : 'refused', requestId: null },
+            {
+              token: principal.name,
+              role: principal.role,
+              engine: 'default',
+              operation: r.operation,
+              target: r.target,
+              outcome: r.ok ? 'ok' : 'refused',
+              requestId: null,
+            },
             { line: false },
           )
       : undefined;

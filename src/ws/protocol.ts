@@ -11,15 +11,32 @@ export const SUBPROTOCOL = 'dockhand.v1';
 export const CHANNELS = ['events', 'job', 'logs', 'stats', 'exec', 'attach'] as const;
 export type ChannelName = (typeof CHANNELS)[number];
 
-const subscriptionId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'must be 1-64 of [A-Za-z0-9_.:-]');
+const subscriptionId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'must be 1-64 of [A-Za-z0-9_.:-]');
 /** A container name or id, checked before it can reach an engine URL. */
-const containerRef = z.string().min(1).max(128).regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a container name or id');
+const containerRef = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a container name or id');
 const short = z.string().min(1).max(512);
 
 export const eventFiltersSchema = z
   .object({
     type: z.array(z.enum(EVENT_TYPES)).max(20).optional(),
-    action: z.array(z.string().min(1).max(64).regex(/^[a-z_]+$/, 'must be an engine action such as start or health_status')).max(20).optional(),
+    action: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(64)
+          .regex(/^[a-z_]+$/, 'must be an engine action such as start or health_status'),
+      )
+      .max(20)
+      .optional(),
     container: z.array(containerRef).max(20).optional(),
     image: z.array(short).max(20).optional(),
     label: z.array(short).max(20).optional(),
@@ -28,8 +45,20 @@ export const eventFiltersSchema = z
 
 const base = { type: z.literal('subscribe'), id: subscriptionId };
 
-export const subscribeEvents = z.object({ ...base, channel: z.literal('events'), filters: eventFiltersSchema.optional(), since: z.number().int().min(0).optional() }).strict();
-export const subscribeJob = z.object({ ...base, channel: z.literal('job'), jobId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be a job id') }).strict();
+export const subscribeEvents = z
+  .object({ ...base, channel: z.literal('events'), filters: eventFiltersSchema.optional(), since: z.number().int().min(0).optional() })
+  .strict();
+export const subscribeJob = z
+  .object({
+    ...base,
+    channel: z.literal('job'),
+    jobId: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be a job id'),
+  })
+  .strict();
 export const subscribeLogs = z
   .object({
     ...base,
@@ -40,23 +69,45 @@ export const subscribeLogs = z
     since: z.number().min(0).optional(),
   })
   .strict();
-export const subscribeStats = z.object({ ...base, channel: z.literal('stats'), container: containerRef, interval: z.number().int().min(1).max(60).optional() }).strict();
+export const subscribeStats = z
+  .object({ ...base, channel: z.literal('stats'), container: containerRef, interval: z.number().int().min(1).max(60).optional() })
+  .strict();
 
 // Terminals (exec, attach): an optional starting size and how output bytes are carried.
 const terminalSize = { cols: z.number().int().min(1).max(1000).optional(), rows: z.number().int().min(1).max(1000).optional() };
 const outputEncoding = z.enum(['utf8', 'base64']).optional();
 export const subscribeExec = z
-  .object({ ...base, channel: z.literal('exec'), execId: z.string().regex(/^[a-f0-9]{64}$/, 'must be an exec id (64 lowercase hex digits)'), ...terminalSize, encoding: outputEncoding })
+  .object({
+    ...base,
+    channel: z.literal('exec'),
+    execId: z.string().regex(/^[a-f0-9]{64}$/, 'must be an exec id (64 lowercase hex digits)'),
+    ...terminalSize,
+    encoding: outputEncoding,
+  })
   .strict();
-export const subscribeAttach = z.object({ ...base, channel: z.literal('attach'), container: containerRef, ...terminalSize, encoding: outputEncoding }).strict();
+export const subscribeAttach = z
+  .object({ ...base, channel: z.literal('attach'), container: containerRef, ...terminalSize, encoding: outputEncoding })
+  .strict();
 
-const subscribeFrame = z.discriminatedUnion('channel', [subscribeEvents, subscribeJob, subscribeLogs, subscribeStats, subscribeExec, subscribeAttach]);
+const subscribeFrame = z.discriminatedUnion('channel', [
+  subscribeEvents,
+  subscribeJob,
+  subscribeLogs,
+  subscribeStats,
+  subscribeExec,
+  subscribeAttach,
+]);
 const unsubscribeFrame = z.object({ type: z.literal('unsubscribe'), id: subscriptionId }).strict();
 
 /** Largest input one `stdin` frame carries (decoded bytes); paste more in several frames. */
 export const MAX_STDIN_BYTES = 8 * 1024;
 const stdinFrame = z
-  .object({ type: z.literal('stdin'), id: subscriptionId, data: z.string().max(Math.ceil(MAX_STDIN_BYTES / 3) * 4), encoding: z.enum(['utf8', 'base64']).optional() })
+  .object({
+    type: z.literal('stdin'),
+    id: subscriptionId,
+    data: z.string().max(Math.ceil(MAX_STDIN_BYTES / 3) * 4),
+    encoding: z.enum(['utf8', 'base64']).optional(),
+  })
   .strict()
   .superRefine((f, ctx) => {
     if (f.encoding === 'base64' && !/^[A-Za-z0-9+/]*={0,2}$/.test(f.data)) ctx.addIssue({ code: 'custom', path: ['data'], message: 'is not base64' });
@@ -64,7 +115,9 @@ const stdinFrame = z
       ctx.addIssue({ code: 'custom', path: ['data'], message: `at most ${MAX_STDIN_BYTES} bytes per frame` });
     }
   });
-const resizeFrame = z.object({ type: z.literal('resize'), id: subscriptionId, cols: z.number().int().min(1).max(1000), rows: z.number().int().min(1).max(1000) }).strict();
+const resizeFrame = z
+  .object({ type: z.literal('resize'), id: subscriptionId, cols: z.number().int().min(1).max(1000), rows: z.number().int().min(1).max(1000) })
+  .strict();
 
 export type SubscribeEvents = z.infer<typeof subscribeEvents>;
 export type SubscribeJob = z.infer<typeof subscribeJob>;
@@ -117,9 +170,23 @@ export function parseClientFrame(text: string): ParseResult {
   }
   const type = (value as { type?: unknown } | null)?.type;
   const schema =
-    type === 'subscribe' ? subscribeFrame : type === 'unsubscribe' ? unsubscribeFrame : type === 'stdin' ? stdinFrame : type === 'resize' ? resizeFrame : undefined;
+    type === 'subscribe'
+      ? subscribeFrame
+      : type === 'unsubscribe'
+        ? unsubscribeFrame
+        : type === 'stdin'
+          ? stdinFrame
+          : type === 'resize'
+            ? resizeFrame
+            : undefined;
   if (!schema) {
-    return { ok: false, id: idOf(value), error: new DomainError('invalid_request', 'type must be "subscribe", "unsubscribe", "stdin" or "resize"', { errors: [{ path: 'type', message: 'must be subscribe, unsubscribe, stdin or resize' }] }) };
+    return {
+      ok: false,
+      id: idOf(value),
+      error: new DomainError('invalid_request', 'type must be "subscribe", "unsubscribe", "stdin" or "resize"', {
+        errors: [{ path: 'type', message: 'must be subscribe, unsubscribe, stdin or resize' }],
+      }),
+    };
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
@@ -127,7 +194,11 @@ export function parseClientFrame(text: string): ParseResult {
     // A bad input frame must not read as the end of the session it names: its error carries id null.
     const input = type === 'stdin' || type === 'resize';
     const details = input && idOf(value) !== null ? { errors, subscription: idOf(value) } : { errors };
-    return { ok: false, id: input ? null : idOf(value), error: new DomainError('invalid_request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), details) };
+    return {
+      ok: false,
+      id: input ? null : idOf(value),
+      error: new DomainError('invalid_request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), details),
+    };
   }
   return { ok: true, frame: parsed.data };
 }

@@ -13,7 +13,11 @@ let services: Wired;
 let pipeline: PipelineStage[];
 beforeAll(() => {
   services = wire(testConfig(), pino({ level: 'silent' }));
-  pipeline = appPipeline(services, { onOperation: () => undefined }, { images: imageReads(services.images), containers: containerReads(services.containers, services.containerUpdates) });
+  pipeline = appPipeline(
+    services,
+    { onOperation: () => undefined },
+    { images: imageReads(services.images), containers: containerReads(services.containers, services.containerUpdates) },
+  );
 });
 afterAll(async () => {
   await services.close();

@@ -18,7 +18,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await run.cleanup();
-  await engine().getImage(coldImage('c', '1')).remove({ force: true }).catch(() => undefined);
+  await engine()
+    .getImage(coldImage('c', '1'))
+    .remove({ force: true })
+    .catch(() => undefined);
   await svc.close();
   await proxy.close();
   fs.rmSync(bindRoot, { recursive: true, force: true });
@@ -135,7 +138,9 @@ describe('Idempotency-Key', () => {
   test('when a duplicate arrives while the first is still running, then 409 idempotency_in_progress', async () => {
     // pull: always makes the first request go through a pull job, so it is still in flight when the second lands.
     const body = web('idem3', { start: false, pull: 'always' });
-    const first = post(body).set('Idempotency-Key', `k-${run.id}-3`).then((r) => r);
+    const first = post(body)
+      .set('Idempotency-Key', `k-${run.id}-3`)
+      .then((r) => r);
     await new Promise((r) => setTimeout(r, 20));
     const second = await post(body).set('Idempotency-Key', `k-${run.id}-3`);
     expect(second.status).toBe(409);
@@ -148,7 +153,10 @@ describe('pull policy', () => {
   const cold = coldImage('c', '1');
 
   test('when the image is absent and pull is never, then 404 image_not_found and nothing is created', async () => {
-    await engine().getImage(cold).remove({ force: true }).catch(() => undefined);
+    await engine()
+      .getImage(cold)
+      .remove({ force: true })
+      .catch(() => undefined);
     const res = await post({ image: cold, name: run.name('never'), labels: run.labels, pull: 'never' });
     expect(res.status).toBe(404);
     expect(res.body.code).toBe('image_not_found');

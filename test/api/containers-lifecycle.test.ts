@@ -112,7 +112,10 @@ describe('lifecycle', () => {
 describe('rename and remove', () => {
   test('when renamed, then the new name finds it and the old one does not; a taken name is 409', async () => {
     const other = run.name('other');
-    expect((await svc.http.post('/api/v1/containers').set(auth('admin')).send({ image: seed.web143(), name: other, labels: run.labels, start: false })).status).toBe(201);
+    expect(
+      (await svc.http.post('/api/v1/containers').set(auth('admin')).send({ image: seed.web143(), name: other, labels: run.labels, start: false }))
+        .status,
+    ).toBe(201);
     const renamed = run.name('renamed');
     const res = await svc.http.post(`/api/v1/containers/${web}/rename`).set(auth('admin')).send({ name: renamed });
     expect(res.status).toBe(200);

@@ -8,7 +8,10 @@ const plain = run.name('plain');
 const tty = run.name('tty');
 
 const create = (name: string, extra: Record<string, unknown>) =>
-  svc.http.post('/api/v1/containers').set(auth('admin')).send({ image: seed.web143(), name, labels: run.labels, ...extra });
+  svc.http
+    .post('/api/v1/containers')
+    .set(auth('admin'))
+    .send({ image: seed.web143(), name, labels: run.labels, ...extra });
 
 /** Waits until the container has written `n` log lines (its script runs right after start). */
 async function logsOf(name: string, query: Record<string, unknown>, atLeast: number) {
@@ -23,7 +26,9 @@ beforeAll(async () => {
   svc = await startService();
   const script = 'echo out-1; echo err-1 >&2; echo out-2; sleep 600';
   expect((await create(plain, { entrypoint: ['sh', '-c', script] })).status).toBe(201);
-  expect((await create(tty, { entrypoint: ['sh', '-c', 'echo tty-line-1; echo tty-err >&2; sleep 600'], tty: true, openStdin: true })).status).toBe(201);
+  expect((await create(tty, { entrypoint: ['sh', '-c', 'echo tty-line-1; echo tty-err >&2; sleep 600'], tty: true, openStdin: true })).status).toBe(
+    201,
+  );
 });
 afterAll(async () => {
   await run.cleanup();

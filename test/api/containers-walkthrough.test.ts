@@ -14,13 +14,19 @@ afterAll(async () => {
 });
 
 const create = (body: Record<string, unknown>) =>
-  svc.http.post('/api/v1/containers').set(auth('admin')).send({ labels: run.labels, ...body });
+  svc.http
+    .post('/api/v1/containers')
+    .set(auth('admin'))
+    .send({ labels: run.labels, ...body });
 
 describe('containers: the seed walkthrough', () => {
   const ports: Record<string, number> = {};
 
   test('when containers are run from both tags with names and published ports, then each answers with its own version', async () => {
-    for (const [version, image] of [['1.39', seed.web139()], ['1.43', seed.web143()]]) {
+    for (const [version, image] of [
+      ['1.39', seed.web139()],
+      ['1.43', seed.web143()],
+    ]) {
       ports[version] = await freePort();
       const res = await create({ image, name: run.name(`web${version.replace('.', '')}`), ports: [{ containerPort: 80, hostPort: ports[version] }] });
       expect(res.status).toBe(201);
@@ -44,7 +50,10 @@ describe('containers: the seed walkthrough', () => {
 
     const byAncestor = await svc.http.get('/api/v1/containers').query({ label: mine, ancestor: seed.web139() }).set(auth('viewer'));
     expect(byAncestor.body.items.map((c: { names: string[] }) => c.names[0])).toEqual([run.name('web139')]);
-    const byName = await svc.http.get('/api/v1/containers').query({ name: run.name('web143') }).set(auth('viewer'));
+    const byName = await svc.http
+      .get('/api/v1/containers')
+      .query({ name: run.name('web143') })
+      .set(auth('viewer'));
     expect(byName.body.items.map((c: { names: string[] }) => c.names[0])).toEqual([run.name('web143')]);
     const exited = await svc.http.get('/api/v1/containers').query({ label: mine, status: 'exited', all: true }).set(auth('viewer'));
     expect(exited.body.items).toEqual([]);
@@ -67,7 +76,10 @@ describe('containers: the seed walkthrough', () => {
     expect(row!.sizeRootFs).toBe(imageSize + row!.sizeRw);
 
     // The web containers wrote nothing of note: their own size stays tiny next to the image ("5B (virtual 2MB)").
-    const web = await svc.http.get('/api/v1/containers').query({ name: run.name('web139'), size: true }).set(auth('viewer'));
+    const web = await svc.http
+      .get('/api/v1/containers')
+      .query({ name: run.name('web139'), size: true })
+      .set(auth('viewer'));
     expect(web.body.items[0].sizeRw).toBeLessThan(10 * 1024);
     expect(web.body.items[0].sizeRootFs).toBeGreaterThanOrEqual(imageSize - 64 * 1024);
   });

@@ -17,8 +17,14 @@ afterAll(async () => {
 
 /** `route` is spelled in capitals for the full path; `rest` (a reference) is kept as it is. */
 const both = async (route: string, rest = '', query: Record<string, unknown> = {}) => {
-  const fast = await svc.http.get(route + rest).query(query).set(auth('viewer'));
-  const full = await svc.http.get(route.toUpperCase() + rest).query(query).set(auth('viewer'));
+  const fast = await svc.http
+    .get(route + rest)
+    .query(query)
+    .set(auth('viewer'));
+  const full = await svc.http
+    .get(route.toUpperCase() + rest)
+    .query(query)
+    .set(auth('viewer'));
   return { fast, full };
 };
 
@@ -49,7 +55,10 @@ describe('fast reads answer as the full path does', () => {
     const ref = encodeURIComponent(seed.web143());
     const first = await svc.http.get(`/api/v1/images/${ref}`).set(auth('viewer'));
     for (const route of ['/api/v1/images/', '/API/V1/IMAGES/']) {
-      const again = await svc.http.get(route + ref).set(auth('viewer')).set('If-None-Match', first.headers.etag);
+      const again = await svc.http
+        .get(route + ref)
+        .set(auth('viewer'))
+        .set('If-None-Match', first.headers.etag);
       expect(again.status).toBe(304);
       expect(again.headers.etag).toBe(first.headers.etag);
       expect(again.text).toBe('');
@@ -79,7 +88,7 @@ describe('fast reads answer as the full path does', () => {
     expect(full.body.code).toBe(fast.body.code);
   });
 
-  test('when a bad reference or no token is sent, then the answers are the full path\'s 400 and 401 problems', async () => {
+  test("when a bad reference or no token is sent, then the answers are the full path's 400 and 401 problems", async () => {
     const bad = await svc.http.get(`/api/v1/images/${encodeURIComponent('UPPER/Case')}`).set(auth('viewer'));
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('invalid_reference');

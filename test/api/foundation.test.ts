@@ -8,7 +8,11 @@ afterAll(async () => {
   await svc.close();
 });
 
-const expectProblem = (res: { status: number; headers: Record<string, string>; body: { code?: string; status?: number } }, status: number, code: string) => {
+const expectProblem = (
+  res: { status: number; headers: Record<string, string>; body: { code?: string; status?: number } },
+  status: number,
+  code: string,
+) => {
   expect(res.status).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(res.body.code).toBe(code);

@@ -43,15 +43,20 @@ test('the contract has operations without a body to check', () => {
   expect(bodyless.map((o) => o.operationId)).toEqual(expect.arrayContaining(['killContainer']));
 });
 
-test.each(bodyless.map((o) => [o.operationId, o] as const))('when %s gets a JSON body it does not take, then 400 unexpected_body and no engine call', async (_id, op) => {
-  const url = target(op.path, op.params);
-  const { result, calls } = await p.calls(() =>
-    rawRequest(agent, p.svc.server.port, op.method, url, { ...auth('admin'), 'content-type': 'application/json' }, '{"signal":"SIGHUP"}'),
-  );
-  const code = /^application\/problem\+json/.test(String(result.headers['content-type'])) ? (JSON.parse(result.body) as { code?: string }).code : result.body.slice(0, 200);
-  expect({ status: result.status, code }).toEqual({ status: 400, code: 'unexpected_body' });
-  expect(calls.filter((c) => !c.path.includes('/events'))).toEqual([]);
-});
+test.each(bodyless.map((o) => [o.operationId, o] as const))(
+  'when %s gets a JSON body it does not take, then 400 unexpected_body and no engine call',
+  async (_id, op) => {
+    const url = target(op.path, op.params);
+    const { result, calls } = await p.calls(() =>
+      rawRequest(agent, p.svc.server.port, op.method, url, { ...auth('admin'), 'content-type': 'application/json' }, '{"signal":"SIGHUP"}'),
+    );
+    const code = /^application\/problem\+json/.test(String(result.headers['content-type']))
+      ? (JSON.parse(result.body) as { code?: string }).code
+      : result.body.slice(0, 200);
+    expect({ status: result.status, code }).toEqual({ status: 400, code: 'unexpected_body' });
+    expect(calls.filter((c) => !c.path.includes('/events'))).toEqual([]);
+  },
+);
 
 test('when a body-less operation is called without a body, then it is not refused for it', async () => {
   const res = await rawRequest(agent, p.svc.server.port, 'GET', '/api/v1/images', auth('viewer'));

@@ -41,7 +41,10 @@ async function waitForText(read: () => Promise<string>, pattern: RegExp, what: s
 }
 
 const createContainer = async (body: Record<string, unknown>): Promise<string> => {
-  const res = await svc.http.post('/api/v1/containers').set(auth('admin')).send({ image: seed.base(), labels, ...body });
+  const res = await svc.http
+    .post('/api/v1/containers')
+    .set(auth('admin'))
+    .send({ image: seed.base(), labels, ...body });
   expect(res.status).toBe(201);
   return res.body.id as string;
 };
@@ -78,7 +81,14 @@ beforeAll(async () => {
   page.on('pageerror', (e) => pageErrors.push(e.message));
   // A CSP refusal is logged as a console error ("Refused to apply inline style …"): none may happen.
   page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
-  page.on('request', (r) => !r.url().startsWith(svc.baseUrl) && !r.url().startsWith('ws://127.0.0.1') && !r.url().startsWith('data:') && pageErrors.push(`off-origin ${r.url()}`));
+  page.on(
+    'request',
+    (r) =>
+      !r.url().startsWith(svc.baseUrl) &&
+      !r.url().startsWith('ws://127.0.0.1') &&
+      !r.url().startsWith('data:') &&
+      pageErrors.push(`off-origin ${r.url()}`),
+  );
   await signIn(page, TOKENS.admin, 'admin');
 });
 
@@ -86,7 +96,14 @@ afterAll(async () => {
   await browser?.close();
   const docker = engine();
   const mine = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`dockhand.test.run=${run}`] }) });
-  await Promise.all(mine.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    mine.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   await svc?.close();
 });
 
@@ -112,7 +129,9 @@ test('when an admin opens a shell and types, then the output shows in the termin
   const ttySize = async (mark: string): Promise<[number, number]> => {
     await page.keyboard.type(`echo ${mark}-$(busybox stty size | tr ' ' x)`);
     await page.keyboard.press('Enter');
-    const m = (await waitForText(() => screenText(page), new RegExp(`^${mark}-\\d+x\\d+`, 'm'), `the tty size (${mark})`)).match(new RegExp(`^${mark}-(\\d+)x(\\d+)`, 'm'))!;
+    const m = (await waitForText(() => screenText(page), new RegExp(`^${mark}-\\d+x\\d+`, 'm'), `the tty size (${mark})`)).match(
+      new RegExp(`^${mark}-(\\d+)x(\\d+)`, 'm'),
+    )!;
     return [Number(m[1]), Number(m[2])];
   };
   const [rows, cols] = await ttySize('wide');
@@ -132,7 +151,9 @@ test('when an admin opens a shell and types, then the output shows in the termin
 
   const after = await sizeRw(shellId);
   expect(after).toBeGreaterThan(before);
-  const exec = await engine().getContainer(shellId).exec({ Cmd: ['cat', '/file.txt'], AttachStdout: true });
+  const exec = await engine()
+    .getContainer(shellId)
+    .exec({ Cmd: ['cat', '/file.txt'], AttachStdout: true });
   const out = await new Promise<string>((resolve, reject) =>
     exec.start({ hijack: true, stdin: false }, (err, stream) => {
       if (err || !stream) return reject(err instanceof Error ? err : new Error('exec start gave no stream'));

@@ -29,7 +29,10 @@ const ids: string[] = [];
 
 beforeAll(async () => {
   cfg = fs.mkdtempSync(path.join(os.tmpdir(), 'dkh-console-upd-'));
-  for (const [tag, from] of [['a', seed.web139()], ['b', seed.web143()]]) {
+  for (const [tag, from] of [
+    ['a', seed.web139()],
+    ['b', seed.web143()],
+  ]) {
     await dockerCli(['pull', from], cfg);
     await buildVariant(from, at(tag), ctr.id, cfg);
     await dockerCli(['push', at(tag)], cfg);
@@ -39,11 +42,28 @@ beforeAll(async () => {
   await removeImages(at('a'), at('b'));
   [svc, hostPort] = await Promise.all([buildConsole().then(() => startService({ RECREATE_SETTLE_MS: '1000' })), freePort()]);
   // A container on `app` (version 1.39), then a newer image behind the tag, pulled: the container is recreate_pending.
-  expect((await svc.http.post('/api/v1/images/pull?wait=true').set(auth('operator')).send({ image: at('app') })).status).toBe(200);
-  const created = await svc.http.post('/api/v1/containers').set(auth('admin')).send({ image: at('app'), name, labels: ctr.labels, ports: [{ containerPort: 80, hostPort }] });
+  expect(
+    (
+      await svc.http
+        .post('/api/v1/images/pull?wait=true')
+        .set(auth('operator'))
+        .send({ image: at('app') })
+    ).status,
+  ).toBe(200);
+  const created = await svc.http
+    .post('/api/v1/containers')
+    .set(auth('admin'))
+    .send({ image: at('app'), name, labels: ctr.labels, ports: [{ containerPort: 80, hostPort }] });
   expect(created.status).toBe(201);
   await moveTag(env.registry, repo, 'b', 'app');
-  expect((await svc.http.post('/api/v1/images/pull?wait=true').set(auth('operator')).send({ image: at('app') })).status).toBe(200);
+  expect(
+    (
+      await svc.http
+        .post('/api/v1/images/pull?wait=true')
+        .set(auth('operator'))
+        .send({ image: at('app') })
+    ).status,
+  ).toBe(200);
   browser = await launchChromium();
   page = await browser.context.newPage();
   page.setDefaultTimeout(20_000);

@@ -35,7 +35,11 @@ beforeAll(async () => {
   const { registry, authRegistry } = testEnv();
   slow = await startTcpProxy('127.0.0.1', Number(registry.split(':')[1]), { bytesPerSecond: 300_000 });
   const allowed = `docker.io,${registry},${authRegistry},${slow.address}`;
-  [svc, image, hostPort] = await Promise.all([buildConsole().then(() => startService({ ALLOWED_REGISTRIES: allowed })), seedConsoleImage(run), freePort()]);
+  [svc, image, hostPort] = await Promise.all([
+    buildConsole().then(() => startService({ ALLOWED_REGISTRIES: allowed })),
+    seedConsoleImage(run),
+    freePort(),
+  ]);
   browser = await launchChromium();
   page = await browser.context.newPage();
   page.setDefaultTimeout(15000);
@@ -56,8 +60,19 @@ afterAll(async () => {
   await browser?.close();
   const docker = engine();
   const mine = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`dockhand.test.run=${run}`] }) });
-  await Promise.all(mine.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-  if (image) await docker.getImage(image.ref.replace(testEnv().registry, slow.address)).remove({ force: true }).catch(() => undefined);
+  await Promise.all(
+    mine.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
+  if (image)
+    await docker
+      .getImage(image.ref.replace(testEnv().registry, slow.address))
+      .remove({ force: true })
+      .catch(() => undefined);
   await image?.cleanup();
   await svc?.close();
   await slow?.close();
@@ -127,7 +142,9 @@ test('when a container is run with a published port, then it is listed running w
   await page.getByLabel('Image', { exact: true }).fill(image.ref);
   await page.getByLabel('Name (optional)').fill(containerName);
   await page.getByLabel('Ports').fill(`${hostPort}:80`);
-  await page.getByLabel('Command').fill(JSON.stringify(['sh', '-c', "trap 'exit 0' TERM; httpd -p 80 -h /; i=0; while true; do echo tick-$i; i=$((i+1)); sleep 0.3; done"]));
+  await page
+    .getByLabel('Command')
+    .fill(JSON.stringify(['sh', '-c', "trap 'exit 0' TERM; httpd -p 80 -h /; i=0; while true; do echo tick-$i; i=$((i+1)); sleep 0.3; done"]));
   await page.getByLabel('Labels').fill(`dockhand.test=console\ndockhand.test.run=${run}`);
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   const tr = row(`#containers-table tr[data-container="${containerName}"]`);

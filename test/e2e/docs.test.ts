@@ -60,7 +60,9 @@ beforeAll(async () => {
   page = await browser.context.newPage();
   page.setDefaultTimeout(10000);
   // Chromium's own CSP message does not say what was refused: the event does.
-  await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => console.error('CSP ' + e.violatedDirective + ' refused: ' + e.sample))`);
+  await page.addInitScript(
+    `document.addEventListener('securitypolicyviolation', (e) => console.error('CSP ' + e.violatedDirective + ' refused: ' + e.sample))`,
+  );
   page.on('request', (r) => !r.url().startsWith(`${svc.baseUrl}/`) && !r.url().startsWith('data:') && offOrigin.push(r.url()));
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('response', (r) => r.status() >= 400 && !(r.status() === 401 && expectedFailures-- > 0) && pageErrors.push(`${r.status()} ${r.url()}`));
@@ -86,10 +88,26 @@ test('when /docs/ is opened, then Swagger UI renders the 3.1 contract under a st
 
 test('when operations are listed, then each shows the least role it needs and a lock', async () => {
   const row = (name: RegExp) => page.locator('.opblock-summary').filter({ has: page.getByRole('button', { name }) });
-  expect(await row(/^GET \/api\/v1\/images /).getByText('role: viewer').count()).toBe(1);
-  expect(await row(/^POST \/api\/v1\/images\/prune /).getByText('role: admin').count()).toBe(1);
-  expect(await row(/^GET \/healthz /).getByText(/^role:/).count()).toBe(0); // no token needed there
-  expect(await row(/^GET \/api\/v1\/images /).getByRole('button', { name: 'authorization button unlocked' }).count()).toBe(1);
+  expect(
+    await row(/^GET \/api\/v1\/images /)
+      .getByText('role: viewer')
+      .count(),
+  ).toBe(1);
+  expect(
+    await row(/^POST \/api\/v1\/images\/prune /)
+      .getByText('role: admin')
+      .count(),
+  ).toBe(1);
+  expect(
+    await row(/^GET \/healthz /)
+      .getByText(/^role:/)
+      .count(),
+  ).toBe(0); // no token needed there
+  expect(
+    await row(/^GET \/api\/v1\/images /)
+      .getByRole('button', { name: 'authorization button unlocked' })
+      .count(),
+  ).toBe(1);
 });
 
 test('when a call is made before authorizing, then it is answered 401', async () => {
@@ -138,7 +156,10 @@ test('when GET /api/v1/images/{ref} is executed with a registry reference, then 
 
 test('when POST /api/v1/images/prune is executed as a dry run with a JSON body, then 200 previews nothing to remove', async () => {
   const block = await operation('POST', '/api/v1/images/prune');
-  await block.getByRole('row', { name: /^dryRun/ }).getByRole('combobox').selectOption('true');
+  await block
+    .getByRole('row', { name: /^dryRun/ })
+    .getByRole('combobox')
+    .selectOption('true');
   await block.locator('textarea').fill('{"label":["dockhand.test=docs-none"]}');
   const { status, body, url } = await execute(block);
   expect(url).toBe(`${svc.baseUrl}/api/v1/images/prune?dryRun=true`);
@@ -150,7 +171,14 @@ test('when POST /api/v1/images/prune is executed as a dry run with a JSON body, 
 test('when POST /api/v1/containers is opened, then the create policy and its settings are shown', async () => {
   const block = await operation('POST', '/api/v1/containers');
   const text = await block.innerText();
-  for (const shown of ['no-new-privileges', 'CREATE_PIDS_LIMIT', 'CREATE_MIN_HOST_PORT', 'CREATE_ALLOWED_HOST_IPS', 'policy_denied', 'bind_path_escapes']) {
+  for (const shown of [
+    'no-new-privileges',
+    'CREATE_PIDS_LIMIT',
+    'CREATE_MIN_HOST_PORT',
+    'CREATE_ALLOWED_HOST_IPS',
+    'policy_denied',
+    'bind_path_escapes',
+  ]) {
     expect(text).toContain(shown);
   }
   await shot('create-policy', block.getByText('no-new-privileges').first());

@@ -16,7 +16,15 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1440, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   return {
     context,
@@ -52,7 +60,10 @@ export async function seedConsoleImage(run: string): Promise<SeededImage> {
   const repo = `${registry}/console/app`;
   const ref = `${repo}:${run}`;
   const base = seed.base();
-  await docker.getImage(base).inspect().catch(async () => follow(await docker.pull(base)));
+  await docker
+    .getImage(base)
+    .inspect()
+    .catch(async () => follow(await docker.pull(base)));
   const builder = await docker.createContainer({
     Image: base,
     Cmd: ['sh', '-c', 'head -c 2500000 /dev/urandom > /blob'],
@@ -71,7 +82,10 @@ export async function seedConsoleImage(run: string): Promise<SeededImage> {
   return {
     ref,
     cleanup: async () => {
-      await docker.getImage(ref).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getImage(ref)
+        .remove({ force: true })
+        .catch(() => undefined);
       await deleteFromRegistry(registry, 'console/app', run).catch(() => undefined);
     },
   };

@@ -28,7 +28,14 @@ export function containerRun(file: string): ContainerRun {
     cleanup: async () => {
       const docker = engine();
       const mine = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`dockhand.test.run=${id}`] }) });
-      await Promise.all(mine.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+      await Promise.all(
+        mine.map((c) =>
+          docker
+            .getContainer(c.Id)
+            .remove({ force: true, v: true })
+            .catch(() => undefined),
+        ),
+      );
     },
   };
 }

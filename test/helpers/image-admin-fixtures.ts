@@ -29,7 +29,9 @@ export async function buildOwnImage(run: string, opts: { tag?: string; kib?: num
     const docker = adminDocker();
     const stream = await docker.buildImage({ context: dir, src: ['Dockerfile'] }, { ...(opts.tag ? { t: opts.tag } : {}), rm: true, forcerm: true });
     const out = await new Promise<{ aux?: { ID?: string }; error?: string }[]>((resolve, reject) =>
-      docker.modem.followProgress(stream, (err: Error | null, res: { aux?: { ID?: string }; error?: string }[]) => (err ? reject(err) : resolve(res))),
+      docker.modem.followProgress(stream, (err: Error | null, res: { aux?: { ID?: string }; error?: string }[]) =>
+        err ? reject(err) : resolve(res),
+      ),
     );
     const failed = out.find((m) => m.error);
     if (failed) throw new Error(`build failed: ${failed.error}`);
@@ -59,12 +61,26 @@ export async function imagesOfRun(run: string): Promise<Docker.ImageInfo[]> {
 export async function cleanupRun(run: string): Promise<void> {
   const docker = adminDocker();
   const containers = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`dockhand.ia-run=${run}`] }) });
-  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    containers.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   // Children first: newest images are the leaves of this run's build chains.
   const images = (await imagesOfRun(run)).sort((a, b) => b.Created - a.Created);
   for (const img of images) {
-    for (const tag of (img.RepoTags ?? []).filter((t) => t !== '<none>:<none>')) await docker.getImage(tag).remove().catch(() => undefined);
-    await docker.getImage(img.Id).remove({ force: true }).catch(() => undefined);
+    for (const tag of (img.RepoTags ?? []).filter((t) => t !== '<none>:<none>'))
+      await docker
+        .getImage(tag)
+        .remove()
+        .catch(() => undefined);
+    await docker
+      .getImage(img.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
   }
 }
 

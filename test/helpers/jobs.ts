@@ -7,4 +7,8 @@ import type { Job } from '../../src/domain/jobs/job';
 export const outcome = (job: Pick<Job, 'state' | 'error'>): Pick<Job, 'state' | 'error'> => ({ state: job.state, error: job.error });
 
 /** An HTTP answer that carries a job (`?wait=true`): its status, the job's state and error. */
-export const answered = (res: { status: number; body: Partial<Job> }) => ({ status: res.status, state: res.body.state, error: res.body.error ?? null });
+export const answered = (res: { status: number; body: Partial<Job> }) => ({
+  status: res.status,
+  state: res.body.state,
+  error: res.body.error ?? null,
+});

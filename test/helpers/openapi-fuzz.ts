@@ -47,7 +47,13 @@ export function loadOperations(): Operation[] {
     if (Array.isArray(n)) return n.map(deref);
     if (n && typeof n === 'object') {
       const ref = (n as { $ref?: string }).$ref;
-      if (typeof ref === 'string') return deref(ref.slice(2).split('/').reduce<Node>((o, k) => (o as Record<string, Node>)[k], spec));
+      if (typeof ref === 'string')
+        return deref(
+          ref
+            .slice(2)
+            .split('/')
+            .reduce<Node>((o, k) => (o as Record<string, Node>)[k], spec),
+        );
       return Object.fromEntries(Object.entries(n).map(([k, v]) => [k, deref(v)]));
     }
     return n;
@@ -107,7 +113,9 @@ export function valid(s: Schema, depth = 0): fc.Arbitrary<unknown> {
         return fc.record(props, { requiredKeys: (s.required ?? []).filter((k) => k in props) });
       }
       if (s.additionalProperties && typeof s.additionalProperties === 'object') {
-        const key = s.propertyNames ? (valid({ type: 'string', ...s.propertyNames }, depth + 1) as fc.Arbitrary<string>) : fc.string({ minLength: 1, maxLength: 10 });
+        const key = s.propertyNames
+          ? (valid({ type: 'string', ...s.propertyNames }, depth + 1) as fc.Arbitrary<string>)
+          : fc.string({ minLength: 1, maxLength: 10 });
         return fc.dictionary(key, valid(s.additionalProperties, depth + 1), { maxKeys: 3 });
       }
       return fc.constant({});
@@ -157,13 +165,30 @@ export interface RawResponse {
 }
 
 /** A raw request (no URL normalisation, path as given) over a keep-alive agent. */
-export function rawRequest(agent: http.Agent, port: number, method: string, p: string, headers: Record<string, string>, body?: string | Buffer): Promise<RawResponse> {
+export function rawRequest(
+  agent: http.Agent,
+  port: number,
+  method: string,
+  p: string,
+  headers: Record<string, string>,
+  body?: string | Buffer,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: p, agent, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: p,
+        agent,
+        headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -173,7 +198,8 @@ export function rawRequest(agent: http.Agent, port: number, method: string, p: s
 export function queryString(q: Record<string, unknown>): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(q)) {
-    for (const x of Array.isArray(v) ? v : [v]) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(typeof x === 'string' ? x : JSON.stringify(x))}`);
+    for (const x of Array.isArray(v) ? v : [v])
+      parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(typeof x === 'string' ? x : JSON.stringify(x))}`);
   }
   return parts.length ? `?${parts.join('&')}` : '';
 }

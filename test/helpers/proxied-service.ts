@@ -16,7 +16,10 @@ export interface ProxiedService {
  * The test service (startService) with a recording proxy between it and the engine (the shared isolated one unless
  * `engineSocket` says otherwise), so a test can assert how many and which engine calls a request made.
  */
-export async function startProxiedService(env: Record<string, string> = {}, opts: { engineSocket?: string; logger?: Logger } = {}): Promise<ProxiedService> {
+export async function startProxiedService(
+  env: Record<string, string> = {},
+  opts: { engineSocket?: string; logger?: Logger } = {},
+): Promise<ProxiedService> {
   const engine = await startEngineProxy(opts.engineSocket ?? testEnv().socketPath);
   const svc = await startService({ ...env, DOCKER_HOST: engine.dockerHost }, { logger: opts.logger });
   return {

@@ -38,20 +38,28 @@ const dnsName = fc.array(label, { minLength: 1, maxLength: 3 }).map((l) => l.joi
 const port = fc.integer({ min: 1, max: 65535 }).map(String);
 const ipv6 = fc.constantFrom('[::1]', '[2001:db8::1]', '[fe80::1:2]', '[2001:DB8:0:0:0:0:0:1]');
 const host = fc.oneof(
-  fc.tuple(dnsName, fc.option(port, { nil: undefined })).map(([h, p]) => (p ? `${h}:${p}` : h)).filter((h) => h.includes('.') || h.includes(':')),
+  fc
+    .tuple(dnsName, fc.option(port, { nil: undefined }))
+    .map(([h, p]) => (p ? `${h}:${p}` : h))
+    .filter((h) => h.includes('.') || h.includes(':')),
   fc.tuple(fc.constant('localhost'), fc.option(port, { nil: undefined })).map(([h, p]) => (p ? `${h}:${p}` : h)),
   fc.tuple(fc.constantFrom('LOCALHOST', 'Localhost'), port).map(([h, p]) => `${h}:${p}`),
   fc.tuple(ipv6, fc.option(port, { nil: undefined })).map(([h, p]) => (p ? `${h}:${p}` : h)),
   fc.constantFrom('docker.io', 'index.docker.io', 'registry-1.docker.io', 'Docker.IO', 'INDEX.docker.io', '127.0.0.1:5000', '10.0.0.1'),
 );
-const tag = fc
-  .tuple(fc.constantFrom(...'abcXYZ019_'), fc.string({ unit: fc.constantFrom(...'abcXYZ019_.-'), maxLength: 12 }))
-  .map(([a, b]) => a + b);
+const tag = fc.tuple(fc.constantFrom(...'abcXYZ019_'), fc.string({ unit: fc.constantFrom(...'abcXYZ019_.-'), maxLength: 12 })).map(([a, b]) => a + b);
 const hex = (n: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: n, maxLength: n });
-const digest = fc.oneof(hex(64).map((h) => `sha256:${h}`), hex(128).map((h) => `sha512:${h}`));
+const digest = fc.oneof(
+  hex(64).map((h) => `sha256:${h}`),
+  hex(128).map((h) => `sha512:${h}`),
+);
 
 const path = fc
-  .tuple(fc.option(fc.constantFrom('library'), { nil: undefined }), fc.option(hostLikeComponent, { nil: undefined }), fc.array(pathComponent, { minLength: 1, maxLength: 3 }))
+  .tuple(
+    fc.option(fc.constantFrom('library'), { nil: undefined }),
+    fc.option(hostLikeComponent, { nil: undefined }),
+    fc.array(pathComponent, { minLength: 1, maxLength: 3 }),
+  )
   .map(([lib, hostLike, rest]) => [lib, hostLike, ...rest].filter((c): c is string => c !== undefined).join('/'));
 
 /** A valid reference: [host/]path[:tag][@digest]. */
@@ -70,7 +78,19 @@ function firstComponentFits(r: string): boolean {
 }
 
 const badPathComponent = fc.constantFrom('-a', 'a-', '_a', 'a_', 'a..b', 'a___b', 'A', 'aB', 'a b', 'a$b', '', 'é', 'a/', 'a?b', 'a#b', '..', 'a%2f');
-const badHost = fc.constantFrom('a_b.com', '-a.com', 'a-.com', 'a.com:port', 'a.com:', '[zz::1]', '[::1', 'a..com', ':5000', 'a.com:5000:1', 'ex ample.com');
+const badHost = fc.constantFrom(
+  'a_b.com',
+  '-a.com',
+  'a-.com',
+  'a.com:port',
+  'a.com:',
+  '[zz::1]',
+  '[::1',
+  'a..com',
+  ':5000',
+  'a.com:5000:1',
+  'ex ample.com',
+);
 const badTag = fc.constantFrom('-t', '.t', 't'.repeat(129), 't t', 't!', '', 't$');
 const badDigest = fc.oneof(
   hex(63).map((h) => `sha256:${h}`),

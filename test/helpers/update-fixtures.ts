@@ -54,7 +54,11 @@ export async function getManifest(registry: string, repo: string, ref: string, u
   const res = await fetch(`http://${registry}/v2/${repo}/manifests/${ref}`, { headers: { Accept: ACCEPT, ...basic(user, password) } });
   if (res.status !== 200) throw new Error(`GET manifest ${repo}:${ref} → ${res.status}`);
   const body = Buffer.from(await res.arrayBuffer());
-  return { body, mediaType: (res.headers.get('content-type') ?? '').split(';')[0], digest: `sha256:${createHash('sha256').update(body).digest('hex')}` };
+  return {
+    body,
+    mediaType: (res.headers.get('content-type') ?? '').split(';')[0],
+    digest: `sha256:${createHash('sha256').update(body).digest('hex')}`,
+  };
 }
 
 export async function putManifest(registry: string, repo: string, tag: string, body: Buffer, mediaType: string): Promise<string> {

@@ -27,7 +27,9 @@ export function wrap(ws: WebSocket): TestSocket {
     }
   });
   ws.on('error', () => undefined);
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   return {
     ws,
     frames,
@@ -46,7 +48,12 @@ export function wrap(ws: WebSocket): TestSocket {
 }
 
 /** Opens `/api/v1/ws` with a bearer token (or the options given) and resolves once it is open. */
-export async function connectWs(url: string, role: TokenRole | null = 'viewer', opts: WebSocket.ClientOptions = {}, protocols?: string[]): Promise<TestSocket> {
+export async function connectWs(
+  url: string,
+  role: TokenRole | null = 'viewer',
+  opts: WebSocket.ClientOptions = {},
+  protocols?: string[],
+): Promise<TestSocket> {
   const headers = { ...(role ? { Authorization: `Bearer ${TOKENS[role]}` } : {}), ...(opts.headers ?? {}) };
   const ws = new WebSocket(url, protocols, { ...opts, headers });
   const sock = wrap(ws);

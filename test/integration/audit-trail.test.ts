@@ -26,7 +26,11 @@ describe('GET /api/v1/audit', () => {
     const name = run.name('stopme');
     const c = await engine().createContainer({ name, Image: seed.web143(), Entrypoint: ['sh', '-c', 'sleep 600'], Labels: run.labels });
     await c.start();
-    const stop = await svc.http.post(`/api/v1/containers/${name}/stop`).query({ timeout: 0 }).set(auth('operator')).set('X-Request-Id', 'req-audit-1');
+    const stop = await svc.http
+      .post(`/api/v1/containers/${name}/stop`)
+      .query({ timeout: 0 })
+      .set(auth('operator'))
+      .set('X-Request-Id', 'req-audit-1');
     expect(stop.status).toBe(200);
     const refused = await svc.http.post(`/api/v1/containers/${name}/start`).set(auth('viewer'));
     expect(refused.status).toBe(403);
@@ -36,11 +40,23 @@ describe('GET /api/v1/audit', () => {
     expect(res.body.next).toBeNull();
     expect(res.body.items).toHaveLength(2);
     const [start, stopped] = res.body.items; // newest first
-    expect(stopped).toMatchObject({ token: 'test-operator', role: 'operator', engine: 'default', operation: 'stopContainer', target: name, outcome: 'ok', status: 200, requestId: 'req-audit-1' });
+    expect(stopped).toMatchObject({
+      token: 'test-operator',
+      role: 'operator',
+      engine: 'default',
+      operation: 'stopContainer',
+      target: name,
+      outcome: 'ok',
+      status: 200,
+      requestId: 'req-audit-1',
+    });
     expect(start).toMatchObject({ token: 'test-viewer', role: 'viewer', operation: 'startContainer', outcome: 'refused', status: 403 });
     expect(Date.parse(stopped.time)).toBeGreaterThan(Date.now() - 120_000);
 
-    const who = await svc.http.get('/api/v1/audit').query({ operation: 'stopContainer', outcome: 'ok', token: 'test-operator', since: stopped.time }).set(auth('admin'));
+    const who = await svc.http
+      .get('/api/v1/audit')
+      .query({ operation: 'stopContainer', outcome: 'ok', token: 'test-operator', since: stopped.time })
+      .set(auth('admin'));
     expect(who.body.items.map((r: { target: string }) => r.target)).toContain(name);
     const before = await svc.http.get('/api/v1/audit').query({ target: name, until: stopped.time }).set(auth('admin'));
     expect(before.body.items).toEqual([]);
@@ -48,7 +64,16 @@ describe('GET /api/v1/audit', () => {
 
   test('when 10,000 rows are held, then cursor pages walk all of them once, newest first, and filters hold across pages', async () => {
     for (let i = 0; i < 10_000; i++) {
-      svc.services.audit.record({ token: i % 2 ? 'bulk-a' : 'bulk-b', role: 'operator', engine: 'default', operation: 'restartContainer', target: `bulk-${i}`, outcome: 'ok', status: 204, requestId: `bulk-req-${i}` });
+      svc.services.audit.record({
+        token: i % 2 ? 'bulk-a' : 'bulk-b',
+        role: 'operator',
+        engine: 'default',
+        operation: 'restartContainer',
+        target: `bulk-${i}`,
+        outcome: 'ok',
+        status: 204,
+        requestId: `bulk-req-${i}`,
+      });
     }
     const seen: string[] = [];
     let cursor: string | null = null;

@@ -58,7 +58,7 @@ describe('stop and restart wait out the grace period the engine uses', () => {
     expect((await state(id)).ExitCode).toBe(137);
   });
 
-  test('when stop names no timeout, then the container\'s own StopTimeout is the grace period', async () => {
+  test("when stop names no timeout, then the container's own StopTimeout is the grace period", async () => {
     const id = await stubborn('own', 5);
     const { value: res, ms } = await timed(() => act(id, 'stop'));
     expect(res.status).toBe(200);
@@ -75,7 +75,7 @@ describe('stop and restart wait out the grace period the engine uses', () => {
     expect((await state(id)).Running).toBe(false);
   });
 
-  test('when restart names no timeout, then the container\'s StopTimeout is waited out and it runs again', async () => {
+  test("when restart names no timeout, then the container's StopTimeout is waited out and it runs again", async () => {
     const id = await stubborn('restart', 4);
     const before = (await state(id)).StartedAt;
     const { value: res, ms } = await timed(() => act(id, 'restart'));

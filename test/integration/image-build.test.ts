@@ -38,16 +38,23 @@ const inspect = async (what: string, format: string): Promise<string> => docker(
 function call(port: number, method: string, p: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request({
-      host: '127.0.0.1', port, path: p, method, timeout: 30_000,
-      headers: { Authorization: `Bearer ${TOKEN}`, ...(data === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: p,
+        method,
+        timeout: 30_000,
+        headers: { Authorization: `Bearer ${TOKEN}`, ...(data === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`${method} ${p}: no answer in 30 s`)));
     req.on('error', reject);
     req.end(data);
@@ -101,10 +108,25 @@ describe('the shipped image, run as the README says', () => {
 
   test('when run non-root with the socket and its group, then ready, it pulls and runs through the API, turns healthy, keeps DATA_DIR over a restart and exits 0 on SIGTERM', async () => {
     const gid = String(fs.statSync(testEnv().socketPath).gid);
-    await docker('run', '-d', '--name', name, '-p', '127.0.0.1::8080',
-      '-v', `${testEnv().socketPath}:/var/run/docker.sock`, '--group-add', gid,
-      '-e', `API_TOKENS=ci:admin:${TOKEN}`, '-e', `ALLOWED_REGISTRIES=${testEnv().registry},${testEnv().authRegistry}`,
-      '-v', `${volume}:/data`, IMAGE);
+    await docker(
+      'run',
+      '-d',
+      '--name',
+      name,
+      '-p',
+      '127.0.0.1::8080',
+      '-v',
+      `${testEnv().socketPath}:/var/run/docker.sock`,
+      '--group-add',
+      gid,
+      '-e',
+      `API_TOKENS=ci:admin:${TOKEN}`,
+      '-e',
+      `ALLOWED_REGISTRIES=${testEnv().registry},${testEnv().authRegistry}`,
+      '-v',
+      `${volume}:/data`,
+      IMAGE,
+    );
     const port = Number((await docker('port', name, '8080/tcp')).split(':').pop());
     const svc = api(port);
     const started = Date.now();
@@ -132,7 +154,9 @@ describe('the shipped image, run as the README says', () => {
     step('waitHealthy');
 
     const login = await svc('POST', '/api/v1/registries', {
-      serverAddress: testEnv().authRegistry, username: testEnv().authRegistryUser, password: testEnv().authRegistryPassword,
+      serverAddress: testEnv().authRegistry,
+      username: testEnv().authRegistryUser,
+      password: testEnv().authRegistryPassword,
     });
     expect(login.status).toBe(201);
     await docker('restart', '-t', '20', name);
@@ -153,7 +177,9 @@ describe('compose.yaml with docker-compose', () => {
   const project = `dkhc${RUN_ID}`;
   let composeEnv: NodeJS.ProcessEnv;
   const compose = async (...args: string[]): Promise<string> =>
-    (await run('docker-compose', ['-p', project, '-f', path.join(ROOT, 'compose.yaml'), ...args], { env: composeEnv, cwd: ROOT, timeout: 180_000 })).stdout.trim();
+    (
+      await run('docker-compose', ['-p', project, '-f', path.join(ROOT, 'compose.yaml'), ...args], { env: composeEnv, cwd: ROOT, timeout: 180_000 })
+    ).stdout.trim();
   afterAll(async () => {
     await compose('down', '-v', '-t', '20').catch(() => undefined);
   }, 120_000);
@@ -161,21 +187,29 @@ describe('compose.yaml with docker-compose', () => {
   test('when brought up, then healthy with its restart policy, socket group and data volume, and the data survives down and up again', async () => {
     const port = await freePort();
     composeEnv = {
-      ...env(), DOCKER_SOCKET: testEnv().socketPath, DOCKER_GID: String(fs.statSync(testEnv().socketPath).gid),
-      DOCKHAND_PORT: String(port), DOCKHAND_IMAGE: IMAGE, API_TOKENS: `ci:admin:${TOKEN}`, ALLOWED_REGISTRIES: testEnv().authRegistry,
+      ...env(),
+      DOCKER_SOCKET: testEnv().socketPath,
+      DOCKER_GID: String(fs.statSync(testEnv().socketPath).gid),
+      DOCKHAND_PORT: String(port),
+      DOCKHAND_IMAGE: IMAGE,
+      API_TOKENS: `ci:admin:${TOKEN}`,
+      ALLOWED_REGISTRIES: testEnv().authRegistry,
     };
     await compose('up', '-d', '--no-build');
     const id = await compose('ps', '-q', 'dockhand');
     await ready(port);
-    expect(await inspect(id, '{{.HostConfig.RestartPolicy.Name}} {{.Config.User}} {{json .HostConfig.GroupAdd}}'))
-      .toBe(`unless-stopped node ["${composeEnv.DOCKER_GID}"]`);
+    expect(await inspect(id, '{{.HostConfig.RestartPolicy.Name}} {{.Config.User}} {{json .HostConfig.GroupAdd}}')).toBe(
+      `unless-stopped node ["${composeEnv.DOCKER_GID}"]`,
+    );
     await healthy(id, 60_000);
 
     const login = await api(port)('POST', '/api/v1/registries', {
-      serverAddress: testEnv().authRegistry, username: testEnv().authRegistryUser, password: testEnv().authRegistryPassword,
+      serverAddress: testEnv().authRegistry,
+      username: testEnv().authRegistryUser,
+      password: testEnv().authRegistryPassword,
     });
     expect(login.status).toBe(201);
-    await compose('down', '-t', '20');   // the container goes, the named volume stays
+    await compose('down', '-t', '20'); // the container goes, the named volume stays
     expect(await compose('ps', '-q')).toBe('');
     await compose('up', '-d', '--no-build');
     await ready(port);

@@ -23,7 +23,11 @@ beforeAll(async () => {
   svc = await startService();
 });
 afterAll(async () => {
-  for (const id of created) await docker().getContainer(id).remove({ force: true }).catch(() => undefined);
+  for (const id of created)
+    await docker()
+      .getContainer(id)
+      .remove({ force: true })
+      .catch(() => undefined);
   await svc.close();
 });
 

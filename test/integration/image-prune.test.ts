@@ -1,5 +1,14 @@
 import { auth, startService, type TestService } from '../helpers/service';
-import { adminDocker, buildOwnImage, cleanupRun, forgetPushed, imageExists, imagesOfRun, pushToLoopback, runId } from '../helpers/image-admin-fixtures';
+import {
+  adminDocker,
+  buildOwnImage,
+  cleanupRun,
+  forgetPushed,
+  imageExists,
+  imagesOfRun,
+  pushToLoopback,
+  runId,
+} from '../helpers/image-admin-fixtures';
 import { seed, testEnv } from '../../support/test-env';
 
 let svc: TestService;
@@ -20,12 +29,15 @@ const snapshot = async () =>
   (await imagesOfRun(run)).map((i) => ({ id: i.Id, tags: [...(i.RepoTags ?? [])].sort() })).sort((a, b) => a.id.localeCompare(b.id));
 
 describe('POST /api/v1/images/prune', () => {
-  test('when previewing and then pruning this run\'s dangling images, then the preview changes nothing and the prune removes just them', async () => {
+  test("when previewing and then pruning this run's dangling images, then the preview changes nothing and the prune removes just them", async () => {
     const dangling = await buildOwnImage(run, { kib: 128, extraLabel: 'ia.kind=dangling' });
     const tagged = await buildOwnImage(run, { tag: `image-admin/${run}/kept:1`, kib: 4, extraLabel: 'ia.kind=tagged' });
     const before = await snapshot();
 
-    const preview = await svc.http.post('/api/v1/images/prune?dryRun=true').set(auth('admin')).send({ label: [runLabel] });
+    const preview = await svc.http
+      .post('/api/v1/images/prune?dryRun=true')
+      .set(auth('admin'))
+      .send({ label: [runLabel] });
     expect(preview.status).toBe(200);
     expect(preview.body.dryRun).toBe(true);
     expect(preview.body.deleted).toContain(dangling);
@@ -33,7 +45,10 @@ describe('POST /api/v1/images/prune', () => {
     expect(preview.body.bytesFreed).toBeGreaterThanOrEqual(128 * 1024);
     expect(await snapshot()).toEqual(before);
 
-    const res = await svc.http.post('/api/v1/images/prune').set(auth('admin')).send({ label: [runLabel] });
+    const res = await svc.http
+      .post('/api/v1/images/prune')
+      .set(auth('admin'))
+      .send({ label: [runLabel] });
     expect(res.status).toBe(200);
     expect(res.body.dryRun).toBe(false);
     expect(res.body.deleted).toEqual(expect.arrayContaining(preview.body.deleted));
@@ -49,7 +64,10 @@ describe('POST /api/v1/images/prune', () => {
     const c = await adminDocker().createContainer({ Image: used, name: `${run}-prune-user`, Labels: { 'dockhand.ia-run': run } });
     const before = await snapshot();
 
-    const res = await svc.http.post('/api/v1/images/prune?dryRun=true').set(auth('admin')).send({ all: true, label: [runLabel] });
+    const res = await svc.http
+      .post('/api/v1/images/prune?dryRun=true')
+      .set(auth('admin'))
+      .send({ all: true, label: [runLabel] });
     expect(res.status).toBe(200);
     expect(res.body.deleted).toContain(unused);
     expect(res.body.untagged).toContain(`image-admin/${run}/unused:1`);
@@ -89,15 +107,24 @@ describe('POST /api/v1/images/prune', () => {
 
   test('when until is in the past of every image of this run, then nothing would go', async () => {
     await buildOwnImage(run, { kib: 4 });
-    const res = await svc.http.post('/api/v1/images/prune?dryRun=true').set(auth('admin')).send({ until: '2001-01-01', label: [runLabel] });
+    const res = await svc.http
+      .post('/api/v1/images/prune?dryRun=true')
+      .set(auth('admin'))
+      .send({ until: '2001-01-01', label: [runLabel] });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ dryRun: true, untagged: [], deleted: [], bytesFreed: 0 });
   });
 
   test('when until is malformed or the role is not admin, then 400 / 403 and nothing is pruned', async () => {
-    const bad = await svc.http.post('/api/v1/images/prune').set(auth('admin')).send({ until: 'yesterday', label: [runLabel] });
+    const bad = await svc.http
+      .post('/api/v1/images/prune')
+      .set(auth('admin'))
+      .send({ until: 'yesterday', label: [runLabel] });
     expect(bad.status).toBe(400);
-    const viewer = await svc.http.post('/api/v1/images/prune?dryRun=true').set(auth('operator')).send({ label: [runLabel] });
+    const viewer = await svc.http
+      .post('/api/v1/images/prune?dryRun=true')
+      .set(auth('operator'))
+      .send({ label: [runLabel] });
     expect(viewer.status).toBe(403);
   });
 });

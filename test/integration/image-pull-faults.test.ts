@@ -71,7 +71,11 @@ test('when three requests pull one reference at once, then they share one job an
 
 test('when a running pull is cancelled, then the job ends cancelled, a waiting request hears 409, and the engine has no image', async () => {
   const started = await svc.http.post('/api/v1/images/pull').set(auth('operator')).send({ image: B1 });
-  const waiter = svc.http.post('/api/v1/images/pull?wait=true').set(auth('operator')).send({ image: B1 }).then((r) => r);
+  const waiter = svc.http
+    .post('/api/v1/images/pull?wait=true')
+    .set(auth('operator'))
+    .send({ image: B1 })
+    .then((r) => r);
   const running = await until(svc, started.body.id, moving);
   expect(outcome(running)).toEqual({ state: 'running', error: null });
   expect(running.progress.percent).toBeLessThan(100);

@@ -24,7 +24,10 @@ afterAll(async () => {
 });
 
 const pull = (body: Record<string, unknown>, wait = true) =>
-  svc.http.post(`/api/v1/images/pull${wait ? '?wait=true' : ''}`).set(auth('operator')).send(body);
+  svc.http
+    .post(`/api/v1/images/pull${wait ? '?wait=true' : ''}`)
+    .set(auth('operator'))
+    .send(body);
 
 describe('pull jobs against the loopback registry', () => {
   test('when a cold image then its second tag are pulled, then the second reports shared layers already present and moves fewer bytes', async () => {
@@ -127,7 +130,10 @@ describe('the registry allowlist', () => {
   });
 
   test('when a reference has no tag, then the engine is asked for latest, never every tag', async () => {
-    const res = await guarded.http.post('/api/v1/images/pull?wait=true').set(auth('operator')).send({ image: `${testEnv().registry}/cold/a` });
+    const res = await guarded.http
+      .post('/api/v1/images/pull?wait=true')
+      .set(auth('operator'))
+      .send({ image: `${testEnv().registry}/cold/a` });
     expect(res.status).toBe(404);
     const create = proxy.requests.filter((r) => r.path.startsWith('/images/create?')).pop();
     expect(create?.path).toMatch(/[?&]tag=latest(&|$)/);

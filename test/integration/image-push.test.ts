@@ -69,10 +69,20 @@ describe('stored registry logins', () => {
   test('when a login is stored twice, outside the allowlist, with two secrets, or by an operator, then it is refused', async () => {
     const base = { serverAddress: env.authRegistry, username: env.authRegistryUser, password: env.authRegistryPassword };
     expect(seen(await svc.http.post('/api/v1/registries').set(auth('admin')).send(base)).status).toBe(409);
-    const outside = seen(await svc.http.post('/api/v1/registries').set(auth('admin')).send({ ...base, serverAddress: 'evil.example.com' }));
+    const outside = seen(
+      await svc.http
+        .post('/api/v1/registries')
+        .set(auth('admin'))
+        .send({ ...base, serverAddress: 'evil.example.com' }),
+    );
     expect(outside.status).toBe(403);
     expect(outside.body.code).toBe('registry_not_allowed');
-    const both = seen(await svc.http.post('/api/v1/registries').set(auth('admin')).send({ ...base, username: 'other', identityToken: 'x' }));
+    const both = seen(
+      await svc.http
+        .post('/api/v1/registries')
+        .set(auth('admin'))
+        .send({ ...base, username: 'other', identityToken: 'x' }),
+    );
     expect(both.status).toBe(400);
     expect(seen(await svc.http.post('/api/v1/registries').set(auth('operator')).send(base)).status).toBe(403);
     expect(seen(await svc.http.get('/api/v1/registries').set(auth('operator'))).status).toBe(403);
@@ -84,17 +94,39 @@ describe('tag and push with stored credentials', () => {
     const pulled = seen(await svc.http.post('/api/v1/images/pull?wait=true').set(auth('operator')).send({ image: E1 }));
     expect(pulled.status).toBe(200);
     const [repository, tag] = [pushed.slice(0, pushed.lastIndexOf(':')), '1'];
-    expect(seen(await svc.http.post(`/api/v1/images/${encodeURIComponent(E1)}/tag`).set(auth('operator')).send({ repository, tag })).status).toBe(403);
-    const res = seen(await svc.http.post(`/api/v1/images/${encodeURIComponent(E1)}/tag`).set(auth('admin')).send({ repository, tag }));
+    expect(
+      seen(
+        await svc.http
+          .post(`/api/v1/images/${encodeURIComponent(E1)}/tag`)
+          .set(auth('operator'))
+          .send({ repository, tag }),
+      ).status,
+    ).toBe(403);
+    const res = seen(
+      await svc.http
+        .post(`/api/v1/images/${encodeURIComponent(E1)}/tag`)
+        .set(auth('admin'))
+        .send({ repository, tag }),
+    );
     expect(res.status).toBe(201);
     expect(res.body.image).toBe(pushed);
     expect(res.headers.location).toBe(`/api/v1/images/${encodeURIComponent(pushed)}`);
     const [a, b] = await Promise.all([engine().getImage(E1).inspect(), engine().getImage(pushed).inspect()]);
     expect(b.Id).toBe(a.Id);
     expect(res.body.id).toBe(a.Id);
-    const bad = seen(await svc.http.post(`/api/v1/images/${encodeURIComponent(E1)}/tag`).set(auth('admin')).send({ repository: 'Bad/Repo', tag }));
+    const bad = seen(
+      await svc.http
+        .post(`/api/v1/images/${encodeURIComponent(E1)}/tag`)
+        .set(auth('admin'))
+        .send({ repository: 'Bad/Repo', tag }),
+    );
     expect(bad.status).toBe(400);
-    const missing = seen(await svc.http.post(`/api/v1/images/${encodeURIComponent('dkh-none/nothing:1')}/tag`).set(auth('admin')).send({ repository, tag: '2' }));
+    const missing = seen(
+      await svc.http
+        .post(`/api/v1/images/${encodeURIComponent('dkh-none/nothing:1')}/tag`)
+        .set(auth('admin'))
+        .send({ repository, tag: '2' }),
+    );
     expect(missing.status).toBe(404);
   });
 
@@ -107,11 +139,28 @@ describe('tag and push with stored credentials', () => {
   });
 
   test('when pushed with the stored login, then the job succeeds; the image then pulls back with it, and not without', async () => {
-    expect(seen(await svc.http.post(`/api/v1/images/${encodeURIComponent(pushed)}/push`).set(auth('operator')).send({ registry: registryId })).status).toBe(403);
-    const push = seen(await svc.http.post(`/api/v1/images/${encodeURIComponent(pushed)}/push`).set(auth('admin')).send({ registry: registryId }));
+    expect(
+      seen(
+        await svc.http
+          .post(`/api/v1/images/${encodeURIComponent(pushed)}/push`)
+          .set(auth('operator'))
+          .send({ registry: registryId }),
+      ).status,
+    ).toBe(403);
+    const push = seen(
+      await svc.http
+        .post(`/api/v1/images/${encodeURIComponent(pushed)}/push`)
+        .set(auth('admin'))
+        .send({ registry: registryId }),
+    );
     expect(push.status).toBe(202);
     expect(push.headers.location).toBe(`/api/v1/jobs/${push.body.id}`);
-    const joined = seen(await svc.http.post(`/api/v1/images/${encodeURIComponent(pushed)}/push?wait=true`).set(auth('admin')).send({ registry: registryId }));
+    const joined = seen(
+      await svc.http
+        .post(`/api/v1/images/${encodeURIComponent(pushed)}/push?wait=true`)
+        .set(auth('admin'))
+        .send({ registry: registryId }),
+    );
     expect(joined.status).toBe(200);
     expect(joined.body).toMatchObject({ kind: 'push', image: pushed, state: 'succeeded' });
     expect(joined.body.progress.percent).toBe(100);

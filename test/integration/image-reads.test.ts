@@ -47,10 +47,7 @@ describe('GET /api/v1/images', () => {
   });
 
   test('when filtered by label, then only images carrying it come back', async () => {
-    const res = await svc.http
-      .get('/api/v1/images')
-      .query({ label: 'org.example.version=1.39' })
-      .set(auth('viewer'));
+    const res = await svc.http.get('/api/v1/images').query({ label: 'org.example.version=1.39' }).set(auth('viewer'));
     expect(res.status).toBe(200);
     expect(res.body.items.length).toBeGreaterThanOrEqual(1);
     for (const i of res.body.items) expect(i.labels['org.example.version']).toBe('1.39');

@@ -51,7 +51,9 @@ describe('DELETE /api/v1/images/{ref}', () => {
     const one = `${repo}/two:one`;
     const two = `${repo}/two:two`;
     const id = await buildOwnImage(run, { tag: one, kib: 8 });
-    await adminDocker().getImage(one).tag({ repo: `${repo}/two`, tag: 'two' });
+    await adminDocker()
+      .getImage(one)
+      .tag({ repo: `${repo}/two`, tag: 'two' });
     const before = await snapshot();
 
     const preview = await svc.http.delete(`/api/v1/images/${enc(two)}?dryRun=true`).set(auth('admin'));
@@ -106,7 +108,9 @@ describe('DELETE /api/v1/images/{ref}', () => {
     const a = `${repo}/multi-a:1`;
     const b = `${repo}/multi-b:1`;
     const id = await buildOwnImage(run, { tag: a, kib: 4 });
-    await adminDocker().getImage(a).tag({ repo: `${repo}/multi-b`, tag: '1' });
+    await adminDocker()
+      .getImage(a)
+      .tag({ repo: `${repo}/multi-b`, tag: '1' });
 
     const res = await svc.http.delete(`/api/v1/images/${enc(id)}`).set(auth('admin'));
     expect(res.status).toBe(409);
@@ -130,7 +134,15 @@ describe('DELETE /api/v1/images/{ref}', () => {
 
     const preview = await svc.http.delete(`/api/v1/images/${enc(tag)}?dryRun=true`).set(auth('admin'));
     expect(preview.status).toBe(200);
-    expect(preview.body).toMatchObject({ dryRun: true, imageId: id, blocked: true, blockedReason: 'image_in_use', untagged: [], deleted: [], bytesFreed: 0 });
+    expect(preview.body).toMatchObject({
+      dryRun: true,
+      imageId: id,
+      blocked: true,
+      blockedReason: 'image_in_use',
+      untagged: [],
+      deleted: [],
+      bytesFreed: 0,
+    });
     expect(preview.body.blockingContainers).toEqual([{ id: container.id, name, state: 'running' }]);
     expect(await snapshot()).toEqual(before);
 

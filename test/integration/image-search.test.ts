@@ -94,7 +94,10 @@ describe('GET /api/v1/images/search?registry= (a private registry catalog)', () 
     await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
     const port = (trap.address() as net.AddressInfo).port;
     try {
-      const res = await svc.http.get('/api/v1/images/search').query({ registry: `127.0.0.1:${port}` }).set(auth('viewer'));
+      const res = await svc.http
+        .get('/api/v1/images/search')
+        .query({ registry: `127.0.0.1:${port}` })
+        .set(auth('viewer'));
       expect(res.status).toBe(403);
       expect(res.body.code).toBe('registry_not_allowed');
       expect(connections).toBe(0);

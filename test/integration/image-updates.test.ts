@@ -7,7 +7,16 @@ import { auth, startService, type TestService } from '../helpers/service';
 import { seed, testEnv } from '../../support/test-env';
 import { engine, removeImages } from '../helpers/engine-images';
 import { containerRun, freePort, httpGet } from '../helpers/containers';
-import { buildVariant, dockerCli, getManifest, MANIFEST_LIST, MANIFEST_V2, moveTag, putManifestList, startOwnRegistry } from '../helpers/update-fixtures';
+import {
+  buildVariant,
+  dockerCli,
+  getManifest,
+  MANIFEST_LIST,
+  MANIFEST_V2,
+  moveTag,
+  putManifestList,
+  startOwnRegistry,
+} from '../helpers/update-fixtures';
 
 // This file owns the repositories upd/web-<run> (in the shared registries) and a registry of its own.
 jest.setTimeout(60_000);
@@ -32,7 +41,10 @@ let localB: string;
 
 const check = (ref: string, query = '') => svc.http.get(`/api/v1/images/${enc(ref)}/updates${query}`).set(auth('viewer'));
 const pull = async (image: string, registry?: string) => {
-  const res = await svc.http.post('/api/v1/images/pull?wait=true').set(auth('operator')).send({ image, ...(registry ? { registry } : {}) });
+  const res = await svc.http
+    .post('/api/v1/images/pull?wait=true')
+    .set(auth('operator'))
+    .send({ image, ...(registry ? { registry } : {}) });
   expect(res.status).toBe(200);
 };
 
@@ -43,7 +55,10 @@ beforeAll(async () => {
   // Two versions of one application, pushed as tags `a` and `b` of this file's own repository.
   await dockerCli(['pull', seed.web139()], cfg);
   await dockerCli(['pull', seed.web143()], cfg);
-  for (const [tag, from] of [['a', seed.web139()], ['b', seed.web143()]]) {
+  for (const [tag, from] of [
+    ['a', seed.web139()],
+    ['b', seed.web143()],
+  ]) {
     await buildVariant(from, at(tag), run, cfg);
     await dockerCli(['push', at(tag)], cfg);
   }
@@ -57,7 +72,12 @@ beforeAll(async () => {
   await removeImages(at('a'), at('b'));
   arch = (await engine().version()).Arch;
   svc = await startService(
-    { DATA_DIR: dataDir, ALLOWED_REGISTRIES: `docker.io,${env.registry},${env.authRegistry},${own.host}`, RECREATE_SETTLE_MS: '1500', LOG_LEVEL: 'info' },
+    {
+      DATA_DIR: dataDir,
+      ALLOWED_REGISTRIES: `docker.io,${env.registry},${env.authRegistry},${own.host}`,
+      RECREATE_SETTLE_MS: '1500',
+      LOG_LEVEL: 'info',
+    },
     { logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }) },
   );
 });
@@ -98,7 +118,9 @@ describe('GET /api/v1/images/{ref}/updates', () => {
     expect(after.body.localDigests).toEqual([`${env.registry}/${repo}@${digestB}`]);
 
     const metrics = await svc.http.get('/metrics').set(auth('viewer'));
-    expect(metrics.text).toMatch(new RegExp(`dockhand_registry_update_lookups_total\\{registry="${env.registry.replace(/\./g, '\\.')}",via="registry",outcome="ok"\\} [2-9]`));
+    expect(metrics.text).toMatch(
+      new RegExp(`dockhand_registry_update_lookups_total\\{registry="${env.registry.replace(/\./g, '\\.')}",via="registry",outcome="ok"\\} [2-9]`),
+    );
   });
 
   test('when a hand-made manifest list is pulled by tag, then it is up_to_date (the index digest is compared, not the platform manifest)', async () => {
@@ -198,7 +220,13 @@ describe('containers and their update status', () => {
     const res = await svc.http
       .post('/api/v1/containers')
       .set(auth('admin'))
-      .send({ image: at('app'), name: ctr.name('upd'), env: { GREETING: 'hello' }, labels: { ...ctr.labels, tier: 'web' }, ports: [{ containerPort: 80, hostPort }] });
+      .send({
+        image: at('app'),
+        name: ctr.name('upd'),
+        env: { GREETING: 'hello' },
+        labels: { ...ctr.labels, tier: 'web' },
+        ports: [{ containerPort: 80, hostPort }],
+      });
     expect(res.status).toBe(201);
     containerId = res.body.id;
     expect(await updateOf(containerId)).toEqual({ status: 'unknown', checkedAt: null, reference: at('app') });
@@ -223,7 +251,9 @@ describe('containers and their update status', () => {
     expect((await listedUpdateOf(containerId)).status).toBe('outdated');
     const events = await svc.http.get(`/api/v1/events?since=${since}&type=image&action=update_available`).set(auth('viewer'));
     expect(events.body.items).toEqual(
-      expect.arrayContaining([expect.objectContaining({ action: 'update_available', actorId: at('app'), attributes: expect.objectContaining({ remoteDigest: digestB }) })]),
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'update_available', actorId: at('app'), attributes: expect.objectContaining({ remoteDigest: digestB }) }),
+      ]),
     );
   });
 
@@ -243,10 +273,18 @@ describe('POST /api/v1/containers/{id}/recreate', () => {
     expect(before.update.status).toBe('recreate_pending');
     const hostPort = before.ports.find((p: { containerPort: number }) => p.containerPort === 80).hostPort;
     const key = `recreate-${run}`;
-    const res = await svc.http.post(`/api/v1/containers/${before.id}/recreate`).set(auth('operator')).set('Idempotency-Key', key).send({ pull: true });
+    const res = await svc.http
+      .post(`/api/v1/containers/${before.id}/recreate`)
+      .set(auth('operator'))
+      .set('Idempotency-Key', key)
+      .send({ pull: true });
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ kind: 'recreate', image: at('app') });
-    const retry = await svc.http.post(`/api/v1/containers/${before.id}/recreate`).set(auth('operator')).set('Idempotency-Key', key).send({ pull: true });
+    const retry = await svc.http
+      .post(`/api/v1/containers/${before.id}/recreate`)
+      .set(auth('operator'))
+      .set('Idempotency-Key', key)
+      .send({ pull: true });
     expect(retry.status).toBe(202);
     expect(retry.headers['idempotent-replayed']).toBe('true');
     expect(retry.body.id).toBe(res.body.id);
@@ -279,7 +317,10 @@ describe('POST /api/v1/containers/{id}/recreate', () => {
     // The tag now names an image whose command (a shell with no input) ends at once.
     await dockerCli(['pull', seed.base()], cfg);
     await dockerCli(['tag', seed.base(), at('app')], cfg);
-    const res = await svc.http.post(`/api/v1/containers/${ctr.name('upd')}/recreate`).set(auth('operator')).send({});
+    const res = await svc.http
+      .post(`/api/v1/containers/${ctr.name('upd')}/recreate`)
+      .set(auth('operator'))
+      .send({});
     expect(res.status).toBe(202);
     const job = await waitJob(res.body.id);
     expect(job.state).toBe('failed');
@@ -293,7 +334,9 @@ describe('POST /api/v1/containers/{id}/recreate', () => {
     expect(await httpGet(hostPort, 30)).toBe('seed web 1.43\n');
     const mine = await svc.http.get(`/api/v1/containers?all=true&label=dockhand.test.run=${ctr.id}`).set(auth('viewer'));
     expect(mine.body.items.map((c: { id: string }) => c.id)).toEqual([before.id]);
-    const audit = logLines.map((l) => JSON.parse(l)).find((l) => l.operation === 'container.recreate' && l.oldId === before.id && l.outcome === 'rolled_back');
+    const audit = logLines
+      .map((l) => JSON.parse(l))
+      .find((l) => l.operation === 'container.recreate' && l.oldId === before.id && l.outcome === 'rolled_back');
     expect(audit).toMatchObject({ log: 'audit', code: 'container_not_running' });
     expect(typeof audit.newId).toBe('string');
   });

@@ -17,14 +17,19 @@ const repository = () => `${testEnv().registry}/cache-test/${suffix}`;
 const created: string[] = [];
 
 const inspect = (ref: string, headers: Record<string, string> = {}) =>
-  p.svc.http.get(`/api/v1/images/${encodeURIComponent(ref)}`).set(auth('viewer')).set(headers);
+  p.svc.http
+    .get(`/api/v1/images/${encodeURIComponent(ref)}`)
+    .set(auth('viewer'))
+    .set(headers);
 const tagsOf = async (ref: string, headers: Record<string, string> = {}): Promise<string[]> => {
   const res = await inspect(ref, headers);
   expect(res.status).toBe(200);
   return res.body.repoTags as string[];
 };
 const engineInspects = (calls: { method: string; path: string }[]) =>
-  Object.entries(countCalls(calls)).filter(([k]) => /^GET (\/v[\d.]+)?\/images\/.+\/json$/.test(k)).reduce((n, [, c]) => n + c, 0);
+  Object.entries(countCalls(calls))
+    .filter(([k]) => /^GET (\/v[\d.]+)?\/images\/.+\/json$/.test(k))
+    .reduce((n, [, c]) => n + c, 0);
 
 beforeAll(async () => {
   p = await startProxiedService();
@@ -33,8 +38,16 @@ beforeAll(async () => {
   await waitFor(async () => (await p.svc.http.get('/api/v1/events?limit=1').set(auth('viewer'))).body.engineConnected === true);
 });
 afterAll(async () => {
-  for (const id of created) await docker().getContainer(id).remove({ force: true }).catch(() => undefined);
-  for (const tag of ['a', 'b', 'c']) await docker().getImage(`${repository()}:${tag}`).remove().catch(() => undefined);
+  for (const id of created)
+    await docker()
+      .getContainer(id)
+      .remove({ force: true })
+      .catch(() => undefined);
+  for (const tag of ['a', 'b', 'c'])
+    await docker()
+      .getImage(`${repository()}:${tag}`)
+      .remove()
+      .catch(() => undefined);
   await p.close();
 });
 
@@ -43,7 +56,12 @@ describe('reads answered again until a change', () => {
     // The engine is shared with test files running in parallel: their image and container changes are changes
     // here too. Each may cost one more engine call; with none, the 20 inspects make at most one.
     const events = async (since?: number) =>
-      (await p.svc.http.get('/api/v1/events').query({ ...(since === undefined ? { limit: 1 } : { since, limit: 1000 }) }).set(auth('viewer'))).body as {
+      (
+        await p.svc.http
+          .get('/api/v1/events')
+          .query({ ...(since === undefined ? { limit: 1 } : { since, limit: 1000 }) })
+          .set(auth('viewer'))
+      ).body as {
         lastSeq: number;
         items: { type: string; action: string }[];
       };
@@ -84,7 +102,10 @@ describe('reads answered again until a change', () => {
   test('when another engine client removes a tag, then the list stops showing it once the event arrived', async () => {
     await docker().getImage(seed.web143()).tag({ repo: repository(), tag: 'c' });
     const listedTags = async () => {
-      const res = await p.svc.http.get('/api/v1/images').query({ reference: `${repository()}:*` }).set(auth('viewer'));
+      const res = await p.svc.http
+        .get('/api/v1/images')
+        .query({ reference: `${repository()}:*` })
+        .set(auth('viewer'));
       expect(res.status).toBe(200);
       return (res.body.items as { repoTags: string[] }[]).flatMap((i) => i.repoTags);
     };

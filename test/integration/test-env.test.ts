@@ -17,7 +17,9 @@ test('when the test dockerd runs, then it runs with --iptables=false and --ip-fo
 test('when a container publishes a port on the test engine, then 127.0.0.1:<port> reaches it through the userland proxy', async () => {
   const port = await freePort();
   const c = await engine().createContainer({
-    Image: seed.web143(), name: run.name('published'), Labels: run.labels,
+    Image: seed.web143(),
+    name: run.name('published'),
+    Labels: run.labels,
     ExposedPorts: { '80/tcp': {} },
     HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
   });

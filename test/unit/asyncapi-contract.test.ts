@@ -32,7 +32,10 @@ const stableJson = (v: unknown): string =>
   Array.isArray(v)
     ? `[${v.map(stableJson).join(',')}]`
     : v && typeof v === 'object'
-      ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`
+      ? `{${Object.keys(v)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
+          .join(',')}}`
       : JSON.stringify(v);
 
 const fromZod = (schema: z.ZodType) => canonical(z.toJSONSchema(schema, { io: 'input' }));
@@ -43,12 +46,26 @@ describe('client frames: the zod schemas and asyncapi.yaml are the same', () => 
     expect([...operationMessages('send')].sort()).toEqual(Object.keys(CLIENT_FRAME_SCHEMAS).sort());
   });
 
-  test.each(Object.keys(CLIENT_FRAME_SCHEMAS) as (keyof typeof CLIENT_FRAME_SCHEMAS)[])('when a %s frame is described, then both say the same', (type) => {
-    expect(fromDoc(type)).toEqual(fromZod(CLIENT_FRAME_SCHEMAS[type]));
-  });
+  test.each(Object.keys(CLIENT_FRAME_SCHEMAS) as (keyof typeof CLIENT_FRAME_SCHEMAS)[])(
+    'when a %s frame is described, then both say the same',
+    (type) => {
+      expect(fromDoc(type)).toEqual(fromZod(CLIENT_FRAME_SCHEMAS[type]));
+    },
+  );
 
   test('when the comparison is given a schema that differs by one bound, then it sees the difference', () => {
-    const wider = z.object({ type: z.literal('resize'), id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/), cols: z.number().int().min(1).max(2000), rows: z.number().int().min(1).max(1000) }).strict();
+    const wider = z
+      .object({
+        type: z.literal('resize'),
+        id: z
+          .string()
+          .min(1)
+          .max(64)
+          .regex(/^[A-Za-z0-9_.:-]+$/),
+        cols: z.number().int().min(1).max(2000),
+        rows: z.number().int().min(1).max(1000),
+      })
+      .strict();
     expect(fromDoc('resize')).not.toEqual(fromZod(wider));
   });
 
@@ -63,7 +80,8 @@ describe('client frames: the zod schemas and asyncapi.yaml are the same', () => 
 describe('server frames: the document names every frame type the server sends', () => {
   test('when the document lists what clients receive, then it is exactly the server frame types', () => {
     expect([...operationMessages('receive')].sort()).toEqual([...SERVER_FRAME_TYPES].sort());
-    const envelope = (asyncApiDocument().components as { schemas: { FrameEnvelope: { properties: { type: { enum: string[] } } } } }).schemas.FrameEnvelope;
+    const envelope = (asyncApiDocument().components as { schemas: { FrameEnvelope: { properties: { type: { enum: string[] } } } } }).schemas
+      .FrameEnvelope;
     expect([...envelope.properties.type.enum].sort()).toEqual([...SERVER_FRAME_TYPES].sort());
   });
 
@@ -78,6 +96,8 @@ describe('server frames: the document names every frame type the server sends', 
     expect(serverFrameMismatch(JSON.stringify({ id: 'a', type: 'end', seq: 1, data: { reason: 'unsubscribed' } }))).toBeUndefined();
     expect(serverFrameMismatch(JSON.stringify({ id: 'a', type: 'end', seq: 1, data: {} }))).toMatch(/reason/);
     expect(serverFrameMismatch(JSON.stringify({ id: 'a', type: 'bogus', seq: 1, data: {} }))).toMatch(/not a server message/);
-    expect(serverFrameMismatch(JSON.stringify({ id: 'a', type: 'log', seq: -1, data: { stream: 'stdout', timestamp: null, line: 'x' } }))).toMatch(/seq/);
+    expect(serverFrameMismatch(JSON.stringify({ id: 'a', type: 'log', seq: -1, data: { stream: 'stdout', timestamp: null, line: 'x' } }))).toMatch(
+      /seq/,
+    );
   });
 });

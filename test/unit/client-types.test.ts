@@ -1,7 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Job as ClientJob, ContainerSummary, DockhandRestClient, ImageHistoryEntry, ImageSummary, Problem, Role as ClientRole } from '../../src/client/rest-client';
+import type {
+  Job as ClientJob,
+  ContainerSummary,
+  DockhandRestClient,
+  ImageHistoryEntry,
+  ImageSummary,
+  Problem,
+  Role as ClientRole,
+} from '../../src/client/rest-client';
 import type { Channel, EngineEvent as ClientEngineEvent, ErrorData as ClientErrorData, EventFilters, FrameType } from '../../src/client/ws-client';
 import type { Role } from '../../src/domain/auth/roles';
 import type { ErrorCode } from '../../src/domain/errors';
@@ -22,7 +30,8 @@ describe('the typed clients (src/client)', () => {
     const fresh = execFileSync(process.execPath, [SCRIPT, '--stdout'], { maxBuffer: 16 * 1024 * 1024 }).toString();
     const committed = fs.readFileSync(OUT, 'utf8');
     // Not toBe: a 2,800-line diff would bury the one thing to do.
-    if (committed !== fresh) throw new Error(`${path.relative(process.cwd(), OUT)} is stale (openapi.yaml changed since it was generated): run \`npm run gen:types\``);
+    if (committed !== fresh)
+      throw new Error(`${path.relative(process.cwd(), OUT)} is stale (openapi.yaml changed since it was generated): run \`npm run gen:types\``);
   });
 
   test("when the clients' types are compared with the server's, then they are the same (this file does not compile otherwise)", () => {

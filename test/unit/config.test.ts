@@ -46,7 +46,12 @@ describe('loadConfig', () => {
 
   test('when nothing is set, then the create policy is the safe default; each setting changes it', () => {
     expect(load({}).createPolicy).toEqual({ noNewPrivileges: true, pidsLimit: 512, minHostPort: 1024, allowedHostIps: ['0.0.0.0', '127.0.0.1'] });
-    const c = load({ CREATE_NO_NEW_PRIVILEGES: 'false', CREATE_PIDS_LIMIT: '0', CREATE_MIN_HOST_PORT: '1', CREATE_ALLOWED_HOST_IPS: '127.0.0.1,::1' });
+    const c = load({
+      CREATE_NO_NEW_PRIVILEGES: 'false',
+      CREATE_PIDS_LIMIT: '0',
+      CREATE_MIN_HOST_PORT: '1',
+      CREATE_ALLOWED_HOST_IPS: '127.0.0.1,::1',
+    });
     expect(c.createPolicy).toEqual({ noNewPrivileges: false, pidsLimit: 0, minHostPort: 1, allowedHostIps: ['127.0.0.1', '::1'] });
   });
 

@@ -136,7 +136,10 @@ describe('DiskUsageCache', () => {
     const df = fakeDf();
     const cache = new DiskUsageCache(df.fetch, fakeFeed());
     const first = cache.load();
-    const firstOutcome = first.then(() => 'ok', (e: Error) => e.message);
+    const firstOutcome = first.then(
+      () => 'ok',
+      (e: Error) => e.message,
+    );
     await df.fail();
     expect(await firstOutcome).toBe('engine answered 500');
     expect(cache.peek()).toBeUndefined();

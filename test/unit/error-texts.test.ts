@@ -36,14 +36,14 @@ describe('error texts a user reads', () => {
     expect(toDomainError(refused).message).toBe('the Docker engine cannot be reached at 127.0.0.1:2375 (ECONNREFUSED)');
   });
 
-  test('when a body is missing, then the problem says so in plain words, not the validator\'s', () => {
+  test("when a body is missing, then the problem says so in plain words, not the validator's", () => {
     const missing = toProblemError({ status: 400, errors: [{ path: '/body', message: "must have required property 'body'" }] });
     expect(missing.message).toBe('body is missing: this operation needs a JSON body');
     const noType = toProblemError({ status: 415, message: 'unsupported media type undefined' });
     expect(noType.message).toBe('this operation needs a JSON body, sent with Content-Type: application/json');
   });
 
-  test('when a policy refuses an admin, then the title speaks of policy, not of the token\'s role', () => {
+  test("when a policy refuses an admin, then the title speaks of policy, not of the token's role", () => {
     const policy = problemOf(new DomainError('policy_denied', 'network "host" shares another namespace and is not allowed'));
     const role = problemOf(new DomainError('forbidden', 'this needs the admin role'));
     expect(policy.status).toBe(403);
@@ -51,7 +51,7 @@ describe('error texts a user reads', () => {
     expect(policy.body.title).not.toBe(role.body.title);
   });
 
-  test('openapi.yaml\'s info.version is package.json\'s version', () => {
+  test("openapi.yaml's info.version is package.json's version", () => {
     const root = path.resolve(__dirname, '../..');
     const spec = YAML.parse(fs.readFileSync(path.join(root, 'openapi.yaml'), 'utf8')) as { info: { version: string } };
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };

@@ -33,7 +33,12 @@ function appWith(operations: Record<string, ReadOperation>, validateResponses = 
     contract: loadSpec().doc,
     validateResponses,
     // As the access log does: the route the request was taken for, and the token's name.
-    observers: [(req, _res, next) => (observed.push(`${(req as { openapi?: { openApiRoute?: string } }).openapi?.openApiRoute} ${principalOf(req).name}`), next())],
+    observers: [
+      (req, _res, next) => (
+        observed.push(`${(req as { openapi?: { openApiRoute?: string } }).openapi?.openApiRoute} ${principalOf(req).name}`),
+        next()
+      ),
+    ],
     logger: pino({ level: 'silent' }),
   });
   return (req, res) => {
@@ -93,7 +98,11 @@ describe('fast reads: what goes down the full path', () => {
     await full(request(app).get('/api/v1/containers?bogus=1').set(viewer));
     await full(request(app).get('/api/v1/containers?label[x]=1').set(viewer));
     await full(request(app).get('/api/v1/containers?id=XYZ').set(viewer));
-    await full(request(app).get(`/api/v1/images/${'a'.repeat(1025)}`).set(viewer));
+    await full(
+      request(app)
+        .get(`/api/v1/images/${'a'.repeat(1025)}`)
+        .set(viewer),
+    );
     await full(request(app).get(`/api/v1/images/${ref}?x=1`).set(viewer));
     await full(request(app).get('/api/v1/images').set(viewer).set('Cache-Control', 'x'.repeat(300)));
   });
@@ -122,7 +131,9 @@ describe('fast reads: answers', () => {
     const missing: ReadOperation = async () => {
       throw new DomainError('image_not_found', 'no such image');
     };
-    const res = await request(appWith({ inspectImage: missing })).get(`/api/v1/images/${ref}`).set(viewer);
+    const res = await request(appWith({ inspectImage: missing }))
+      .get(`/api/v1/images/${ref}`)
+      .set(viewer);
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
     expect(res.body).toMatchObject({ status: 404, code: 'image_not_found', detail: 'no such image', instance: `/api/v1/images/${ref}` });
@@ -130,14 +141,18 @@ describe('fast reads: answers', () => {
 
   test('when responses are validated and an answer breaks the contract, then the answer is a 500 problem, not the bad body', async () => {
     const bad: ReadOperation = async () => ({ value: [{ id: 1 }], items: true });
-    const res = await request(appWith({ listImages: bad }, true)).get('/api/v1/images').set(viewer);
+    const res = await request(appWith({ listImages: bad }, true))
+      .get('/api/v1/images')
+      .set(viewer);
     expect(res.status).toBe(500);
     expect(res.body.code).toBe('internal_error');
   });
 
   test('when responses are validated and an answer keeps the contract, then it is sent', async () => {
     const good: ReadOperation = async () => ({ value: [], items: true });
-    const res = await request(appWith({ listImages: good }, true)).get('/api/v1/images').set(viewer);
+    const res = await request(appWith({ listImages: good }, true))
+      .get('/api/v1/images')
+      .set(viewer);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ items: [] });
   });

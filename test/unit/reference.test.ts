@@ -16,14 +16,8 @@ const valid: [string, { registry: string; repository: string; tag?: string; dige
   ['[::1]:5000/app:x', { registry: '[::1]:5000', repository: 'app', tag: 'x' }],
   ['a__b/c-d---e/f.g', { registry: 'docker.io', repository: 'a__b/c-d---e/f.g', tag: 'latest' }],
   ['app:TAG_with.Dots-1', { registry: 'docker.io', repository: 'library/app', tag: 'TAG_with.Dots-1' }],
-  [
-    'app@sha256:' + 'a'.repeat(64),
-    { registry: 'docker.io', repository: 'library/app', tag: undefined, digest: 'sha256:' + 'a'.repeat(64) },
-  ],
-  [
-    'host:5000/app:1@sha256:' + 'b'.repeat(64),
-    { registry: 'host:5000', repository: 'app', tag: '1', digest: 'sha256:' + 'b'.repeat(64) },
-  ],
+  ['app@sha256:' + 'a'.repeat(64), { registry: 'docker.io', repository: 'library/app', tag: undefined, digest: 'sha256:' + 'a'.repeat(64) }],
+  ['host:5000/app:1@sha256:' + 'b'.repeat(64), { registry: 'host:5000', repository: 'app', tag: '1', digest: 'sha256:' + 'b'.repeat(64) }],
 ];
 
 const invalid: [string, string][] = [
@@ -81,11 +75,7 @@ describe('parseReference', () => {
 });
 
 describe('parseImageLookup', () => {
-  test.each([
-    ['sha256:' + 'c'.repeat(64)],
-    ['c'.repeat(64)],
-    ['abc123'],
-  ])('when given the id %s, then it goes to the engine unchanged', (input) => {
+  test.each([['sha256:' + 'c'.repeat(64)], ['c'.repeat(64)], ['abc123']])('when given the id %s, then it goes to the engine unchanged', (input) => {
     expect(parseImageLookup(input).engineName).toBe(input);
   });
 

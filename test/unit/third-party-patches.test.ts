@@ -66,7 +66,10 @@ describe('runtime patches of third-party internals', () => {
   test('when path-to-regexp is not the version written for, then the memo is not installed (with a warning)', () => {
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     expect(memoizeRouteRegexps(mismatch).installed).toBe(false);
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining('compiled on every request'), expect.objectContaining({ code: 'DOCKHAND_PATCH_SKIPPED' }));
+    expect(warn).toHaveBeenCalledWith(
+      expect.stringContaining('compiled on every request'),
+      expect.objectContaining({ code: 'DOCKHAND_PATCH_SKIPPED' }),
+    );
     warn.mockRestore();
   });
 });

@@ -23,8 +23,13 @@ export function containersPanel(section: HTMLElement, ctx: Ctx): { refresh(): Pr
   const runForm = h(
     'form',
     { id: 'run-form', class: 'run-form' },
-    h('fieldset', {}, h('legend', {}, 'Run a container'),
-      h('div', { class: 'fields' },
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'Run a container'),
+      h(
+        'div',
+        { class: 'fields' },
         field('run-image', 'Image', inputs.image),
         field('run-name', 'Name (optional)', inputs.name),
         field('run-ports', 'Ports', inputs.ports, 'hostPort:containerPort, e.g. 8080:80, 53:53/udp'),
@@ -40,7 +45,14 @@ export function containersPanel(section: HTMLElement, ctx: Ctx): { refresh(): Pr
     ev.preventDefault();
     runError.textContent = '';
     try {
-      const req = runRequest({ image: inputs.image.value, name: inputs.name.value, ports: inputs.ports.value, env: inputs.env.value, cmd: inputs.cmd.value, labels: inputs.labels.value });
+      const req = runRequest({
+        image: inputs.image.value,
+        name: inputs.name.value,
+        ports: inputs.ports.value,
+        env: inputs.env.value,
+        cmd: inputs.cmd.value,
+        labels: inputs.labels.value,
+      });
       const c = await ctx.session.api.createContainer(req);
       ctx.announce(`Container ${c.name.replace(/^\//, '')} is ${c.state.status}`);
       void refresh();
@@ -71,7 +83,11 @@ export function containersPanel(section: HTMLElement, ctx: Ctx): { refresh(): Pr
         'table',
         { class: 'list', id: 'containers-table' },
         h('caption', { class: 'sr-only' }, 'Containers'),
-        h('thead', {}, h('tr', {}, ...['Name', 'Image', 'State', 'Ports', 'Size (RW / virtual)', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
+        h(
+          'thead',
+          {},
+          h('tr', {}, ...['Name', 'Image', 'State', 'Ports', 'Size (RW / virtual)', 'Actions'].map((c) => h('th', { scope: 'col' }, c))),
+        ),
         tbody,
       ),
     ),
@@ -101,8 +117,14 @@ export function containersPanel(section: HTMLElement, ctx: Ctx): { refresh(): Pr
 
   const updateBadge = (c: ContainerSummary) => {
     const s = c.update?.status;
-    if (s === 'outdated') return h('span', { class: 'badge update-available', title: `The registry has a newer image (checked ${c.update?.checkedAt ?? ''})` }, 'update available');
-    if (s === 'recreate_pending') return h('span', { class: 'badge update-available', title: 'A newer image is pulled; recreate to use it' }, 'recreate pending');
+    if (s === 'outdated')
+      return h(
+        'span',
+        { class: 'badge update-available', title: `The registry has a newer image (checked ${c.update?.checkedAt ?? ''})` },
+        'update available',
+      );
+    if (s === 'recreate_pending')
+      return h('span', { class: 'badge update-available', title: 'A newer image is pulled; recreate to use it' }, 'recreate pending');
     return null;
   };
 
@@ -120,22 +142,32 @@ export function containersPanel(section: HTMLElement, ctx: Ctx): { refresh(): Pr
     const name = c.names[0] ?? shortId(c.id);
     const running = c.state === 'running' || c.state === 'paused' || c.state === 'restarting';
     const m = openModal(`Remove container ${name}?`);
-    m.body.append(h('p', {}, running ? 'It is running: it will be killed first. Its own layer (what it wrote) is deleted.' : 'Its own layer (what it wrote) is deleted.'));
-    const go = h('button', {
-      type: 'button',
-      class: 'danger',
-      onclick: async () => {
-        try {
-          await ctx.session.api.removeContainer(c.id, { force: running });
-          m.close();
-          ctx.announce(`Removed container ${name}`);
-          void refresh();
-          ctx.refreshImages();
-        } catch (err) {
-          m.body.append(h('p', { class: 'error', role: 'alert' }, describeError(err)));
-        }
+    m.body.append(
+      h(
+        'p',
+        {},
+        running ? 'It is running: it will be killed first. Its own layer (what it wrote) is deleted.' : 'Its own layer (what it wrote) is deleted.',
+      ),
+    );
+    const go = h(
+      'button',
+      {
+        type: 'button',
+        class: 'danger',
+        onclick: async () => {
+          try {
+            await ctx.session.api.removeContainer(c.id, { force: running });
+            m.close();
+            ctx.announce(`Removed container ${name}`);
+            void refresh();
+            ctx.refreshImages();
+          } catch (err) {
+            m.body.append(h('p', { class: 'error', role: 'alert' }, describeError(err)));
+          }
+        },
       },
-    }, 'Remove');
+      'Remove',
+    );
     m.actions.append(go, h('button', { type: 'button', onclick: m.close }, 'Cancel'));
     go.focus();
   };
@@ -149,7 +181,11 @@ export function containersPanel(section: HTMLElement, ctx: Ctx): { refresh(): Pr
       })
       .map((p) =>
         p.publicPort && p.type === 'tcp'
-          ? h('a', { href: `http://${location.hostname}:${p.publicPort}/`, target: '_blank', rel: 'noopener noreferrer', class: 'port' }, `${p.publicPort}→${p.privatePort}/${p.type}`)
+          ? h(
+              'a',
+              { href: `http://${location.hostname}:${p.publicPort}/`, target: '_blank', rel: 'noopener noreferrer', class: 'port' },
+              `${p.publicPort}→${p.privatePort}/${p.type}`,
+            )
           : h('span', { class: 'port' }, p.publicPort ? `${p.publicPort}→${p.privatePort}/${p.type}` : `${p.privatePort}/${p.type}`),
       );
   };
@@ -157,7 +193,8 @@ export function containersPanel(section: HTMLElement, ctx: Ctx): { refresh(): Pr
   const row = (c: ContainerSummary) => {
     const name = c.names[0] ?? shortId(c.id);
     const op = ctx.session.can('operator');
-    const btn = (label: string, action: ContainerAction) => op && h('button', { type: 'button', 'aria-label': `${label} ${name}`, onclick: () => void act(c, action) }, label);
+    const btn = (label: string, action: ContainerAction) =>
+      op && h('button', { type: 'button', 'aria-label': `${label} ${name}`, onclick: () => void act(c, action) }, label);
     const live = c.state === 'running' || c.state === 'paused';
     return h(
       'tr',
@@ -170,12 +207,22 @@ export function containersPanel(section: HTMLElement, ctx: Ctx): { refresh(): Pr
       h(
         'td',
         { class: 'actions' },
-        live ? [btn('Stop', 'stop'), btn('Restart', 'restart'), c.state === 'paused' ? btn('Unpause', 'unpause') : btn('Pause', 'pause')] : btn('Start', 'start'),
-        op && (c.update?.status === 'outdated' || c.update?.status === 'recreate_pending') &&
+        live
+          ? [btn('Stop', 'stop'), btn('Restart', 'restart'), c.state === 'paused' ? btn('Unpause', 'unpause') : btn('Pause', 'pause')]
+          : btn('Start', 'start'),
+        op &&
+          (c.update?.status === 'outdated' || c.update?.status === 'recreate_pending') &&
           h('button', { type: 'button', 'aria-label': `Recreate ${name} on the newer image`, onclick: () => void recreate(c) }, 'Recreate'),
         h('button', { type: 'button', 'aria-label': `Logs and stats of ${name}`, onclick: () => ctx.openLive(c) }, 'Logs & stats'),
-        live && ctx.session.can('admin') && h('button', { type: 'button', 'aria-label': `Terminal of ${name}`, onclick: (ev) => ctx.openTerminal(c, ev.currentTarget as HTMLElement) }, 'Terminal'),
-        ctx.session.can('admin') && h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${name}`, onclick: () => remove(c) }, 'Remove'),
+        live &&
+          ctx.session.can('admin') &&
+          h(
+            'button',
+            { type: 'button', 'aria-label': `Terminal of ${name}`, onclick: (ev) => ctx.openTerminal(c, ev.currentTarget as HTMLElement) },
+            'Terminal',
+          ),
+        ctx.session.can('admin') &&
+          h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${name}`, onclick: () => remove(c) }, 'Remove'),
       ),
     );
   };

@@ -17,7 +17,12 @@ function open(id: 'modal' | 'drawer', title: string): ModalHandle {
   const body = h('div', { class: 'dialog-body' });
   const actions = h('div', { class: 'dialog-actions' });
   const close = () => dialog.close();
-  fill(dialog, h('div', { class: 'dialog-head' }, heading, h('button', { type: 'button', class: 'icon', 'aria-label': 'Close', onclick: close }, '×')), body, actions);
+  fill(
+    dialog,
+    h('div', { class: 'dialog-head' }, heading, h('button', { type: 'button', class: 'icon', 'aria-label': 'Close', onclick: close }, '×')),
+    body,
+    actions,
+  );
   if (dialog.open) dialog.close();
   dialog.showModal();
   return { body, actions, setTitle: (t) => (heading.textContent = t), close };
@@ -28,5 +33,9 @@ export const openDrawer = (title: string): ModalHandle => open('drawer', title);
 
 /** A labelled definition list from [term, value] pairs; values may be nodes. */
 export function facts(pairs: [string, Node | string | null | undefined][]): HTMLElement {
-  return h('dl', { class: 'facts' }, pairs.filter(([, v]) => v !== null && v !== undefined && v !== '').flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v as Node | string)]));
+  return h(
+    'dl',
+    { class: 'facts' },
+    pairs.filter(([, v]) => v !== null && v !== undefined && v !== '').flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v as Node | string)]),
+  );
 }

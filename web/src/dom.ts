@@ -41,7 +41,18 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 export function bar(percent: number, label: string, extraClass = ''): HTMLElement {
   const inner = h('div', { class: 'bar-fill' });
   inner.style.width = `${Math.max(0, Math.min(100, percent))}%`;
-  return h('div', { class: `bar ${extraClass}`, role: 'progressbar', 'aria-label': label, 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(percent) }, inner);
+  return h(
+    'div',
+    {
+      class: `bar ${extraClass}`,
+      role: 'progressbar',
+      'aria-label': label,
+      'aria-valuemin': 0,
+      'aria-valuemax': 100,
+      'aria-valuenow': Math.round(percent),
+    },
+    inner,
+  );
 }
 
 /** Calls fn at most once per `ms`, with the last arguments (list refreshes driven by bursts of events). */

@@ -36,7 +36,12 @@ export function eventsPanel(section: HTMLElement, ctx: Ctx): { start(): void } {
   const form = h(
     'form',
     { id: 'events-filters', class: 'filters' },
-    h('fieldset', {}, h('legend', {}, 'Types (none checked: all)'), TYPES.map((t, i) => h('span', { class: 'check' }, boxes[i], ' ', h('label', { for: `ev-type-${t}` }, t)))),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, 'Types (none checked: all)'),
+      TYPES.map((t, i) => h('span', { class: 'check' }, boxes[i], ' ', h('label', { for: `ev-type-${t}` }, t))),
+    ),
     h('div', { class: 'field' }, h('label', { for: 'ev-action' }, 'Actions'), action),
     h('div', { class: 'field' }, h('label', { for: 'ev-container' }, 'Containers'), container),
     h('button', { type: 'submit' }, 'Apply filters'),
@@ -48,7 +53,11 @@ export function eventsPanel(section: HTMLElement, ctx: Ctx): { start(): void } {
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const type = boxes.filter((b) => b.checked).map((b) => b.value) as EventFilters['type'];
-    filters = { ...(type && type.length ? { type } : {}), ...(csv(action.value) ? { action: csv(action.value) } : {}), ...(csv(container.value) ? { container: csv(container.value) } : {}) };
+    filters = {
+      ...(type && type.length ? { type } : {}),
+      ...(csv(action.value) ? { action: csv(action.value) } : {}),
+      ...(csv(container.value) ? { container: csv(container.value) } : {}),
+    };
     sessionStorage.setItem(FILTERS_KEY, JSON.stringify(filters));
     sessionStorage.removeItem(SEQ_KEY);
     feed.replaceChildren();
@@ -80,7 +89,10 @@ export function eventsPanel(section: HTMLElement, ctx: Ctx): { start(): void } {
         onFrame: (f) => {
           if (f.type === 'subscribed') {
             const d = f.data as { replayed: number; since: number; engineConnected: boolean };
-            fill(state, `Live from event #${d.since}${d.replayed ? `, ${d.replayed} missed event(s) replayed` : ''}${d.engineConnected ? '' : ' · engine stream down, will reconcile'}`);
+            fill(
+              state,
+              `Live from event #${d.since}${d.replayed ? `, ${d.replayed} missed event(s) replayed` : ''}${d.engineConnected ? '' : ' · engine stream down, will reconcile'}`,
+            );
           }
           if (f.type === 'event') {
             feed.prepend(item(f.data as EngineEvent));

@@ -6,7 +6,13 @@ import { ago, bytes, shortId } from './format';
 import { describeError } from './session';
 
 const list = (items: string[], empty = 'none'): HTMLElement =>
-  items.length ? h('ul', { class: 'plain mono' }, items.map((i) => h('li', {}, i))) : h('span', { class: 'muted' }, empty);
+  items.length
+    ? h(
+        'ul',
+        { class: 'plain mono' },
+        items.map((i) => h('li', {}, i)),
+      )
+    : h('span', { class: 'muted' }, empty);
 const code = (v: string[] | null): string => (v && v.length ? JSON.stringify(v) : '—');
 
 /** The inspect drawer: how the image runs (entrypoint, cmd, env, ports) and how it was built (layers, history). */
@@ -32,7 +38,11 @@ export async function inspectImage(ctx: Ctx, ref: string): Promise<void> {
         ['Labels', list(Object.entries(img.labels).map(([k, v]) => `${k}=${v}`))],
       ]),
       h('h3', {}, `Layers (${img.layers.length}, base first)`),
-      h('ol', { class: 'mono small' }, img.layers.map((l) => h('li', {}, shortId(l.replace(/^sha256:/, ''))))),
+      h(
+        'ol',
+        { class: 'mono small' },
+        img.layers.map((l) => h('li', {}, shortId(l.replace(/^sha256:/, '')))),
+      ),
       h('h3', {}, 'History (newest first)'),
       h(
         'table',
@@ -42,7 +52,13 @@ export async function inspectImage(ctx: Ctx, ref: string): Promise<void> {
           'tbody',
           {},
           history.map((e) =>
-            h('tr', {}, h('td', { class: 'mono wrap' }, e.createdBy || e.comment || '—'), h('td', { class: 'num' }, e.emptyLayer ? '0 B (metadata)' : bytes(e.size)), h('td', {}, ago(e.created))),
+            h(
+              'tr',
+              {},
+              h('td', { class: 'mono wrap' }, e.createdBy || e.comment || '—'),
+              h('td', { class: 'num' }, e.emptyLayer ? '0 B (metadata)' : bytes(e.size)),
+              h('td', {}, ago(e.created)),
+            ),
           ),
         ),
       ),
@@ -83,7 +99,11 @@ export function tagImage(ctx: Ctx, ref: string, repository: string): void {
 }
 
 const blockers = (cs: BlockingContainer[]): HTMLElement =>
-  h('ul', { class: 'plain blockers' }, cs.map((c) => h('li', {}, h('strong', {}, c.name), ` (${c.state}) `, h('span', { class: 'mono muted' }, shortId(c.id)))));
+  h(
+    'ul',
+    { class: 'plain blockers' },
+    cs.map((c) => h('li', {}, h('strong', {}, c.name), ` (${c.state}) `, h('span', { class: 'mono muted' }, shortId(c.id)))),
+  );
 
 function previewFacts(p: ImageRemovalPreview | { untagged: string[]; deleted: string[]; bytesFreed: number }): HTMLElement {
   return facts([
@@ -137,7 +157,12 @@ export function removeImage(ctx: Ctx, ref: string): void {
     try {
       const p = await ctx.session.api.previewImageRemoval(ref, { force: true });
       modal.setTitle(`Force remove ${ref}? (dry run)`);
-      fill(modal.body, h('p', {}, 'Nothing has changed yet. A forced removal would do this:'), previewFacts(p), p.blocked && h('p', { class: 'error' }, `Still blocked (${p.blockedReason}).`));
+      fill(
+        modal.body,
+        h('p', {}, 'Nothing has changed yet. A forced removal would do this:'),
+        previewFacts(p),
+        p.blocked && h('p', { class: 'error' }, `Still blocked (${p.blockedReason}).`),
+      );
       const force = h('button', { type: 'button', class: 'danger', disabled: p.blocked, onclick: () => void forceRemove(modal) }, 'Force remove');
       fill(modal.actions, force, h('button', { type: 'button', onclick: modal.close }, 'Cancel'));
       force.focus();
@@ -165,7 +190,11 @@ export function pruneImages(ctx: Ctx): void {
   const result = h('div', { id: 'prune-preview', 'aria-live': 'polite' });
   const previewBtn = h('button', { type: 'button', onclick: () => void preview() }, 'Preview (dry run)');
   const pruneBtn = h('button', { type: 'button', class: 'danger', disabled: true, onclick: () => void prune() }, 'Prune now');
-  m.body.append(h('p', {}, 'Dangling (untagged) images go. An image a container uses never goes.'), h('p', {}, all, ' ', h('label', { for: 'prune-all' }, 'Also tagged images no container uses')), result);
+  m.body.append(
+    h('p', {}, 'Dangling (untagged) images go. An image a container uses never goes.'),
+    h('p', {}, all, ' ', h('label', { for: 'prune-all' }, 'Also tagged images no container uses')),
+    result,
+  );
   m.actions.append(previewBtn, pruneBtn, h('button', { type: 'button', onclick: m.close }, 'Cancel'));
   all.addEventListener('change', () => (pruneBtn.disabled = true));
   previewBtn.focus();

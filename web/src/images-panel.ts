@@ -26,7 +26,15 @@ export function imagesPanel(section: HTMLElement, ctx: Ctx): { refresh(): Promis
     'table',
     { class: 'list', id: 'images-table' },
     h('caption', { class: 'sr-only' }, 'Local images'),
-    h('thead', {}, h('tr', {}, ...['Repository', 'Tag', 'Image ID', 'Created', 'Size', 'Shared', 'Unique', 'Containers', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...['Repository', 'Tag', 'Image ID', 'Created', 'Size', 'Shared', 'Unique', 'Containers', 'Actions'].map((c) => h('th', { scope: 'col' }, c)),
+      ),
+    ),
     tbody,
   );
   section.append(h('div', { class: 'toolbar' }, refreshBtn, pruneBtn), totals, h('div', { class: 'scroll' }, table));
@@ -51,7 +59,8 @@ export function imagesPanel(section: HTMLElement, ctx: Ctx): { refresh(): Promis
         { class: 'actions' },
         h('button', { type: 'button', 'aria-label': `Inspect ${target}`, onclick: () => inspectImage(ctx, target) }, 'Inspect'),
         admin && h('button', { type: 'button', 'aria-label': `Tag ${target}`, onclick: () => tagImage(ctx, target, ref ? repo : '') }, 'Tag'),
-        admin && h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${target}`, onclick: () => removeImage(ctx, target) }, 'Remove'),
+        admin &&
+          h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${target}`, onclick: () => removeImage(ctx, target) }, 'Remove'),
       ),
     );
   };
@@ -62,7 +71,13 @@ export function imagesPanel(section: HTMLElement, ctx: Ctx): { refresh(): Promis
       totals,
       h('span', {}, h('strong', {}, String(du.images.count)), ' images, ', h('strong', {}, String(du.images.active)), ' in use'),
       h('span', {}, 'layers on disk ', h('strong', {}, bytes(du.layersSize)), ' (shared layers counted once)'),
-      h('span', {}, 'reclaimable ', h('strong', {}, bytes(du.images.reclaimable)), du.images.reclaimableAtMost > du.images.reclaimable ? ` – ${bytes(du.images.reclaimableAtMost)}` : ''),
+      h(
+        'span',
+        {},
+        'reclaimable ',
+        h('strong', {}, bytes(du.images.reclaimable)),
+        du.images.reclaimableAtMost > du.images.reclaimable ? ` – ${bytes(du.images.reclaimableAtMost)}` : '',
+      ),
       h('span', {}, 'containers write ', h('strong', {}, bytes(du.containers.sizeRw))),
     );
   };
@@ -95,7 +110,10 @@ export function imagesPanel(section: HTMLElement, ctx: Ctx): { refresh(): Promis
       const du = await ctx.session.api.diskUsage().catch(() => lastUsage);
       lastUsage = du;
       images.sort((a, b) => (a.repoTags[0] ?? '~').localeCompare(b.repoTags[0] ?? '~'));
-      fill(tbody, images.flatMap((img) => (img.repoTags.length ? img.repoTags.map((t) => row(img, t)) : [row(img, undefined)])));
+      fill(
+        tbody,
+        images.flatMap((img) => (img.repoTags.length ? img.repoTags.map((t) => row(img, t)) : [row(img, undefined)])),
+      );
       if (images.length === 0) fill(tbody, h('tr', {}, h('td', { colspan: 9 }, 'No images yet: pull one.')));
       renderTotals(images, du);
     } catch (err) {

@@ -18,7 +18,8 @@ export const LAYER_STATES: Record<string, string> = {
 export const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 export function layerPercent(l: JobLayer): number {
-  if (l.state === 'complete' || l.state === 'already_present' || l.state === 'downloaded' || l.state === 'verifying' || l.state === 'pushed') return 100;
+  if (l.state === 'complete' || l.state === 'already_present' || l.state === 'downloaded' || l.state === 'verifying' || l.state === 'pushed')
+    return 100;
   return l.total ? (100 * (l.current ?? 0)) / l.total : 0;
 }
 

@@ -24,7 +24,14 @@ function layerRow(l: JobLayer): HTMLElement {
 /** The pull form, a live card per watched job, and the jobs list with cancel. */
 export function jobsPanels(pullSection: HTMLElement, jobsSection: HTMLElement, ctx: Ctx) {
   const cards = new Map<string, { el: HTMLElement; close(): void }>();
-  const input = h('input', { id: 'pull-ref', name: 'image', required: true, spellcheck: 'false', placeholder: '127.0.0.1:5000/team/app:1.0', autocomplete: 'off' });
+  const input = h('input', {
+    id: 'pull-ref',
+    name: 'image',
+    required: true,
+    spellcheck: 'false',
+    placeholder: '127.0.0.1:5000/team/app:1.0',
+    autocomplete: 'off',
+  });
   const submit = h('button', { type: 'submit' }, 'Pull');
   const error = h('p', { class: 'error', role: 'alert' });
   const form = h('form', { class: 'inline', id: 'pull-form' }, h('label', { for: 'pull-ref' }, 'Image reference'), input, submit);
@@ -54,7 +61,9 @@ export function jobsPanels(pullSection: HTMLElement, jobsSection: HTMLElement, c
         { class: 'job-head' },
         h('strong', { class: 'mono' }, job.image),
         h('span', { class: `badge job-${job.state}` }, job.state),
-        !done && operator && h('button', { type: 'button', onclick: () => void cancel(job.id), 'aria-label': `Cancel pull of ${job.image}` }, 'Cancel'),
+        !done &&
+          operator &&
+          h('button', { type: 'button', onclick: () => void cancel(job.id), 'aria-label': `Cancel pull of ${job.image}` }, 'Cancel'),
         done && h('button', { type: 'button', class: 'icon', 'aria-label': `Dismiss ${job.image}`, onclick: () => dismiss(job.id) }, '×'),
       ),
       bar(job.progress.percent, `Overall progress of ${job.image}`, 'overall'),
@@ -136,21 +145,31 @@ export function jobsPanels(pullSection: HTMLElement, jobsSection: HTMLElement, c
         tbody,
         jobs.length === 0
           ? h('tr', {}, h('td', { colspan: 4 }, 'No jobs in the last 15 minutes.'))
-          : jobs.slice(0, 30).map((j) =>
-              h(
-                'tr',
-                { 'data-job': j.id },
-                h('th', { scope: 'row', class: 'breakable' }, h('span', { class: 'mono' }, j.image), h('br'), h('span', { class: 'muted small' }, `${j.kind} by ${j.createdBy}, ${ago(j.createdAt)}`)),
-                h('td', {}, h('span', { class: `badge job-${j.state}` }, j.state)),
-                h('td', { class: 'num' }, `${Math.floor(j.progress.percent)} %`),
+          : jobs
+              .slice(0, 30)
+              .map((j) =>
                 h(
-                  'td',
-                  { class: 'actions' },
-                  h('button', { type: 'button', 'aria-label': `Show progress of ${j.image}`, onclick: () => watchJob(j) }, 'Show'),
-                  !FINAL.has(j.state) && ctx.session.can('operator') && h('button', { type: 'button', 'aria-label': `Cancel ${j.kind} of ${j.image}`, onclick: () => void cancel(j.id) }, 'Cancel'),
+                  'tr',
+                  { 'data-job': j.id },
+                  h(
+                    'th',
+                    { scope: 'row', class: 'breakable' },
+                    h('span', { class: 'mono' }, j.image),
+                    h('br'),
+                    h('span', { class: 'muted small' }, `${j.kind} by ${j.createdBy}, ${ago(j.createdAt)}`),
+                  ),
+                  h('td', {}, h('span', { class: `badge job-${j.state}` }, j.state)),
+                  h('td', { class: 'num' }, `${Math.floor(j.progress.percent)} %`),
+                  h(
+                    'td',
+                    { class: 'actions' },
+                    h('button', { type: 'button', 'aria-label': `Show progress of ${j.image}`, onclick: () => watchJob(j) }, 'Show'),
+                    !FINAL.has(j.state) &&
+                      ctx.session.can('operator') &&
+                      h('button', { type: 'button', 'aria-label': `Cancel ${j.kind} of ${j.image}`, onclick: () => void cancel(j.id) }, 'Cancel'),
+                  ),
                 ),
               ),
-            ),
       );
     } catch (err) {
       fill(tbody, h('tr', {}, h('td', { colspan: 4, class: 'error' }, describeError(err))));

@@ -85,7 +85,8 @@ export function livePane(section: HTMLElement, ctx: Ctx): { open(c: ContainerSum
             if (++lines > MAX_LINES) logs.firstChild?.remove();
             if (follow.checked) logs.scrollTop = logs.scrollHeight;
           },
-          onEnd: (d) => fill(logState, d.reason === 'container_stopped' ? 'The container stopped; the log ends here.' : `Stopped following (${d.reason}).`),
+          onEnd: (d) =>
+            fill(logState, d.reason === 'container_stopped' ? 'The container stopped; the log ends here.' : `Stopped following (${d.reason}).`),
           onError: (e) => fill(logState, h('span', { class: 'error' }, `${e.code}: ${e.message}`)),
         },
       ),

@@ -58,7 +58,9 @@ export function terminalPane(section: HTMLElement, ctx: Ctx): { open(c: Containe
     stop();
     section.hidden = true;
     const label = opener?.getAttribute('aria-label');
-    const twin = label ? [...document.querySelectorAll<HTMLElement>('button[aria-label]')].find((b) => b.getAttribute('aria-label') === label) : undefined;
+    const twin = label
+      ? [...document.querySelectorAll<HTMLElement>('button[aria-label]')].find((b) => b.getAttribute('aria-label') === label)
+      : undefined;
     (opener?.isConnected ? opener : twin)?.focus();
   }
 
@@ -72,7 +74,11 @@ export function terminalPane(section: HTMLElement, ctx: Ctx): { open(c: Containe
     const attachBtn = h('button', { type: 'button', id: 'term-attach', disabled: true, 'aria-describedby': 'term-attach-hint' }, 'Attach');
     const attachHint = h('small', { id: 'term-attach-hint', class: 'muted' }, 'checking whether it was created with a terminal…');
     const closeBtn = h('button', { type: 'button', id: 'term-close', onclick: closePane }, 'Close terminal');
-    const hint = h('p', { id: 'term-keys', class: 'muted small' }, `Keys go to the program, Tab included; ${LEAVE_KEY} moves focus back to these buttons. Closing ends a shell and only detaches from a container.`);
+    const hint = h(
+      'p',
+      { id: 'term-keys', class: 'muted small' },
+      `Keys go to the program, Tab included; ${LEAVE_KEY} moves focus back to these buttons. Closing ends a shell and only detaches from a container.`,
+    );
     const host = h('div', { class: 'term-host', id: 'term-host' });
     section.replaceChildren(heading, h('div', { class: 'toolbar' }, shellBtn, attachBtn, attachHint, closeBtn), hint, status, host);
     section.hidden = false;

@@ -41,6 +41,6 @@ export function routeInlineStylesToConstructedSheets(): void {
   installed = true;
   customElements.define(TAG, InlineStyle);
   const create = document.createElement.bind(document);
-  document.createElement = ((tagName: string, options?: ElementCreationOptions) =>
-    tagName.toLowerCase() === 'style' ? create(TAG) : create(tagName, options));
+  document.createElement = (tagName: string, options?: ElementCreationOptions) =>
+    tagName.toLowerCase() === 'style' ? create(TAG) : create(tagName, options);
 }

@@ -63,7 +63,19 @@ export function redactLabels(labels: Record<string, string>): Record<string, str
 }
 
 /** Engine event attributes that are the engine's own words, not labels: shown as they are. */
-const ENGINE_ATTRIBUTES = new Set(['image', 'name', 'exitCode', 'signal', 'execID', 'container', 'type', 'driver', 'destination', 'propagation', 'read/write']);
+const ENGINE_ATTRIBUTES = new Set([
+  'image',
+  'name',
+  'exitCode',
+  'signal',
+  'execID',
+  'container',
+  'type',
+  'driver',
+  'destination',
+  'propagation',
+  'read/write',
+]);
 
 /** Actions that carry a command line after `: ` (an exec, or a health probe, which is an exec). */
 const COMMAND_ACTIONS = /^(exec_create|exec_start): (.*)$/s;
@@ -89,7 +101,10 @@ export function labelFilterHidden(filter: string, role: Role): boolean {
 export function refuseHiddenLabelFilters(filters: string[] | undefined, role: Role): void {
   const hidden = (filters ?? []).find((f) => labelFilterHidden(f, role));
   if (hidden !== undefined) {
-    throw new DomainError('forbidden', `filtering on the value of label "${hidden.slice(0, hidden.indexOf('='))}" needs the admin role (its values are redacted below admin); filter on the key alone`);
+    throw new DomainError(
+      'forbidden',
+      `filtering on the value of label "${hidden.slice(0, hidden.indexOf('='))}" needs the admin role (its values are redacted below admin); filter on the key alone`,
+    );
   }
 }
 

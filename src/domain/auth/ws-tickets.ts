@@ -42,10 +42,14 @@ export class WsTicketStore {
     if (perToken > 0 && (this.held.get(principal.name) ?? 0) >= perToken) this.sweep();
     const mine = this.held.get(principal.name) ?? 0;
     if (perToken > 0 && mine >= perToken) {
-      throw new DomainError('rate_limited', `token "${principal.name}" holds ${mine} unused WebSocket tickets (at most ${perToken}); use or let them expire`, {
-        retryAfterSeconds: Math.ceil(ttlMs / 1000),
-        limit: 'ws_tickets_per_token',
-      });
+      throw new DomainError(
+        'rate_limited',
+        `token "${principal.name}" holds ${mine} unused WebSocket tickets (at most ${perToken}); use or let them expire`,
+        {
+          retryAfterSeconds: Math.ceil(ttlMs / 1000),
+          limit: 'ws_tickets_per_token',
+        },
+      );
     }
     this.rate.take(principal.name);
     if (this.tickets.size >= maxTickets) this.sweep();

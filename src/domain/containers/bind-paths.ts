@@ -25,7 +25,9 @@ export async function resolveBinds(binds: ContainerSpec['binds'], roots: readonl
     if (real === undefined) throw new DomainError('invalid_request', `binds.source ${b.source} does not exist on the host`);
     const root = rootOf(real, realRoots);
     if (!root) {
-      throw new DomainError('bind_path_escapes', `binds.source ${b.source} resolves to ${real}, outside every allowed bind path`, { source: b.source });
+      throw new DomainError('bind_path_escapes', `binds.source ${b.source} resolves to ${real}, outside every allowed bind path`, {
+        source: b.source,
+      });
     }
     out.push({ source: real, target: b.target, readOnly: b.readOnly || !root.writable });
   }

@@ -2,7 +2,15 @@ import type { Role } from '../auth/roles';
 import { redactCommand, redactCommandLine, redactEnv, redactLabels, refuseHiddenLabelFilters, seesSecrets, viewOnce } from '../auth/redaction';
 import { DomainError } from '../errors';
 import type { ReadOptions } from '../read-options';
-import type { ContainerDetails, ContainerListQuery, ContainerRepository, ContainerState, ContainerSummary, LifecycleAction, LogsResult } from './container';
+import type {
+  ContainerDetails,
+  ContainerListQuery,
+  ContainerRepository,
+  ContainerState,
+  ContainerSummary,
+  LifecycleAction,
+  LogsResult,
+} from './container';
 import { parseContainerName, parseContainerRef, parseSignal, parseStopTimeout } from './container-ref';
 import type { LogQuery, StatsSample } from './container-streams';
 
@@ -17,7 +25,9 @@ export interface ActionOutcome {
   state: ContainerState;
 }
 
-const redactList = viewOnce<ContainerSummary[]>((items) => items.map((c) => ({ ...c, command: redactCommandLine(c.command), labels: redactLabels(c.labels) })));
+const redactList = viewOnce<ContainerSummary[]>((items) =>
+  items.map((c) => ({ ...c, command: redactCommandLine(c.command), labels: redactLabels(c.labels) })),
+);
 
 /** Container reads and lifecycle. Every identifier is validated here, before the engine adapter sees it. */
 export class ContainerService {
@@ -49,12 +59,24 @@ export class ContainerService {
     const signal = opts.signal === undefined ? undefined : parseSignal(opts.signal);
     let result;
     switch (action) {
-      case 'start': result = await this.repo.start(id); break;
-      case 'stop': result = await this.repo.stop(id, timeout); break;
-      case 'restart': result = await this.repo.restart(id, timeout); break;
-      case 'kill': result = await this.repo.kill(id, signal); break;
-      case 'pause': result = await this.repo.pause(id); break;
-      case 'unpause': result = await this.repo.unpause(id); break;
+      case 'start':
+        result = await this.repo.start(id);
+        break;
+      case 'stop':
+        result = await this.repo.stop(id, timeout);
+        break;
+      case 'restart':
+        result = await this.repo.restart(id, timeout);
+        break;
+      case 'kill':
+        result = await this.repo.kill(id, signal);
+        break;
+      case 'pause':
+        result = await this.repo.pause(id);
+        break;
+      case 'unpause':
+        result = await this.repo.unpause(id);
+        break;
     }
     return this.outcome(id, action, result.changed);
   }

@@ -124,12 +124,18 @@ export function planCreate(req: CreateContainerRequest, policy: CreatePolicy = D
     if (seenPorts.has(key)) throw bad(`port ${p.containerPort}/${protocol} is listed twice`);
     seenPorts.add(key);
     if (p.hostPort !== undefined && p.hostPort < policy.minHostPort) {
-      throw new DomainError('policy_denied', `host port ${p.hostPort} is below ${policy.minHostPort} (CREATE_MIN_HOST_PORT)`, { hostPort: p.hostPort });
+      throw new DomainError('policy_denied', `host port ${p.hostPort} is below ${policy.minHostPort} (CREATE_MIN_HOST_PORT)`, {
+        hostPort: p.hostPort,
+      });
     }
     if (!policy.allowedHostIps.includes(p.hostIp ?? '0.0.0.0')) {
-      throw new DomainError('policy_denied', `host address ${p.hostIp ?? '0.0.0.0 (all, the default)'} is not in CREATE_ALLOWED_HOST_IPS (${policy.allowedHostIps.join(', ')})`, {
-        hostIp: p.hostIp ?? '0.0.0.0',
-      });
+      throw new DomainError(
+        'policy_denied',
+        `host address ${p.hostIp ?? '0.0.0.0 (all, the default)'} is not in CREATE_ALLOWED_HOST_IPS (${policy.allowedHostIps.join(', ')})`,
+        {
+          hostIp: p.hostIp ?? '0.0.0.0',
+        },
+      );
     }
     spec.ports.push({
       containerPort: p.containerPort,

@@ -58,21 +58,33 @@ export class EventLog {
    */
   after(since: number, acrossGap = false): LoggedEvent[] {
     if (since > this.last) {
-      throw new DomainError('resync_required', `sequence ${since} is ahead of the newest event (${this.last}): the service restarted; list the current state and subscribe without since`, {
-        lastSeq: this.last,
-      });
+      throw new DomainError(
+        'resync_required',
+        `sequence ${since} is ahead of the newest event (${this.last}): the service restarted; list the current state and subscribe without since`,
+        {
+          lastSeq: this.last,
+        },
+      );
     }
     if (since <= this.gapAt && !acrossGap) {
-      throw new DomainError('resync_required', `events after ${since} are incomplete (the engine lost some while its stream was down); list the current state and subscribe again`, {
-        gapAfter: this.gapAt,
-        lastSeq: this.last,
-      });
+      throw new DomainError(
+        'resync_required',
+        `events after ${since} are incomplete (the engine lost some while its stream was down); list the current state and subscribe again`,
+        {
+          gapAfter: this.gapAt,
+          lastSeq: this.last,
+        },
+      );
     }
     if (since < this.oldestSeq - 1) {
-      throw new DomainError('resync_required', `events after ${since} are no longer held (oldest is ${this.oldestSeq}); list the current state and subscribe again`, {
-        oldestSeq: this.oldestSeq,
-        lastSeq: this.last,
-      });
+      throw new DomainError(
+        'resync_required',
+        `events after ${since} are no longer held (oldest is ${this.oldestSeq}); list the current state and subscribe again`,
+        {
+          oldestSeq: this.oldestSeq,
+          lastSeq: this.last,
+        },
+      );
     }
     const out: LoggedEvent[] = [];
     const skip = since - (this.oldestSeq - 1);

@@ -50,7 +50,13 @@ export function namesImageById(imageId: string, name: string): boolean {
  * What removing an image frees: its unique bytes, unless a container still holds its layers (then nothing) or
  * its parent stays (then only what lies above the parent).
  */
-export function bytesFreedByRemoval(target: ImageNode, deleted: string[], graph: ImageGraph, usage: ImageUsage | undefined, parent: ImageNode | undefined): number {
+export function bytesFreedByRemoval(
+  target: ImageNode,
+  deleted: string[],
+  graph: ImageGraph,
+  usage: ImageUsage | undefined,
+  parent: ImageNode | undefined,
+): number {
   if (!deleted.includes(target.id)) return 0;
   if (graph.containersOf(target.id).length > 0) return 0;
   const unique = usage ? usage.uniqueSize : target.size;

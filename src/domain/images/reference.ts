@@ -56,7 +56,8 @@ export function parseReference(input: string): ImageReference {
     if (!DIGEST.test(dig)) throw invalid(input, 'the digest is malformed');
     // As go-digest: only the registered algorithms, each with its own length of lowercase hex.
     const [alg, hex] = dig.split(':');
-    if (DIGEST_HEX_LENGTH[alg] !== hex.length || !/^[a-f0-9]+$/.test(hex)) throw invalid(input, 'the digest must be sha256, sha384 or sha512 in lowercase hex of its length');
+    if (DIGEST_HEX_LENGTH[alg] !== hex.length || !/^[a-f0-9]+$/.test(hex))
+      throw invalid(input, 'the digest must be sha256, sha384 or sha512 in lowercase hex of its length');
   }
   let tg: string | undefined;
   const lastColon = rest.lastIndexOf(':');

@@ -103,8 +103,13 @@ export class JobService implements JobFeed, ImagePuller {
     const r = resolvePull(req.image, req.platform, this.allowlist);
     const creds = await this.credentials(req.registryId, r.registry);
     const key = `pull|${r.image}|${req.platform ?? ''}|${req.registryId ?? ''}`;
-    return this.start('pull', key, r.image, req.createdBy, (signal) => this.transfer.pull(r.target, creds, signal), () =>
-      this.transfer.isPresent(r.image),
+    return this.start(
+      'pull',
+      key,
+      r.image,
+      req.createdBy,
+      (signal) => this.transfer.pull(r.target, creds, signal),
+      () => this.transfer.isPresent(r.image),
     );
   }
 
@@ -113,7 +118,14 @@ export class JobService implements JobFeed, ImagePuller {
     const creds = await this.credentials(req.registryId, r.registry);
     if (!(await this.transfer.isPresent(r.image))) throw new DomainError('image_not_found', `no local image "${r.image}" to push`);
     const key = `push|${r.image}|${req.registryId ?? ''}`;
-    return this.start('push', key, r.image, req.createdBy, (signal) => this.transfer.push(r.target, creds, signal), async () => true);
+    return this.start(
+      'push',
+      key,
+      r.image,
+      req.createdBy,
+      (signal) => this.transfer.push(r.target, creds, signal),
+      async () => true,
+    );
   }
 
   /**
@@ -121,7 +133,14 @@ export class JobService implements JobFeed, ImagePuller {
    * start while it runs joins it); what it returns is the job's `result`, what it throws (a DomainError) its error.
    */
   startTask(kind: JobKind, key: string, subject: string, createdBy: string, body: (ctx: TaskContext) => Promise<Record<string, unknown>>): Job {
-    return this.start(kind, `${kind}|${key}`, subject, createdBy, (signal) => this.runTask(body, signal), async () => true);
+    return this.start(
+      kind,
+      `${kind}|${key}`,
+      subject,
+      createdBy,
+      (signal) => this.runTask(body, signal),
+      async () => true,
+    );
   }
 
   async pullAndWait(reference: string, opts: StartRequest): Promise<{ jobId: string }> {
@@ -202,7 +221,11 @@ export class JobService implements JobFeed, ImagePuller {
     const e = [...this.active.values()].find((x) => x.controller.signal === signal) as Entry;
     const step = (done: number, total: number, status: string) => {
       e.steps = { done, total };
-      e.progress = { ...e.progress, status, percent: Math.max(e.progress.percent, total > 0 ? Math.min(99, Math.floor((done / total) * 1000) / 10) : 0) };
+      e.progress = {
+        ...e.progress,
+        status,
+        percent: Math.max(e.progress.percent, total > 0 ? Math.min(99, Math.floor((done / total) * 1000) / 10) : 0),
+      };
       e.lastProgressAtMs = this.clock.now();
       e.lastStatus = status;
       this.update(e, {});
@@ -260,7 +283,11 @@ export class JobService implements JobFeed, ImagePuller {
     return job;
   }
 
-  private async run(e: Entry, open: (signal: AbortSignal) => Promise<AsyncIterable<ProgressMessage>>, confirm: () => Promise<boolean>): Promise<void> {
+  private async run(
+    e: Entry,
+    open: (signal: AbortSignal) => Promise<AsyncIterable<ProgressMessage>>,
+    confirm: () => Promise<boolean>,
+  ): Promise<void> {
     try {
       this.update(e, { state: 'running', startedAt: this.iso() });
       const stream = await open(e.controller.signal);

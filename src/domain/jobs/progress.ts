@@ -112,7 +112,8 @@ function updateLayer(layers: readonly LayerProgress[], msg: ProgressMessage, sta
   const total = positive(msg.progressDetail?.total) ?? prev.total;
   const current = nonNegative(msg.progressDetail?.current) ?? (state === prev.state || state === 'retrying' ? prev.current : null);
   // A layer's line can arrive late (a "Downloading" after "Download complete" on a slow socket): never regress.
-  const regress = DONE.has(prev.state) || (FINISHED_TRANSFER.has(prev.state) && (state === 'downloading' || state === 'pulling' || state === 'waiting'));
+  const regress =
+    DONE.has(prev.state) || (FINISHED_TRANSFER.has(prev.state) && (state === 'downloading' || state === 'pulling' || state === 'waiting'));
   const next: LayerProgress = regress && i >= 0 ? { ...prev, total } : { id, state, current, total };
   const copy = layers.slice();
   if (i >= 0) copy[i] = next;

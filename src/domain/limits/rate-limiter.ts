@@ -24,10 +24,14 @@ export class RateLimiter {
     if (b.tokens < 1) {
       this.buckets.set(key, b);
       const retryAfterSeconds = Math.max(1, Math.ceil((1 - b.tokens) / rate / 1000));
-      throw new DomainError('rate_limited', `at most ${this.perMinute} ${this.name.replace(/_/g, ' ')} a minute per token; retry in ${retryAfterSeconds} s`, {
-        retryAfterSeconds,
-        limit: this.name,
-      });
+      throw new DomainError(
+        'rate_limited',
+        `at most ${this.perMinute} ${this.name.replace(/_/g, ' ')} a minute per token; retry in ${retryAfterSeconds} s`,
+        {
+          retryAfterSeconds,
+          limit: this.name,
+        },
+      );
     }
     b.tokens -= 1;
     this.buckets.set(key, b);

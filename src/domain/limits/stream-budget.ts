@@ -25,10 +25,16 @@ export class StreamBudget {
   acquire(token: string): () => void {
     const mine = this.held.get(token) ?? 0;
     if (this.perToken > 0 && mine >= this.perToken) {
-      throw new DomainError('rate_limited', `token "${token}" already holds ${mine} streams (at most ${this.perToken} per token)`, { retryAfterSeconds: RETRY_AFTER_S, limit: 'streams_per_token' });
+      throw new DomainError('rate_limited', `token "${token}" already holds ${mine} streams (at most ${this.perToken} per token)`, {
+        retryAfterSeconds: RETRY_AFTER_S,
+        limit: 'streams_per_token',
+      });
     }
     if (this.global > 0 && this.total >= this.global) {
-      throw new DomainError('rate_limited', `the service holds its ${this.global} streams; retry shortly`, { retryAfterSeconds: RETRY_AFTER_S, limit: 'streams' });
+      throw new DomainError('rate_limited', `the service holds its ${this.global} streams; retry shortly`, {
+        retryAfterSeconds: RETRY_AFTER_S,
+        limit: 'streams',
+      });
     }
     this.held.set(token, mine + 1);
     this.total++;

@@ -21,14 +21,17 @@ export class RegistryService {
   async add(input: NewRegistry): Promise<RegistryRecord> {
     // A URL-ish address (https://host/v1/) is reduced to the host the engine and the allowlist compare on.
     const serverAddress = normalizeHost(input.serverAddress.replace(/^https?:\/\//i, '').replace(/\/.*$/, ''));
-    if (!HOST.test(serverAddress)) throw new DomainError('invalid_request', `serverAddress "${input.serverAddress.slice(0, 100)}" must be a host with an optional port`);
+    if (!HOST.test(serverAddress))
+      throw new DomainError('invalid_request', `serverAddress "${input.serverAddress.slice(0, 100)}" must be a host with an optional port`);
     this.allowlist.check(serverAddress);
     if ((input.password === undefined) === (input.identityToken === undefined)) {
       throw new DomainError('invalid_request', 'give exactly one of password or identityToken');
     }
     const existing = (await this.store.list()).find((r) => r.serverAddress === serverAddress && r.username === input.username);
     if (existing) {
-      throw new DomainError('conflict', `a login for ${input.username} at ${serverAddress} is already stored (id ${existing.id}); delete it first`, { id: existing.id });
+      throw new DomainError('conflict', `a login for ${input.username} at ${serverAddress} is already stored (id ${existing.id}); delete it first`, {
+        id: existing.id,
+      });
     }
     return this.store.add({ ...input, serverAddress });
   }

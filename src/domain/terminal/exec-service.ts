@@ -42,7 +42,16 @@ export class TerminalService {
     const ref = parseContainerRef(container);
     const spec = toExecSpec(req, true);
     const execId = await this.engine.createExec(ref, spec);
-    this.audit('exec_create', { token: by.name, container: ref, execId, cmd: commandFingerprint(spec.cmd), tty: spec.tty, user: spec.user, workingDir: spec.workingDir, env: spec.env.map((e) => e.split('=')[0]) });
+    this.audit('exec_create', {
+      token: by.name,
+      container: ref,
+      execId,
+      cmd: commandFingerprint(spec.cmd),
+      tty: spec.tty,
+      user: spec.user,
+      workingDir: spec.workingDir,
+      env: spec.env.map((e) => e.split('=')[0]),
+    });
     return this.engine.inspectExec(execId);
   }
 
@@ -55,7 +64,16 @@ export class TerminalService {
     const ref = parseContainerRef(container);
     const spec = toExecSpec(req, false);
     const execId = await this.engine.createExec(ref, spec);
-    this.audit('exec_run', { token: by.name, container: ref, execId, cmd: commandFingerprint(spec.cmd), tty: spec.tty, user: spec.user, workingDir: spec.workingDir, env: spec.env.map((e) => e.split('=')[0]) });
+    this.audit('exec_run', {
+      token: by.name,
+      container: ref,
+      execId,
+      cmd: commandFingerprint(spec.cmd),
+      tty: spec.tty,
+      user: spec.user,
+      workingDir: spec.workingDir,
+      env: spec.env.map((e) => e.split('=')[0]),
+    });
     const stream = await this.engine.runExec(execId, spec.tty);
     const out = { stdout: new OutputTail(opts.maxOutputBytes), stderr: new OutputTail(opts.maxOutputBytes) };
     let timer: NodeJS.Timeout | undefined;
@@ -104,7 +122,10 @@ export class TerminalService {
     const target = await this.engine.attachTarget(parseContainerRef(container));
     if (!target.running) throw new DomainError('container_not_running', `container ${target.name} is not running; start it first`);
     if (!target.openStdin) {
-      throw new DomainError('conflict', `container ${target.name} was not created with openStdin: there is no input to attach to (follow its output with the logs channel)`);
+      throw new DomainError(
+        'conflict',
+        `container ${target.name} was not created with openStdin: there is no input to attach to (follow its output with the logs channel)`,
+      );
     }
     const stream = await this.engine.attach(target.id, target.tty);
     this.audit('attach', { token: by.name, container: target.id, name: target.name, tty: target.tty });

@@ -22,7 +22,9 @@ const invalid = (path: string, message: string) => new DomainError('invalid_requ
 /** dockerode puts the exec id into engine URLs: only the engine's own 64 lowercase hex digits pass. */
 export function parseExecId(input: string): string {
   if (typeof input !== 'string' || !EXEC_ID.test(input)) {
-    throw new DomainError('invalid_identifier', `exec id "${String(input).slice(0, 80)}" is not 64 lowercase hex digits`, { execId: String(input).slice(0, 80) });
+    throw new DomainError('invalid_identifier', `exec id "${String(input).slice(0, 80)}" is not 64 lowercase hex digits`, {
+      execId: String(input).slice(0, 80),
+    });
   }
   return input;
 }
@@ -40,7 +42,8 @@ export function toExecSpec(req: ExecRequest, attachStdin: boolean): ExecSpec {
   const cmd = req?.cmd;
   if (!Array.isArray(cmd) || cmd.length === 0 || cmd.length > EXEC_LIMITS.args) throw invalid('cmd', `must be 1 to ${EXEC_LIMITS.args} arguments`);
   cmd.forEach((a, i) => {
-    if (typeof a !== 'string' || a.length > EXEC_LIMITS.argChars || !noNul(a)) throw invalid(`cmd.${i}`, `must be a string of at most ${EXEC_LIMITS.argChars} characters without NUL`);
+    if (typeof a !== 'string' || a.length > EXEC_LIMITS.argChars || !noNul(a))
+      throw invalid(`cmd.${i}`, `must be a string of at most ${EXEC_LIMITS.argChars} characters without NUL`);
   });
   if (cmd[0].length === 0) throw invalid('cmd.0', 'the program must not be empty');
   const env: string[] = [];
@@ -48,13 +51,15 @@ export function toExecSpec(req: ExecRequest, attachStdin: boolean): ExecSpec {
   if (entries.length > EXEC_LIMITS.envEntries) throw invalid('env', `at most ${EXEC_LIMITS.envEntries} variables`);
   for (const [name, value] of entries) {
     if (!ENV_NAME.test(name)) throw invalid(`env.${name.slice(0, 40)}`, 'a name is a letter or _ then letters, digits or _');
-    if (typeof value !== 'string' || value.length > EXEC_LIMITS.envValueChars || !noNul(value)) throw invalid(`env.${name}`, `must be a string of at most ${EXEC_LIMITS.envValueChars} characters without NUL`);
+    if (typeof value !== 'string' || value.length > EXEC_LIMITS.envValueChars || !noNul(value))
+      throw invalid(`env.${name}`, `must be a string of at most ${EXEC_LIMITS.envValueChars} characters without NUL`);
     env.push(`${name}=${value}`);
   }
   const spec: ExecSpec = { cmd: [...cmd], tty: req.tty === true, env, attachStdin };
   if (req.workingDir !== undefined) {
     const w = req.workingDir;
-    if (typeof w !== 'string' || !w.startsWith('/') || w.length > EXEC_LIMITS.pathChars || !noNul(w)) throw invalid('workingDir', 'must be an absolute path');
+    if (typeof w !== 'string' || !w.startsWith('/') || w.length > EXEC_LIMITS.pathChars || !noNul(w))
+      throw invalid('workingDir', 'must be an absolute path');
     spec.workingDir = w;
   }
   if (req.user !== undefined) {

@@ -23,7 +23,8 @@ export interface RecreateOptions {
 export type RecreateAudit = (event: string, fields: Record<string, unknown>) => void;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const reason = (err: unknown): DomainError => (isDomainError(err) ? err : new DomainError('internal_error', err instanceof Error ? err.message : String(err)));
+const reason = (err: unknown): DomainError =>
+  isDomainError(err) ? err : new DomainError('internal_error', err instanceof Error ? err.message : String(err));
 
 /**
  * Recreate a container on the image its tag points at now, as a `recreate` job: pull (if asked), create the
@@ -50,7 +51,10 @@ export class ContainerRecreator {
     const open = async (): Promise<Job> => {
       const old = await this.replicas.replicaOf(id);
       if (body.pull === true && !parseImageLookup(old.spec.image).reference) {
-        throw new DomainError('invalid_request', `container ${old.name} was created from an image id (${old.spec.image.slice(0, 19)}): there is nothing to pull`);
+        throw new DomainError(
+          'invalid_request',
+          `container ${old.name} was created from an image id (${old.spec.image.slice(0, 19)}): there is nothing to pull`,
+        );
       }
       return this.jobs.startTask('recreate', old.id, old.spec.image, by.name, (ctx) => this.run(old, body.pull === true, by, ctx));
     };
@@ -84,8 +88,19 @@ export class ContainerRecreator {
     } catch (err) {
       const why = reason(err);
       await this.rollBack(old, newId);
-      this.audit('container.recreate', { oldId: old.id, newId: newId ?? null, name: old.name, by: by.name, outcome: 'rolled_back', code: why.code, reason: why.message });
-      throw new DomainError(why.code, `${why.message}; the old container ${old.id.slice(0, 12)} was put back as ${old.name}`, { oldId: old.id, rolledBack: true });
+      this.audit('container.recreate', {
+        oldId: old.id,
+        newId: newId ?? null,
+        name: old.name,
+        by: by.name,
+        outcome: 'rolled_back',
+        code: why.code,
+        reason: why.message,
+      });
+      throw new DomainError(why.code, `${why.message}; the old container ${old.id.slice(0, 12)} was put back as ${old.name}`, {
+        oldId: old.id,
+        rolledBack: true,
+      });
     }
     step(`removing the old container ${old.id.slice(0, 12)}`);
     await this.repo.remove(old.id, { force: true, volumes: false });
@@ -102,12 +117,19 @@ export class ContainerRecreator {
       if (signal.aborted) throw new DomainError('shutting_down', 'the recreate was stopped');
       const c = await this.repo.inspect(id);
       if (!c.state.running || c.state.restarting || c.restartCount > 0) {
-        throw new DomainError('container_not_running', `the replacement stopped during the settle period (exit code ${c.state.exitCode}${c.state.error ? `: ${c.state.error}` : ''})`);
+        throw new DomainError(
+          'container_not_running',
+          `the replacement stopped during the settle period (exit code ${c.state.exitCode}${c.state.error ? `: ${c.state.error}` : ''})`,
+        );
       }
       if (healthcheck && c.state.health === 'unhealthy') throw new DomainError('container_not_running', 'the replacement became unhealthy');
       const now = Date.now();
       if (now >= until && (!healthcheck || c.state.health === 'healthy')) return;
-      if (now >= healthUntil) throw new DomainError('container_not_running', `the replacement did not become healthy within ${Math.round((this.opts.settleMs + this.opts.healthTimeoutMs) / 1000)} s`);
+      if (now >= healthUntil)
+        throw new DomainError(
+          'container_not_running',
+          `the replacement did not become healthy within ${Math.round((this.opts.settleMs + this.opts.healthTimeoutMs) / 1000)} s`,
+        );
       await sleep(this.opts.pollMs);
     }
   }

@@ -55,7 +55,11 @@ export class ContainerUpdates {
     return Promise.all(
       rows.map(async (row) => {
         let image = row.image;
-        if (!tagOf(image)) image = await this.containers.inspect(row.id).then((d) => d.image, () => row.image);
+        if (!tagOf(image))
+          image = await this.containers.inspect(row.id).then(
+            (d) => d.image,
+            () => row.image,
+          );
         const key = `${image}|${row.imageId}`;
         let p = memo.get(key);
         if (!p) memo.set(key, (p = this.status(image, row.imageId)));

@@ -147,7 +147,11 @@ export class UpdateChecker {
     const signal = AbortSignal.timeout(this.opts.lookupTimeoutMs);
     let answer: RemoteAnswer;
     try {
-      answer = { reference, remote: { ...(await this.deps.registry.digestOf(target, creds, signal)), via: 'registry' }, checkedAtMs: this.deps.now() };
+      answer = {
+        reference,
+        remote: { ...(await this.deps.registry.digestOf(target, creds, signal)), via: 'registry' },
+        checkedAtMs: this.deps.now(),
+      };
       this.deps.observe?.(ref.registry, 'registry', 'ok');
     } catch (err) {
       if (!(err instanceof ManifestLookupError)) throw err;

@@ -32,7 +32,10 @@ export function imageTransferRouter(jobs: JobService, tagger: ImageTagger): Rout
   router.post('/images/:ref/tag', async (req, res) => {
     const body = req.body as { repository: string; tag: string };
     const result = await tagger.tag(req.params.ref, body.repository, body.tag);
-    res.status(201).location(`/api/v1/images/${encodeURIComponent(result.image)}`).json(result);
+    res
+      .status(201)
+      .location(`/api/v1/images/${encodeURIComponent(result.image)}`)
+      .json(result);
   });
   return router;
 }

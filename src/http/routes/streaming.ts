@@ -11,18 +11,21 @@ export function streamingRouter(hub: EventsHub, tickets: WsTicketStore): Router 
     res.status(201).json(tickets.issue(principalOf(req)));
   });
   router.get('/events', (req, res) => {
-    const result = hub.query({
-      since: queryInt(req.query.since),
-      until: queryInt(req.query.until),
-      limit: queryInt(req.query.limit) ?? 100,
-      filters: {
-        type: queryList(req.query.type),
-        action: queryList(req.query.action),
-        container: queryList(req.query.container),
-        image: queryList(req.query.image),
-        label: queryList(req.query.label),
+    const result = hub.query(
+      {
+        since: queryInt(req.query.since),
+        until: queryInt(req.query.until),
+        limit: queryInt(req.query.limit) ?? 100,
+        filters: {
+          type: queryList(req.query.type),
+          action: queryList(req.query.action),
+          container: queryList(req.query.container),
+          image: queryList(req.query.image),
+          label: queryList(req.query.label),
+        },
       },
-    }, principalOf(req).role);
+      principalOf(req).role,
+    );
     res.json({ ...result, engineConnected: hub.connected });
   });
   return router;

@@ -10,7 +10,9 @@ import { TerminalSession } from './terminal-session';
 export function startSize(frame: SubscribeExec | SubscribeAttach): TerminalSize | undefined {
   if (frame.cols === undefined && frame.rows === undefined) return undefined;
   if (frame.cols === undefined || frame.rows === undefined) {
-    throw new DomainError('invalid_request', 'give both cols and rows, or neither', { errors: [{ path: frame.cols === undefined ? 'cols' : 'rows', message: 'required with the other' }] });
+    throw new DomainError('invalid_request', 'give both cols and rows, or neither', {
+      errors: [{ path: frame.cols === undefined ? 'cols' : 'rows', message: 'required with the other' }],
+    });
   }
   return { cols: frame.cols, rows: frame.rows };
 }

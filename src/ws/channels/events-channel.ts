@@ -28,7 +28,15 @@ export class EventsChannel implements Channel<SubscribeEvents> {
     const from = frame.since ?? this.hub.lastSeq;
     sink.send(
       'subscribed',
-      { channel: 'events', filters, since: from, lastSeq: this.hub.lastSeq, oldestSeq: this.hub.oldestSeq, replayed: replay.length, engineConnected: this.hub.connected },
+      {
+        channel: 'events',
+        filters,
+        since: from,
+        lastSeq: this.hub.lastSeq,
+        oldestSeq: this.hub.oldestSeq,
+        replayed: replay.length,
+        engineConnected: this.hub.connected,
+      },
       { seq: from },
     );
     for (const e of replay) {

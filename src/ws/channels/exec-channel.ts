@@ -31,7 +31,8 @@ export class ExecChannel implements Channel<SubscribeExec> {
       hangup: info.tty ? Buffer.from([4]) : undefined,
       resize: (s) => this.terminals.resizeExec(info.execId, s),
       ended: async () => ({ reason: 'exited', exitCode: (await this.terminals.finished(info.execId)).exitCode }),
-      closed: (f) => this.audit('session_end', { token: sink.principal.name, channel: 'exec', execId: info.execId, container: info.containerId, ...f }),
+      closed: (f) =>
+        this.audit('session_end', { token: sink.principal.name, channel: 'exec', execId: info.execId, container: info.containerId, ...f }),
     });
     if (size && info.tty) {
       // Best effort: a shell that exited at once has nothing left to resize.

@@ -17,7 +17,12 @@ export class LogsChannel implements Channel<SubscribeLogs> {
     if (!this.streams) throw new DomainError('engine_unavailable', 'this service has no container streams: logs cannot be followed');
     const tail = frame.tail ?? (frame.since === undefined ? DEFAULT_TAIL : undefined);
     const stream = await this.streams.followLogs(frame.container, { tail, since: frame.since, stdout: true, stderr: true, timestamps: true });
-    sink.send('subscribed', { channel: 'logs', container: frame.container, ...(tail !== undefined ? { tail } : {}), ...(frame.since !== undefined ? { since: frame.since } : {}) });
+    sink.send('subscribed', {
+      channel: 'logs',
+      container: frame.container,
+      ...(tail !== undefined ? { tail } : {}),
+      ...(frame.since !== undefined ? { since: frame.since } : {}),
+    });
     void pump(stream, sink, (line) => sink.send('log', line), 'container_stopped');
     return { close: () => stream.close() };
   }

@@ -22,7 +22,13 @@ const absentRef = () => `${testEnv().registry}/dkh-bad-absent/none:1`;
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dkh-bad-'));
-  p = await startProxiedService({ ALLOWED_REGISTRIES: testEnv().registry, DATA_DIR: dataDir, RATE_LIMIT_PULLS_PER_MINUTE: '0', RATE_LIMIT_LOG_TAILS_PER_MINUTE: '0', RATE_LIMIT_EXECS_PER_MINUTE: '0' });
+  p = await startProxiedService({
+    ALLOWED_REGISTRIES: testEnv().registry,
+    DATA_DIR: dataDir,
+    RATE_LIMIT_PULLS_PER_MINUTE: '0',
+    RATE_LIMIT_LOG_TAILS_PER_MINUTE: '0',
+    RATE_LIMIT_EXECS_PER_MINUTE: '0',
+  });
   agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 });
 afterAll(async () => {
@@ -33,7 +39,14 @@ afterAll(async () => {
 
 async function send(method: string, url: string, body?: string, contentType = 'application/json') {
   const mark = p.engine.mark();
-  const res = await rawRequest(agent, p.svc.server.port, method, url, { ...auth('admin'), ...(body !== undefined ? { 'content-type': contentType } : {}) }, body);
+  const res = await rawRequest(
+    agent,
+    p.svc.server.port,
+    method,
+    url,
+    { ...auth('admin'), ...(body !== undefined ? { 'content-type': contentType } : {}) },
+    body,
+  );
   return { ...res, calls: p.engine.since(mark) };
 }
 
@@ -67,7 +80,15 @@ function url(op: Operation, override: Record<string, string> = {}): string {
   let u = op.path;
   for (const prm of op.params.filter((x) => x.in === 'path')) {
     const pattern = prm.schema.pattern ?? '';
-    const v = override[prm.name] ?? (pattern.includes('{8}-') ? '00000000-0000-4000-8000-000000000000' : pattern.includes('{64}') ? 'f'.repeat(64) : prm.name === 'ref' ? absentRef() : 'dkh-bad-absent');
+    const v =
+      override[prm.name] ??
+      (pattern.includes('{8}-')
+        ? '00000000-0000-4000-8000-000000000000'
+        : pattern.includes('{64}')
+          ? 'f'.repeat(64)
+          : prm.name === 'ref'
+            ? absentRef()
+            : 'dkh-bad-absent');
     u = u.replace(`{${prm.name}}`, encodeURIComponent(v));
   }
   // A prune that got through would prune the shared engine: only ever a preview.
@@ -83,7 +104,8 @@ test('when any identifier (path, body or query) carries an injection (?, #, %2F,
         const body = VALID_BODY[op.operationId];
         const res = await send(op.method, url(op, { [prm.name]: inj }), body === undefined ? undefined : JSON.stringify(body));
         cases++;
-        if (res.status < 400 || res.status >= 500 || res.calls.length) bad.push(`${op.operationId} {${prm.name}}=${JSON.stringify(inj.slice(0, 30))}: ${res.status} calls ${res.calls.length}`);
+        if (res.status < 400 || res.status >= 500 || res.calls.length)
+          bad.push(`${op.operationId} {${prm.name}}=${JSON.stringify(inj.slice(0, 30))}: ${res.status} calls ${res.calls.length}`);
       }
     }
   }
@@ -95,11 +117,19 @@ test('when any identifier (path, body or query) carries an injection (?, #, %2F,
           ? await send(op.method, url(op), JSON.stringify({ ...(VALID_BODY[f.op] as object), [f.field]: inj }))
           : await send(op.method, `${url(op)}?${f.field}=${encodeURIComponent(inj)}`);
       cases++;
-      if (res.status < 400 || res.status >= 500 || res.calls.length) bad.push(`${f.op} ${f.field}=${JSON.stringify(inj.slice(0, 30))}: ${res.status} calls ${res.calls.length}`);
+      if (res.status < 400 || res.status >= 500 || res.calls.length)
+        bad.push(`${f.op} ${f.field}=${JSON.stringify(inj.slice(0, 30))}: ${res.status} calls ${res.calls.length}`);
     }
   }
   // Raw (unencoded) traversal and delimiters in the URL itself.
-  for (const raw of ['/api/v1/containers/..', '/api/v1/containers/../images/json', '/api/v1/images/..%2F..%2Fcontainers%2Fjson', '/api/v1/containers/a%00b', '/api/v1/images/a%0d%0aX:1', '/api/v1/containers/%2e%2e%2finfo']) {
+  for (const raw of [
+    '/api/v1/containers/..',
+    '/api/v1/containers/../images/json',
+    '/api/v1/images/..%2F..%2Fcontainers%2Fjson',
+    '/api/v1/containers/a%00b',
+    '/api/v1/images/a%0d%0aX:1',
+    '/api/v1/containers/%2e%2e%2finfo',
+  ]) {
     for (const method of ['GET', 'DELETE']) {
       const res = await send(method, raw);
       cases++;
@@ -117,9 +147,19 @@ test('when bodies are empty, of the wrong type, over the limit, 1,000 levels dee
     ['wrong content type', (op) => ({ body: JSON.stringify(VALID_BODY[op.operationId] ?? {}), type: 'text/plain' }), [415]],
     ['over the limit', () => ({ body: JSON.stringify({ image: 'x'.repeat(300 * 1024) }) }), [413]],
     ['1,000 levels deep', () => ({ body: deep(1000) }), [400]],
-    ['1,000 levels deep in a field', () => ({ body: `{"image":${deep(1000)},"name":${deep(1000)},"repository":${deep(1000)},"serverAddress":${deep(1000)},"cmd":${deep(1000)}}` }), [400]],
+    [
+      '1,000 levels deep in a field',
+      () => ({ body: `{"image":${deep(1000)},"name":${deep(1000)},"repository":${deep(1000)},"serverAddress":${deep(1000)},"cmd":${deep(1000)}}` }),
+      [400],
+    ],
     ['50,000 levels deep', () => ({ body: deep(50_000) }), [400]],
-    ['unknown fields', (op) => ({ body: JSON.stringify({ ...(VALID_BODY[op.operationId] as object), __proto__x: 1, constructor: { prototype: { polluted: true } } }) }), [400]],
+    [
+      'unknown fields',
+      (op) => ({
+        body: JSON.stringify({ ...(VALID_BODY[op.operationId] as object), __proto__x: 1, constructor: { prototype: { polluted: true } } }),
+      }),
+      [400],
+    ],
     ['invalid JSON', () => ({ body: '{"image": "a",' }), [400]],
   ];
   const bad: string[] = [];
@@ -131,7 +171,8 @@ test('when bodies are empty, of the wrong type, over the limit, 1,000 levels dee
       const { body, type } = make(op);
       const res = await send(op.method, url(op), body, type);
       n++;
-      if (!allowed.includes(res.status) || res.calls.length) bad.push(`${op.operationId} ${what}: ${res.status} calls ${res.calls.length} ${res.body.slice(0, 120)}`);
+      if (!allowed.includes(res.status) || res.calls.length)
+        bad.push(`${op.operationId} ${what}: ${res.status} calls ${res.calls.length} ${res.body.slice(0, 120)}`);
     }
   }
   expect(({} as { polluted?: boolean }).polluted).toBeUndefined();

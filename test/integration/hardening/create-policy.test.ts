@@ -29,12 +29,17 @@ afterAll(async () => {
 });
 
 const create = (name: string, body: Record<string, unknown>) =>
-  p.calls(() => p.svc.http.post('/api/v1/containers').set(auth('admin')).send({ image: seed.base(), name: run.name(name), labels: run.labels, ...body }));
+  p.calls(() =>
+    p.svc.http
+      .post('/api/v1/containers')
+      .set(auth('admin'))
+      .send({ image: seed.base(), name: run.name(name), labels: run.labels, ...body }),
+  );
 
 async function runToExit(id: string): Promise<string> {
   const c = engine().getContainer(id);
   await waitFor(async () => !(await c.inspect()).State.Running, 20_000, 100);
-  return ((await c.logs({ stdout: true, stderr: true }))).toString('latin1');
+  return (await c.logs({ stdout: true, stderr: true })).toString('latin1');
 }
 
 describe('bind paths are checked where they really lead', () => {

@@ -49,16 +49,26 @@ describe('before authentication, nothing is parsed', () => {
     const broken = await svc.http.post('/api/v1/containers').set('Content-Type', 'application/json').send('{"image": broken');
     expect(broken.status).toBe(401);
     expect(broken.body.code).toBe('unauthorized');
-    const big = await svc.http.post('/api/v1/images/pull').set('Content-Type', 'application/json').send(`{"image":"${'a'.repeat(400_000)}"}`);
+    const big = await svc.http
+      .post('/api/v1/images/pull')
+      .set('Content-Type', 'application/json')
+      .send(`{"image":"${'a'.repeat(400_000)}"}`);
     expect(big.status).toBe(401);
-    const wrongToken = await svc.http.post('/api/v1/containers').set('Authorization', 'Bearer not-a-token-of-this-service').set('Content-Type', 'application/json').send('{');
+    const wrongToken = await svc.http
+      .post('/api/v1/containers')
+      .set('Authorization', 'Bearer not-a-token-of-this-service')
+      .set('Content-Type', 'application/json')
+      .send('{');
     expect(wrongToken.status).toBe(401);
-    const { text } = await rawExchange(svc.server.port, 'POST /api/v1/containers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"image":');
+    const { text } = await rawExchange(
+      svc.server.port,
+      'POST /api/v1/containers HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"image":',
+    );
     expect(text).toMatch(/^HTTP\/1\.1 401/);
     expect(text).toMatch(/\r\nConnection: close\r\n/i);
   });
 
-  test('when a token below the operation\'s role sends a broken body, then 403; at the role, the body is parsed and 400', async () => {
+  test("when a token below the operation's role sends a broken body, then 403; at the role, the body is parsed and 400", async () => {
     const viewer = await svc.http.post('/api/v1/containers').set(auth('viewer')).set('Content-Type', 'application/json').send('{"image": broken');
     expect(viewer.status).toBe(403);
     const admin = await svc.http.post('/api/v1/containers').set(auth('admin')).set('Content-Type', 'application/json').send('{"image": broken');
@@ -143,7 +153,8 @@ describe('slow clients (the real process)', () => {
 
   test('when 200 sockets dribble headers or bodies, then memory stays bounded, other clients are served, and the slow ones are cut after the timeout', async () => {
     // Warm the process first (the first requests load the contract validator), so growth is the slow clients' own.
-    for (let i = 0; i < 5; i++) await rawExchange(proc.port, `GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKENS.admin}\r\nConnection: close\r\n\r\n`, 3000);
+    for (let i = 0; i < 5; i++)
+      await rawExchange(proc.port, `GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKENS.admin}\r\nConnection: close\r\n\r\n`, 3000);
     const before = rssMiB(proc.child.pid!);
     const started = Date.now();
     const closedAt: number[] = [];
@@ -165,7 +176,11 @@ describe('slow clients (the real process)', () => {
     const during = rssMiB(proc.child.pid!);
     // Another client is served meanwhile.
     const t0 = Date.now();
-    const other = await rawExchange(proc.port, `GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKENS.admin}\r\nConnection: close\r\n\r\n`, 5000);
+    const other = await rawExchange(
+      proc.port,
+      `GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKENS.admin}\r\nConnection: close\r\n\r\n`,
+      5000,
+    );
     const otherMs = Date.now() - t0;
     expect(other.text).toMatch(/^HTTP\/1\.1 200/);
     // Every slow socket is cut: the unauthenticated bodies at once (401), the rest by the timeouts.
@@ -194,7 +209,9 @@ describe('WebSocket origins come from configuration only', () => {
 
   test('when the Origin equals the Host header but is not configured (DNS rebinding), then 403; PUBLIC_URL and ALLOWED_ORIGINS pass', async () => {
     const port = svc.server.port;
-    expect(await upgradeStatus(svc.wsUrl, { ...auth('viewer'), Host: `rebound.example:${port}`, Origin: `http://rebound.example:${port}` })).toBe(403);
+    expect(await upgradeStatus(svc.wsUrl, { ...auth('viewer'), Host: `rebound.example:${port}`, Origin: `http://rebound.example:${port}` })).toBe(
+      403,
+    );
     expect(await upgradeStatus(svc.wsUrl, { ...auth('viewer'), Host: `localhost:${port}`, Origin: `http://localhost:${port}` })).toBe(403);
     expect(await upgradeStatus(svc.wsUrl, { ...auth('viewer'), Origin: svc.config.selfOrigins[0] })).toBe(101);
     expect(await upgradeStatus(svc.wsUrl, { ...auth('viewer'), Origin: 'http://allowed.example' })).toBe(101);

@@ -119,7 +119,12 @@ test('when the daemon is killed during a pull and an event subscription, then th
     const readyMs = Date.now() - restartAt;
     await until('the event stream to reconnect', hubConnected);
     const eventsMs = Date.now() - restartAt;
-    const c = await docker.createContainer({ Image: 'pe-busybox:1', Cmd: ['true'], Labels: { 'dockhand.test': 'hardening' }, HostConfig: { NetworkMode: 'none' } });
+    const c = await docker.createContainer({
+      Image: 'pe-busybox:1',
+      Cmd: ['true'],
+      Labels: { 'dockhand.test': 'hardening' },
+      HostConfig: { NetworkMode: 'none' },
+    });
     await sock.waitFor((f) => f.type === 'event' && (f.data as { actorId: string }).actorId === c.id, 15_000);
     const diverging = await divergence();
     const stuck = await stuckRunning();
@@ -160,7 +165,9 @@ test('when the daemon hangs (SIGSTOP), then requests end within the engine timeo
     await until('the event stream', hubConnected);
     const diverging = await divergence();
     const stuck = await stuckRunning();
-    figures.push(`hung (SIGSTOP) → list 504 in ${listMs} ms, /readyz 503 in ${readyzMs} ms (timeout ${ENGINE_TIMEOUT_MS} ms); ready ${recoverMs} ms after SIGCONT; divergence ${diverging}; jobs stuck running ${stuck}`);
+    figures.push(
+      `hung (SIGSTOP) → list 504 in ${listMs} ms, /readyz 503 in ${readyzMs} ms (timeout ${ENGINE_TIMEOUT_MS} ms); ready ${recoverMs} ms after SIGCONT; divergence ${diverging}; jobs stuck running ${stuck}`,
+    );
     expect(diverging).toBe(0);
     expect(stuck).toBe(0);
   } finally {

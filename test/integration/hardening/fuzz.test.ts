@@ -6,7 +6,17 @@ import fc from 'fast-check';
 import { auth } from '../../helpers/service';
 import { testEnv } from '../../../support/test-env';
 import { startProxiedService, type ProxiedService } from '../../helpers/proxied-service';
-import { INJECTIONS, loadOperations, queryString, rawRequest, valid, validish, type Operation, type Param, type Schema } from '../../helpers/openapi-fuzz';
+import {
+  INJECTIONS,
+  loadOperations,
+  queryString,
+  rawRequest,
+  valid,
+  validish,
+  type Operation,
+  type Param,
+  type Schema,
+} from '../../helpers/openapi-fuzz';
 
 // An OpenAPI-driven fuzzer with a fixed seed, against a service whose engine calls all pass a recording proxy.
 // It never changes shared objects: mutating operations get either inputs that are certainly invalid, or targets
@@ -82,7 +92,8 @@ function pathValues(op: Operation, gen: (param: Param) => fc.Arbitrary<string>):
 }
 
 type Mutation = (r: Req, pick: number, injection: string) => Req;
-const asObject = (b: unknown): Record<string, unknown> => (b && typeof b === 'object' && !Array.isArray(b) ? { ...(b as Record<string, unknown>) } : {});
+const asObject = (b: unknown): Record<string, unknown> =>
+  b && typeof b === 'object' && !Array.isArray(b) ? { ...(b as Record<string, unknown>) } : {};
 
 /** Changes that make a request certainly invalid under the contract or the identifier grammars. */
 function mutations(op: Operation): Mutation[] {
@@ -132,7 +143,10 @@ function invalidRequest(op: Operation): fc.Arbitrary<Req> {
 const figures = { requests: 0, server5xx: 0, invalidWithEngineCalls: 0, byStatus: {} as Record<number, number> };
 const failures: string[] = [];
 const note = (op: Operation, r: Req, res: { status: number; body: string; calls: unknown[] }, why: string) => {
-  if (failures.length < 20) failures.push(`${op.operationId} ${why}: ${res.status} ${res.body.slice(0, 200)} calls=${JSON.stringify(res.calls).slice(0, 200)} req=${JSON.stringify(r).slice(0, 300)}`);
+  if (failures.length < 20)
+    failures.push(
+      `${op.operationId} ${why}: ${res.status} ${res.body.slice(0, 200)} calls=${JSON.stringify(res.calls).slice(0, 200)} req=${JSON.stringify(r).slice(0, 300)}`,
+    );
 };
 const count = (status: number) => {
   figures.requests++;
@@ -175,7 +189,9 @@ describe('fuzzing every operation from the contract (fixed seed)', () => {
   test('when reads get valid-ish and hostile parameters, then no answer is 5xx (the service checks each answer against the contract: a violation would be a 500)', async () => {
     for (const op of ops.filter((o) => !mutating(o))) {
       const arb = fc.record({
-        pathValues: pathValues(op, (param) => fc.oneof(absentTarget(param), valid(param.schema) as fc.Arbitrary<string>, fc.constantFrom(...INJECTIONS))),
+        pathValues: pathValues(op, (param) =>
+          fc.oneof(absentTarget(param), valid(param.schema) as fc.Arbitrary<string>, fc.constantFrom(...INJECTIONS)),
+        ),
         query: query(op, validish),
       });
       for (const r of fc.sample(arb, { seed: SEED, numRuns: RUNS.read })) {

@@ -111,9 +111,14 @@ test('when SIGTERM comes during a running pull, a waiting request and WebSocket 
   const answer = await waiting;
   const closed = await ws.closed;
   const exit = await proc.exited;
-  const finalJob = ws.frames.filter((f) => f.id === 'j' && f.type === 'progress').map((f) => f.data as Job).pop();
+  const finalJob = ws.frames
+    .filter((f) => f.id === 'j' && f.type === 'progress')
+    .map((f) => f.data as Job)
+    .pop();
   const ms = exit.at - signalledAt;
-  console.log(`graceful shutdown (SIGTERM): exit ${exit.code} in ${ms} ms (budget ${BUDGET_MS}); waiting request ${answer.status} ${String(answer.body.code)}; WS close ${closed.code}; job ${finalJob?.state}/${finalJob?.error?.code}`);
+  console.log(
+    `graceful shutdown (SIGTERM): exit ${exit.code} in ${ms} ms (budget ${BUDGET_MS}); waiting request ${answer.status} ${String(answer.body.code)}; WS close ${closed.code}; job ${finalJob?.state}/${finalJob?.error?.code}`,
+  );
 
   expect(answer.status).toBe(503);
   expect(answer.body).toMatchObject({ code: 'shutting_down', jobId });

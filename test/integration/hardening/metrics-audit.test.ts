@@ -26,7 +26,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await p?.close();
   const mine = await engine().listContainers({ all: true, filters: JSON.stringify({ label: [LABEL] }) });
-  await Promise.all(mine.map((c) => engine().getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    mine.map((c) =>
+      engine()
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
 });
 
 const audit = () => lines.filter((l) => l.log === 'audit');
@@ -39,7 +46,7 @@ const scrape = async () => {
 /** The value of one sample line (`name{labels} value`), or undefined. */
 const sample = (text: string, name: string, labels: Record<string, string> = {}): number | undefined => {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `) ? want.every((w) => l.includes(w)) : false);
+  const line = text.split('\n').find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `) ? want.every((w) => l.includes(w)) : false));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 };
 

@@ -31,8 +31,7 @@ const absent = {
 };
 
 type Param = { name: string; in: string; schema?: { pattern?: string } };
-const resolve = (p: Param | { $ref: string }): Param =>
-  '$ref' in p ? spec.components.parameters[p.$ref.split('/').pop() as string] : p;
+const resolve = (p: Param | { $ref: string }): Param => ('$ref' in p ? spec.components.parameters[p.$ref.split('/').pop() as string] : p);
 
 /** A value for a path parameter that names nothing: by the parameter's own grammar. */
 function absentValue(p: Param): string {

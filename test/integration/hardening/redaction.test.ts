@@ -84,7 +84,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await docker.getContainer(NAME).remove({ force: true }).catch(() => undefined);
+  await docker
+    .getContainer(NAME)
+    .remove({ force: true })
+    .catch(() => undefined);
   await removeImages(IMAGE);
   await svc.close();
 });
@@ -147,7 +150,9 @@ test('when every secret-bearing field is read on every path by every role, then 
       }
     }
   }
-  console.log(`redaction matrix: ${cells} cells (8 fields × 7 paths × 3 roles, admin cells only where a path carries the field), ${differing.length} differing`);
+  console.log(
+    `redaction matrix: ${cells} cells (8 fields × 7 paths × 3 roles, admin cells only where a path carries the field), ${differing.length} differing`,
+  );
   expect(differing).toEqual([]);
 });
 
@@ -164,13 +169,33 @@ test('when a viewer reads, then the shape stays: env names, the program, label k
 });
 
 test('when a viewer filters on a redacted label value, then 403 on the lists and nothing on the events; the key alone works', async () => {
-  expect((await svc.http.get('/api/v1/containers').query({ label: `db.password=${S.label}` }).set(auth('viewer'))).status).toBe(403);
-  expect((await svc.http.get('/api/v1/images').query({ label: `db.token=${S.imageLabel}` }).set(auth('operator'))).status).toBe(403);
+  expect(
+    (
+      await svc.http
+        .get('/api/v1/containers')
+        .query({ label: `db.password=${S.label}` })
+        .set(auth('viewer'))
+    ).status,
+  ).toBe(403);
+  expect(
+    (
+      await svc.http
+        .get('/api/v1/images')
+        .query({ label: `db.token=${S.imageLabel}` })
+        .set(auth('operator'))
+    ).status,
+  ).toBe(403);
   const byKey = await svc.http.get('/api/v1/containers').query({ label: 'db.password', name: NAME }).set(auth('viewer'));
   expect(byKey.body.items).toHaveLength(1);
-  const ev = await svc.http.get('/api/v1/events').query({ since: startSeq, label: `db.password=${S.label}` }).set(auth('viewer'));
+  const ev = await svc.http
+    .get('/api/v1/events')
+    .query({ since: startSeq, label: `db.password=${S.label}` })
+    .set(auth('viewer'));
   expect(ev.body.items).toEqual([]);
-  const admin = await svc.http.get('/api/v1/containers').query({ label: `db.password=${S.label}` }).set(auth('admin'));
+  const admin = await svc.http
+    .get('/api/v1/containers')
+    .query({ label: `db.password=${S.label}` })
+    .set(auth('admin'));
   expect(admin.body.items).toHaveLength(1);
 });
 

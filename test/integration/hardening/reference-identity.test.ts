@@ -40,15 +40,57 @@ type Op = { name: string; send: (ref: string) => Promise<{ status: number; body:
 const http = () => p.svc.http;
 const OPS: Op[] = [
   { name: 'pull', send: (r) => http().post('/api/v1/images/pull').set(auth('admin')).send({ image: r }) },
-  { name: 'push', send: (r) => http().post(`/api/v1/images/${enc(r)}/push`).set(auth('admin')).send({}) },
-  { name: 'tag source', send: (r) => http().post(`/api/v1/images/${enc(r)}/tag`).set(auth('admin')).send({ repository: 'dkh-ident/x', tag: '1' }) },
-  { name: 'tag target', send: (r) => http().post(`/api/v1/images/${enc(seed.base())}/tag`).set(auth('admin')).send({ repository: r, tag: '1' }) },
+  {
+    name: 'push',
+    send: (r) =>
+      http()
+        .post(`/api/v1/images/${enc(r)}/push`)
+        .set(auth('admin'))
+        .send({}),
+  },
+  {
+    name: 'tag source',
+    send: (r) =>
+      http()
+        .post(`/api/v1/images/${enc(r)}/tag`)
+        .set(auth('admin'))
+        .send({ repository: 'dkh-ident/x', tag: '1' }),
+  },
+  {
+    name: 'tag target',
+    send: (r) =>
+      http()
+        .post(`/api/v1/images/${enc(seed.base())}/tag`)
+        .set(auth('admin'))
+        .send({ repository: r, tag: '1' }),
+  },
   { name: 'create (pull missing)', send: (r) => http().post('/api/v1/containers').set(auth('admin')).send({ image: r, start: false }) },
-  { name: 'create (pull always)', send: (r) => http().post('/api/v1/containers').set(auth('admin')).send({ image: r, pull: 'always', start: false }) },
+  {
+    name: 'create (pull always)',
+    send: (r) => http().post('/api/v1/containers').set(auth('admin')).send({ image: r, pull: 'always', start: false }),
+  },
   { name: 'create (pull never)', send: (r) => http().post('/api/v1/containers').set(auth('admin')).send({ image: r, pull: 'never', start: false }) },
-  { name: 'inspect', send: (r) => http().get(`/api/v1/images/${enc(r)}`).set(auth('admin')) },
-  { name: 'history', send: (r) => http().get(`/api/v1/images/${enc(r)}/history`).set(auth('admin')) },
-  { name: 'remove', send: (r) => http().delete(`/api/v1/images/${enc(r)}`).set(auth('admin')) },
+  {
+    name: 'inspect',
+    send: (r) =>
+      http()
+        .get(`/api/v1/images/${enc(r)}`)
+        .set(auth('admin')),
+  },
+  {
+    name: 'history',
+    send: (r) =>
+      http()
+        .get(`/api/v1/images/${enc(r)}/history`)
+        .set(auth('admin')),
+  },
+  {
+    name: 'remove',
+    send: (r) =>
+      http()
+        .delete(`/api/v1/images/${enc(r)}`)
+        .set(auth('admin')),
+  },
 ];
 /** The operations that make the engine contact a registry. */
 const CONTACTING = ['pull', 'push', 'create (pull missing)', 'create (pull always)'];
@@ -68,7 +110,8 @@ describe('registry identity against the real engine', () => {
         if (/^[a-f0-9]{64}$/.test(ref) && !['pull', 'push', 'tag target'].includes(op.name)) continue;
         const { result, calls } = await callsOf(() => op.send(ref));
         cells++;
-        if (result.status !== 400 || calls.length !== 0) wrong.push(`${op.name} ${JSON.stringify(ref)} → ${result.status} ${result.body.code}, ${calls.length} calls`);
+        if (result.status !== 400 || calls.length !== 0)
+          wrong.push(`${op.name} ${JSON.stringify(ref)} → ${result.status} ${result.body.code}, ${calls.length} calls`);
       }
     }
     figures.invalidCells = cells;
@@ -91,10 +134,13 @@ describe('registry identity against the real engine', () => {
       `[::1]:${port}/seed/web:1.43`,
       `${env.authRegistry}/seed/web:1.43`,
       // Generated: valid references, none on the allowed registry (a push names a tag, never a digest).
-      ...fc.sample(validReference.filter((r) => resolveReference(r).registry !== env.registry && (name !== 'push' || !r.includes('@'))), {
-        seed: SEED,
-        numRuns: 100,
-      }),
+      ...fc.sample(
+        validReference.filter((r) => resolveReference(r).registry !== env.registry && (name !== 'push' || !r.includes('@'))),
+        {
+          seed: SEED,
+          numRuns: 100,
+        },
+      ),
     ];
     const wrong: string[] = [];
     for (const ref of others) {
@@ -112,11 +158,20 @@ describe('registry identity against the real engine', () => {
     const mark = p.engine.mark();
     const pull = await http().post('/api/v1/images/pull?wait=true').set(auth('admin')).send({ image: seed.base() });
     expect(pull.body.state).toBe('succeeded');
-    const tag = await http().post(`/api/v1/images/${enc(seed.base())}/tag`).set(auth('admin')).send({ repository: tagged, tag: '1' });
+    const tag = await http()
+      .post(`/api/v1/images/${enc(seed.base())}/tag`)
+      .set(auth('admin'))
+      .send({ repository: tagged, tag: '1' });
     expect(tag.status).toBe(201);
-    const push = await http().post(`/api/v1/images/${enc(`${tagged}:1`)}/push?wait=true`).set(auth('admin')).send({});
+    const push = await http()
+      .post(`/api/v1/images/${enc(`${tagged}:1`)}/push?wait=true`)
+      .set(auth('admin'))
+      .send({});
     expect(push.body.state).toBe('succeeded');
-    const create = await http().post('/api/v1/containers').set(auth('admin')).send({ image: `${tagged}:1`, pull: 'always', start: false, labels: { 'dockhand.test': run } });
+    const create = await http()
+      .post('/api/v1/containers')
+      .set(auth('admin'))
+      .send({ image: `${tagged}:1`, pull: 'always', start: false, labels: { 'dockhand.test': run } });
     expect(create.status).toBe(201);
     await engine().getContainer(create.body.id).remove({ force: true });
     for (const r of p.engine.since(mark)) {

@@ -35,7 +35,16 @@ describe('Hub search terms that name a host', () => {
       .sample(validReference, { seed: 20261130, numRuns: 400 })
       .map((r) => resolveReference(r).name)
       .filter((n) => engineReads(n).registry !== 'docker.io' || n.startsWith('docker.io/'));
-    const terms = ['evil.com/x', 'localhost/x', `127.0.0.1:${port}/seed`, `localhost:${port}/seed`, '[::1]:22/x', '10.0.0.1:6379/x', 'docker.io/busybox', ...generated];
+    const terms = [
+      'evil.com/x',
+      'localhost/x',
+      `127.0.0.1:${port}/seed`,
+      `localhost:${port}/seed`,
+      '[::1]:22/x',
+      '10.0.0.1:6379/x',
+      'docker.io/busybox',
+      ...generated,
+    ];
     const wrong: string[] = [];
     for (const term of terms.slice(0, 200)) {
       const { result, calls } = await p.calls(() => p.svc.http.get('/api/v1/images/search').query({ term }).set(auth('viewer')));

@@ -42,7 +42,13 @@ describe('attach', () => {
     const id = await runIt('it');
     const s = await open();
     s.send({ type: 'subscribe', id: 'a', channel: 'attach', container: t.name('it') });
-    expect((await s.waitFor((f) => f.id === 'a')).data).toMatchObject({ channel: 'attach', container: id, name: t.name('it'), tty: true, encoding: 'utf8' });
+    expect((await s.waitFor((f) => f.id === 'a')).data).toMatchObject({
+      channel: 'attach',
+      container: id,
+      name: t.name('it'),
+      tty: true,
+      encoding: 'utf8',
+    });
     typeIn(s, 'a', 'echo attached-$((6*7))\n');
     await waitForOutput(s, 'a', 'attached-42');
     s.send({ type: 'unsubscribe', id: 'a' });
@@ -87,8 +93,21 @@ describe('attach', () => {
   });
 
   test('when the container has no open stdin or is stopped, then a clear error frame', async () => {
-    const plain = await t.docker.createContainer({ name: t.name('plain'), Image: seed.base(), Cmd: ['sleep', '60'], Labels: t.labels, HostConfig: { NetworkMode: 'none' } });
-    const stopped = await t.docker.createContainer({ name: t.name('stopped'), Image: seed.base(), Cmd: ['sh'], Tty: true, OpenStdin: true, Labels: t.labels });
+    const plain = await t.docker.createContainer({
+      name: t.name('plain'),
+      Image: seed.base(),
+      Cmd: ['sleep', '60'],
+      Labels: t.labels,
+      HostConfig: { NetworkMode: 'none' },
+    });
+    const stopped = await t.docker.createContainer({
+      name: t.name('stopped'),
+      Image: seed.base(),
+      Cmd: ['sh'],
+      Tty: true,
+      OpenStdin: true,
+      Labels: t.labels,
+    });
     await plain.start();
     const s = await open();
     s.send({ type: 'subscribe', id: 'p', channel: 'attach', container: plain.id });
@@ -106,7 +125,10 @@ describe('attach', () => {
     expect((await s.waitFor((f) => f.id === 'op')).data).toMatchObject({ code: 'forbidden' });
     s.send({ type: 'stdin', id: 'op', data: 'touch /pwned\n' });
     await s.waitFor((f) => f.id === null && (f.data as { code: string }).code === 'not_found');
-    const check = await svc.http.post(`/api/v1/containers/${id}/exec?wait=true`).set(auth('admin')).send({ cmd: ['ls', '/pwned'] });
+    const check = await svc.http
+      .post(`/api/v1/containers/${id}/exec?wait=true`)
+      .set(auth('admin'))
+      .send({ cmd: ['ls', '/pwned'] });
     expect(check.body.exitCode).not.toBe(0);
     expect(printed(s, 'op')).toBe('');
   });

@@ -20,9 +20,12 @@ const open = async (role: 'admin' | 'operator' | 'viewer' = 'admin') => {
 };
 const createExec = (body: Record<string, unknown>, role: 'admin' | 'operator' | 'viewer' = 'admin') =>
   svc.http.post(`/api/v1/containers/${box.id}/exec`).set(auth(role)).send(body);
-const runNow = (body: Record<string, unknown>, query = 'wait=true') => svc.http.post(`/api/v1/containers/${box.id}/exec?${query}`).set(auth('admin')).send(body);
+const runNow = (body: Record<string, unknown>, query = 'wait=true') =>
+  svc.http.post(`/api/v1/containers/${box.id}/exec?${query}`).set(auth('admin')).send(body);
 const sizeRw = async () => {
-  const res = await svc.http.get(`/api/v1/containers?size=true&all=true&label=dockhand.test.run%3D${t.labels['dockhand.test.run']}`).set(auth('viewer'));
+  const res = await svc.http
+    .get(`/api/v1/containers?size=true&all=true&label=dockhand.test.run%3D${t.labels['dockhand.test.run']}`)
+    .set(auth('viewer'));
   return (res.body.items as { id: string; sizeRw: number }[]).find((c) => c.id === box.id)!.sizeRw;
 };
 
@@ -138,13 +141,17 @@ describe('typed client', () => {
     const client = new DockhandWsClient({
       url: svc.wsUrl,
       reconnect: false,
-      connect: (url, protocols) => new WebSocket(url, protocols, { headers: { Authorization: `Bearer ${TOKENS.admin}` } }) as unknown as WebSocketLike,
+      connect: (url, protocols) =>
+        new WebSocket(url, protocols, { headers: { Authorization: `Bearer ${TOKENS.admin}` } }) as unknown as WebSocketLike,
     });
     await client.open();
     try {
       let out = '';
       const ended = new Promise<{ reason: string }>((resolve) => {
-        const term = client.terminal({ channel: 'exec', execId: created.body.execId, cols: 77, rows: 22 }, { onOutput: (d) => (out += String(d)), onEnd: resolve });
+        const term = client.terminal(
+          { channel: 'exec', execId: created.body.execId, cols: 77, rows: 22 },
+          { onOutput: (d) => (out += String(d)), onEnd: resolve },
+        );
         // Typed before the session is open and faster than 20 frames/s: buffered, then sent in a few frames.
         for (const ch of 'busybox stty size; echo typed-$((40+2))\n') term.write(ch);
         term.write(new TextEncoder().encode('exit 6\n'));
@@ -160,9 +167,22 @@ describe('typed client', () => {
 
 describe('one-shot exec', () => {
   test('when run with wait=true, then the exit code and stdout/stderr apart, with env, workingDir and user applied', async () => {
-    const res = await runNow({ cmd: ['sh', '-c', 'echo "$GREETING from $(pwd)"; echo warn >&2; exit 3'], env: { GREETING: 'hi' }, workingDir: '/tmp', user: '0:0' });
+    const res = await runNow({
+      cmd: ['sh', '-c', 'echo "$GREETING from $(pwd)"; echo warn >&2; exit 3'],
+      env: { GREETING: 'hi' },
+      workingDir: '/tmp',
+      user: '0:0',
+    });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ execId: expect.stringMatching(/^[a-f0-9]{64}$/), exitCode: 3, timedOut: false, running: false, stdout: 'hi from /tmp\n', stderr: 'warn\n', truncated: false });
+    expect(res.body).toEqual({
+      execId: expect.stringMatching(/^[a-f0-9]{64}$/),
+      exitCode: 3,
+      timedOut: false,
+      running: false,
+      stdout: 'hi from /tmp\n',
+      stderr: 'warn\n',
+      truncated: false,
+    });
   });
 
   test('when the output passes 1 MiB, then the newest 1 MiB is kept and truncated says so', async () => {
@@ -182,7 +202,10 @@ describe('one-shot exec', () => {
 
   test('when the container is stopped, then 409 container_not_running', async () => {
     const stopped = await t.docker.createContainer({ name: t.name('stopped'), Image: (await box.inspect()).Config.Image, Labels: t.labels });
-    const res = await svc.http.post(`/api/v1/containers/${stopped.id}/exec?wait=true`).set(auth('admin')).send({ cmd: ['true'] });
+    const res = await svc.http
+      .post(`/api/v1/containers/${stopped.id}/exec?wait=true`)
+      .set(auth('admin'))
+      .send({ cmd: ['true'] });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('container_not_running');
   });
@@ -232,7 +255,10 @@ describe('idle sessions', () => {
   test('when a session sees no input and no output for EXEC_IDLE_TIMEOUT_MS, then it ends with idle_timeout', async () => {
     const idle = await startService({ EXEC_IDLE_TIMEOUT_MS: '700' });
     try {
-      const created = await idle.http.post(`/api/v1/containers/${box.id}/exec`).set(auth('admin')).send({ cmd: ['sh'], tty: true });
+      const created = await idle.http
+        .post(`/api/v1/containers/${box.id}/exec`)
+        .set(auth('admin'))
+        .send({ cmd: ['sh'], tty: true });
       const s = await connectWs(idle.wsUrl, 'admin');
       sockets.push(s);
       s.send({ type: 'subscribe', id: 'idle', channel: 'exec', execId: created.body.execId });

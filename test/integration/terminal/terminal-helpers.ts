@@ -24,13 +24,28 @@ export function terminalRun(file: string) {
     },
     /** `docker run -dit` of the base image: `sh` waiting on its terminal keeps it running. */
     async interactive(what: string): Promise<Docker.Container> {
-      const c = await docker.createContainer({ name: `term-${what}-${run}`, Image: seed.base(), Cmd: ['sh'], Tty: true, OpenStdin: true, Labels: labels, HostConfig: { NetworkMode: 'none' } });
+      const c = await docker.createContainer({
+        name: `term-${what}-${run}`,
+        Image: seed.base(),
+        Cmd: ['sh'],
+        Tty: true,
+        OpenStdin: true,
+        Labels: labels,
+        HostConfig: { NetworkMode: 'none' },
+      });
       await c.start();
       return c;
     },
     async cleanup(): Promise<void> {
       const mine = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`dockhand.test.run=${run}`] }) });
-      await Promise.all(mine.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      await Promise.all(
+        mine.map((c) =>
+          docker
+            .getContainer(c.Id)
+            .remove({ force: true })
+            .catch(() => undefined),
+        ),
+      );
     },
   };
 }
@@ -58,7 +73,10 @@ export async function waitForOutput(s: TestSocket, id: string, text: string | Re
     return typeof text === 'string' ? out.includes(text) : text.test(out);
   };
   await s.waitFor((f) => f.id === id && (has() || f.type === 'end' || f.type === 'error'), timeoutMs);
-  if (!has()) throw new Error(`output of ${id} never showed ${String(text)}; got ${JSON.stringify(printed(s, id).slice(-400))} frames ${JSON.stringify(s.frames.slice(-3))}`);
+  if (!has())
+    throw new Error(
+      `output of ${id} never showed ${String(text)}; got ${JSON.stringify(printed(s, id).slice(-400))} frames ${JSON.stringify(s.frames.slice(-3))}`,
+    );
   return printed(s, id);
 }
 

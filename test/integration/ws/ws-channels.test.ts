@@ -49,16 +49,32 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const s of sockets) s.ws.terminate();
-  await Promise.all(created.map((id) => docker.getContainer(id).remove({ force: true }).catch(() => undefined)));
-  await docker.getImage(coldImage('d', '1')).remove({ force: true }).catch(() => undefined);
+  await Promise.all(
+    created.map((id) =>
+      docker
+        .getContainer(id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
+  await docker
+    .getImage(coldImage('d', '1'))
+    .remove({ force: true })
+    .catch(() => undefined);
   await svc.close();
 });
 
 describe('job channel', () => {
   test('when a real pull is followed, then percent only rises to 100, layers have states, and the final frame ends it', async () => {
-    await docker.getImage(coldImage('d', '1')).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(coldImage('d', '1'))
+      .remove({ force: true })
+      .catch(() => undefined);
     const s = await open();
-    const res = await svc.http.post('/api/v1/images/pull').set(auth('operator')).send({ image: coldImage('d', '1') });
+    const res = await svc.http
+      .post('/api/v1/images/pull')
+      .set(auth('operator'))
+      .send({ image: coldImage('d', '1') });
     expect(res.status).toBe(202);
     const jobId = res.body.id as string;
     s.send({ type: 'subscribe', id: 'pull', channel: 'job', jobId });
@@ -123,7 +139,9 @@ describe('stats channel', () => {
     const s = await open();
     s.send({ type: 'subscribe', id: 'st', channel: 'stats', container: c.id, interval: 1 });
     await s.waitFor(() => s.frames.filter((f) => f.id === 'st' && f.type === 'stats').length >= 2, 10000);
-    const samples = s.frames.filter((f) => f.id === 'st' && f.type === 'stats').map((f) => f.data as { cpuPercent: number; memoryUsage: number; read: string });
+    const samples = s.frames
+      .filter((f) => f.id === 'st' && f.type === 'stats')
+      .map((f) => f.data as { cpuPercent: number; memoryUsage: number; read: string });
     expect(samples[0].memoryUsage).toBeGreaterThan(0);
     expect(typeof samples[0].cpuPercent).toBe('number');
     expect(Date.parse(samples[1].read)).toBeGreaterThan(Date.parse(samples[0].read));

@@ -43,7 +43,14 @@ afterAll(async () => {
   await proxy?.close();
   if (docker) {
     const all = await docker.listContainers({ all: true }).catch(() => []);
-    await Promise.all(all.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    await Promise.all(
+      all.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
   }
   await engine?.destroy();
 });
@@ -135,7 +142,10 @@ test('when more events than the engine can replay happen while the stream is dow
   await untilTrue('the hub to reconnect', () => hubConnected(svc));
 
   // Every events subscription hears it, whatever its filters: what was lost is unknown.
-  for (const [s, id] of [[sock, 'ev'], [all, 'quiet']] as const) {
+  for (const [s, id] of [
+    [sock, 'ev'],
+    [all, 'quiet'],
+  ] as const) {
     const err = await s.waitFor((f) => f.id === id && f.type === 'error', 15000);
     expect((err.data as { code: string }).code).toBe('resync_required');
   }

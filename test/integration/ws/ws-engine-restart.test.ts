@@ -34,13 +34,27 @@ afterAll(async () => {
   await svc?.close();
   if (docker) {
     const all = await docker.listContainers({ all: true }).catch(() => []);
-    await Promise.all(all.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    await Promise.all(
+      all.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
   }
   await engine?.destroy();
 });
 
 const create = (name: string) =>
-  docker.createContainer({ name, Image: 'pe-busybox:1', Entrypoint: ['/bin/sh', '-c', 'sleep 300'], Labels: { 'dockhand.test': 'ws' }, StopTimeout: 1, HostConfig: { NetworkMode: 'none' } });
+  docker.createContainer({
+    name,
+    Image: 'pe-busybox:1',
+    Entrypoint: ['/bin/sh', '-c', 'sleep 300'],
+    Labels: { 'dockhand.test': 'ws' },
+    StopTimeout: 1,
+    HostConfig: { NetworkMode: 'none' },
+  });
 
 const untilTrue = async (what: string, cond: () => Promise<boolean> | boolean, ms = 20000) => {
   const deadline = Date.now() + ms;

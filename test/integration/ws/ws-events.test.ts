@@ -28,7 +28,12 @@ async function ensureImage(ref: string): Promise<void> {
 
 async function makeContainer(suffix: string, labels: Record<string, string> = {}): Promise<Docker.Container> {
   const name = `ws-${run}-${suffix}`;
-  const c = await docker.createContainer({ name, Image: seed.web143(), Labels: { 'dockhand.test': 'ws', 'dockhand.ws-run': run, ...labels }, HostConfig: { NetworkMode: 'none' } });
+  const c = await docker.createContainer({
+    name,
+    Image: seed.web143(),
+    Labels: { 'dockhand.test': 'ws', 'dockhand.ws-run': run, ...labels },
+    HostConfig: { NetworkMode: 'none' },
+  });
   created.push(c.id);
   return c;
 }
@@ -38,7 +43,8 @@ const open = async (role: 'viewer' | 'admin' = 'viewer') => {
   sockets.push(s);
   return s;
 };
-const events = (s: TestSocket, id: string) => s.frames.filter((f) => f.id === id && f.type === 'event') as ServerFrame<{ action: string; actorId: string; seq: number }>[];
+const events = (s: TestSocket, id: string) =>
+  s.frames.filter((f) => f.id === id && f.type === 'event') as ServerFrame<{ action: string; actorId: string; seq: number }>[];
 
 beforeAll(async () => {
   svc = await startService();
@@ -47,7 +53,14 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const s of sockets) s.ws.terminate();
-  await Promise.all(created.map((id) => docker.getContainer(id).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    created.map((id) =>
+      docker
+        .getContainer(id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   await svc.close();
 });
 
@@ -111,7 +124,10 @@ describe('events channel', () => {
       },
     });
     await client.open();
-    client.subscribe({ channel: 'events', filters: { label: [RUN_LABEL], type: ['container'] } }, { onFrame: (f) => f.type === 'event' && seen.push(f as ServerFrame<{ action: string }>) });
+    client.subscribe(
+      { channel: 'events', filters: { label: [RUN_LABEL], type: ['container'] } },
+      { onFrame: (f) => f.type === 'event' && seen.push(f as ServerFrame<{ action: string }>) },
+    );
     const c = await makeContainer('resume');
     await watcher.waitFor((f) => f.id === 'w' && (f.data as { action?: string }).action === 'create');
     for (let i = 0; i < 50 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
@@ -132,7 +148,8 @@ describe('contract', () => {
     const res = await svc.http.get('/asyncapi.yaml');
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/^asyncapi: 3\.1\.0/);
-    for (const frame of ['subscribed', 'event', 'progress', 'log', 'stats', 'end', 'error', 'unsubscribe']) expect(res.text).toContain(`    ${frame}:`);
+    for (const frame of ['subscribed', 'event', 'progress', 'log', 'stats', 'end', 'error', 'unsubscribe'])
+      expect(res.text).toContain(`    ${frame}:`);
   });
 });
 

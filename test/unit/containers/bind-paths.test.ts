@@ -17,7 +17,9 @@ const bind = (source: string, readOnly = false) => [{ source, target: '/d', read
 
 describe('resolveBinds', () => {
   test('when a source is a symlink out of every root, then bind_path_escapes', async () => {
-    await expect(resolveBinds(bind('/srv/data/link'), roots, host({ '/srv/data/link': '/etc' }))).rejects.toMatchObject({ code: 'bind_path_escapes' });
+    await expect(resolveBinds(bind('/srv/data/link'), roots, host({ '/srv/data/link': '/etc' }))).rejects.toMatchObject({
+      code: 'bind_path_escapes',
+    });
   });
 
   test('when a root is itself a symlink, then sources under it are compared with its real path and sent resolved', async () => {

@@ -10,10 +10,12 @@ const admin = { name: 'alice', role: 'admin' as const };
 /** A repository fake that records calls; each test scripts the parts it needs. */
 function fakeRepo(over: Partial<ContainerRepository> = {}) {
   const calls: string[] = [];
-  const rec = <T>(name: string, v: T) => async () => {
-    calls.push(name);
-    return v;
-  };
+  const rec =
+    <T>(name: string, v: T) =>
+    async () => {
+      calls.push(name);
+      return v;
+    };
   const repo = {
     imageExists: jest.fn(async () => (calls.push('imageExists'), true)),
     hostPortsTaken: jest.fn(rec('hostPortsTaken', [] as { hostPort: number; protocol: string }[])),

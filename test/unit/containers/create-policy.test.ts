@@ -21,7 +21,10 @@ describe('planCreate', () => {
         env: { A: '1', B_C: 'x=y' },
         workingDir: '/srv/./app',
         labels: { 'dockhand.test': 'containers' },
-        ports: [{ containerPort: 80, hostPort: 8080 }, { containerPort: 53, protocol: 'udp' }],
+        ports: [
+          { containerPort: 80, hostPort: 8080 },
+          { containerPort: 53, protocol: 'udp' },
+        ],
         restartPolicy: { name: 'on-failure', maximumRetryCount: 3 },
         volumes: [{ name: 'data', target: '/data', readOnly: true }],
         network: 'mynet',
@@ -79,7 +82,16 @@ describe('planCreate', () => {
     ['a relative workingDir', { workingDir: 'srv' }, 'invalid_request'],
     ['a volume target with ..', { volumes: [{ name: 'v1', target: '/a/../etc' }] }, 'invalid_request'],
     ['a volume named like a path', { volumes: [{ name: '/etc', target: '/x' }] }, 'invalid_request'],
-    ['two mounts on one target', { volumes: [{ name: 'v1', target: '/x' }, { name: 'v2', target: '/x/' }] }, 'invalid_request'],
+    [
+      'two mounts on one target',
+      {
+        volumes: [
+          { name: 'v1', target: '/x' },
+          { name: 'v2', target: '/x/' },
+        ],
+      },
+      'invalid_request',
+    ],
     ['a bad env name', { env: { 'A=B': '1' } }, 'invalid_request'],
     ['a retry count without on-failure', { restartPolicy: { name: 'always', maximumRetryCount: 2 } }, 'invalid_request'],
     ['a bad container name', { name: 'a/../b' }, 'invalid_identifier'],
@@ -106,8 +118,14 @@ describe('planCreate', () => {
         { path: '/srv/conf', writable: false },
       ],
     };
-    const binds = (source: string, readOnly?: boolean) => planCreate({ image: 'busybox', binds: [{ source, target: '/d', readOnly }] }, policy).spec.binds[0].readOnly;
-    expect([binds('/srv/conf/a', false), binds('/srv/data/ro/x', false), binds('/srv/data/x', false), binds('/srv/data/x', true)]).toEqual([true, true, false, true]);
+    const binds = (source: string, readOnly?: boolean) =>
+      planCreate({ image: 'busybox', binds: [{ source, target: '/d', readOnly }] }, policy).spec.binds[0].readOnly;
+    expect([binds('/srv/conf/a', false), binds('/srv/data/ro/x', false), binds('/srv/data/x', false), binds('/srv/data/x', true)]).toEqual([
+      true,
+      true,
+      false,
+      true,
+    ]);
   });
 
   test.each([

@@ -42,7 +42,11 @@ describe('liveStream', () => {
   });
 
   test('when the source ends, then the flushed items come last', async () => {
-    const s = liveStream(Readable.from([Buffer.from('a'), Buffer.from('b')]), (c) => [c.toString()], () => ['end']);
+    const s = liveStream(
+      Readable.from([Buffer.from('a'), Buffer.from('b')]),
+      (c) => [c.toString()],
+      () => ['end'],
+    );
     const got: string[] = [];
     for await (const x of s) got.push(x);
     expect(got).toEqual(['a', 'b', 'end']);

@@ -6,7 +6,13 @@ const base: EngineStats = {
   precpu_stats: { cpu_usage: { total_usage: 1_000_000_000 }, system_cpu_usage: 10_000_000_000, online_cpus: 2 },
   memory_stats: { usage: 100 * 1024 * 1024, limit: 1024 * 1024 * 1024, stats: { total_inactive_file: 20 * 1024 * 1024 } },
   networks: { eth0: { rx_bytes: 100, tx_bytes: 50 }, eth1: { rx_bytes: 1, tx_bytes: 2 } },
-  blkio_stats: { io_service_bytes_recursive: [{ op: 'Read', value: 4096 }, { op: 'Write', value: 8192 }, { op: 'Total', value: 12288 }] },
+  blkio_stats: {
+    io_service_bytes_recursive: [
+      { op: 'Read', value: 4096 },
+      { op: 'Write', value: 8192 },
+      { op: 'Total', value: 12288 },
+    ],
+  },
   pids_stats: { current: 3 },
 };
 

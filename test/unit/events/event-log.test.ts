@@ -1,7 +1,15 @@
 import { EventLog } from '../../../src/domain/events/event-log';
 import { isDomainError } from '../../../src/domain/errors';
 
-const ev = (action: string) => ({ type: 'container', action, actorId: 'abc', attributes: {}, time: '2026-01-01T00:00:00.000Z', timeNano: '1', reconciled: false });
+const ev = (action: string) => ({
+  type: 'container',
+  action,
+  actorId: 'abc',
+  attributes: {},
+  time: '2026-01-01T00:00:00.000Z',
+  timeNano: '1',
+  reconciled: false,
+});
 
 const codeOf = (fn: () => unknown): string | undefined => {
   try {

@@ -132,10 +132,22 @@ describe('EventsHub', () => {
 describe('EventsHub: an outage longer than the engine can replay', () => {
   test('when the engine replays as many events as it can hold, then live subscribers get resync_required and old since is refused', async () => {
     const engine = new FakeEngine();
-    const hub = new EventsHub(engine, pino({ level: 'silent' }), { minBackoffMs: 5, maxBackoffMs: 20, idleCheckMs: 1000, pingTimeoutMs: 20, engineReplayLimit: 3 });
+    const hub = new EventsHub(engine, pino({ level: 'silent' }), {
+      minBackoffMs: 5,
+      maxBackoffMs: 20,
+      idleCheckMs: 1000,
+      pingTimeoutMs: 20,
+      engineReplayLimit: 3,
+    });
     const got: LoggedEvent[] = [];
     const gaps: string[] = [];
-    hub.subscribe({}, undefined, (e) => got.push(e), 'admin', (err) => gaps.push(err.code));
+    hub.subscribe(
+      {},
+      undefined,
+      (e) => got.push(e),
+      'admin',
+      (err) => gaps.push(err.code),
+    );
     try {
       await until(() => hub.connected);
       engine.emit('create', 'a');
@@ -161,9 +173,21 @@ describe('EventsHub: an outage longer than the engine can replay', () => {
 
   test('when a reconnect replays fewer events than the engine holds, then nothing is reported lost', async () => {
     const engine = new FakeEngine();
-    const hub = new EventsHub(engine, pino({ level: 'silent' }), { minBackoffMs: 5, maxBackoffMs: 20, idleCheckMs: 1000, pingTimeoutMs: 20, engineReplayLimit: 3 });
+    const hub = new EventsHub(engine, pino({ level: 'silent' }), {
+      minBackoffMs: 5,
+      maxBackoffMs: 20,
+      idleCheckMs: 1000,
+      pingTimeoutMs: 20,
+      engineReplayLimit: 3,
+    });
     const gaps: string[] = [];
-    hub.subscribe({}, undefined, () => undefined, 'admin', (err) => gaps.push(err.code));
+    hub.subscribe(
+      {},
+      undefined,
+      () => undefined,
+      'admin',
+      (err) => gaps.push(err.code),
+    );
     try {
       await until(() => hub.connected);
       engine.emit('create', 'a');

@@ -1,4 +1,13 @@
-import { commandFingerprint, redactCommand, redactCommandLine, redactEnv, redactEventAction, redactEventAttributes, redactLabels, viewOnce } from '../../../src/domain/auth/redaction';
+import {
+  commandFingerprint,
+  redactCommand,
+  redactCommandLine,
+  redactEnv,
+  redactEventAction,
+  redactEventAttributes,
+  redactLabels,
+  viewOnce,
+} from '../../../src/domain/auth/redaction';
 import { StreamBudget } from '../../../src/domain/limits/stream-budget';
 
 describe('the redaction policy', () => {
@@ -23,7 +32,12 @@ describe('the redaction policy', () => {
     expect(redactEventAction('exec_create: sh -c mysql -psecret')).toBe('exec_create: sh ***');
     expect(redactEventAction('exec_start: /bin/sh -c curl -f http://x')).toBe('exec_start: /bin/sh ***');
     expect(redactEventAction('health_status: healthy')).toBe('health_status: healthy');
-    expect(redactEventAttributes({ image: 'busybox', name: 'web', execID: 'e', 'db.pw': 's' })).toEqual({ image: 'busybox', name: 'web', execID: 'e', 'db.pw': '***' });
+    expect(redactEventAttributes({ image: 'busybox', name: 'web', execID: 'e', 'db.pw': 's' })).toEqual({
+      image: 'busybox',
+      name: 'web',
+      execID: 'e',
+      'db.pw': '***',
+    });
   });
 
   test('when a command is fingerprinted for the audit log, then the program and the count show, the arguments do not', () => {

@@ -93,7 +93,10 @@ describe('registry identity over a generated corpus', () => {
     const transfer = { tag: async (_s: string, repo: string) => void sent.push(repo) } as unknown as ImageTransfer;
     const images = { inspect: async () => ({ id: 'sha256:x' }) } as unknown as ImageRepository;
     const tagger = new ImageTagger(transfer, images);
-    const targets = fc.sample(validReference.filter((r) => !r.includes('@') && !/:[^/]*$/.test(r)), { seed: SEED, numRuns: 300 });
+    const targets = fc.sample(
+      validReference.filter((r) => !r.includes('@') && !/:[^/]*$/.test(r)),
+      { seed: SEED, numRuns: 300 },
+    );
     for (const repository of targets) {
       const { image } = await tagger.tag('busybox', repository, 'v1');
       expect(engineReads(sent[sent.length - 1]).registry).toBe(resolveReference(repository).registry);

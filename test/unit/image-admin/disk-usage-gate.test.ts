@@ -59,7 +59,7 @@ describe('the one /system/df gate', () => {
     expect(preview.dryRun).toBe(true);
   });
 
-  test('when a disk-usage read follows a finished df, then it runs a fresh one (a container\'s writes raise no event)', async () => {
+  test("when a disk-usage read follows a finished df, then it runs a fresh one (a container's writes raise no event)", async () => {
     const engine = fakeEngine();
     const admin = new DockerImageAdmin(engine.docker, engine.docker, 1000, diskUsageGate(engine.docker, 1000));
     const first = admin.diskUsage();
@@ -73,7 +73,7 @@ describe('the one /system/df gate', () => {
 });
 
 describe('readDf', () => {
-  test('when another client\'s df makes the engine refuse ours (500), then it is tried again and succeeds', async () => {
+  test("when another client's df makes the engine refuse ours (500), then it is tried again and succeeds", async () => {
     let calls = 0;
     const docker = { df: async () => (++calls < 3 ? Promise.reject(engineRefusal()) : DF) };
     await expect(readDf(docker, [0, 0, 0])).resolves.toBe(DF);
@@ -105,6 +105,14 @@ describe('toEngineDiskUsage', () => {
       containers: [],
       volumes: [{ name: 'v', size: -1, refCount: -1 }],
     });
-    expect(toEngineDiskUsage(DF).images[0]).toEqual({ id: 'sha256:a', repoTags: ['app:1'], created: 1, size: 200, sharedSize: 50, uniqueSize: 150, containers: 1 });
+    expect(toEngineDiskUsage(DF).images[0]).toEqual({
+      id: 'sha256:a',
+      repoTags: ['app:1'],
+      created: 1,
+      size: 200,
+      sharedSize: 50,
+      uniqueSize: 150,
+      containers: 1,
+    });
   });
 });

@@ -16,7 +16,7 @@ describe('imageReclaimable', () => {
     expect(imageReclaimable(150, [usage('a', 100, 50, 0), usage('b', 100, 50, 0)])).toEqual({ reclaimable: 150, atMost: 150 });
   });
 
-  test('when one image sharing a base is in use, then only the other one\'s own layer is reclaimable, exactly', () => {
+  test("when one image sharing a base is in use, then only the other one's own layer is reclaimable, exactly", () => {
     // base 50 shared; a and b each add 50 of their own: 150 on disk.
     expect(imageReclaimable(150, [usage('a', 100, 50, 1), usage('b', 100, 50, 0)])).toEqual({ reclaimable: 50, atMost: 100 });
   });

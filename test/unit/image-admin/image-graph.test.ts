@@ -21,7 +21,7 @@ describe('ImageGraph.imageDelete (the engine rules, replayed)', () => {
     expect(g.refsOf('A')).toEqual(['app:1']);
   });
 
-  test('when the last tag of a repository goes, then that repository\'s digest references go with it', () => {
+  test("when the last tag of a repository goes, then that repository's digest references go with it", () => {
     const g = new ImageGraph([img('A', ['app:1', 'app@sha256:d', 'other:1'])], []);
     expect(g.imageDelete('A', 'app:1', false, true)).toEqual({ untagged: ['app:1', 'app@sha256:d'], deleted: [] });
     expect(g.refsOf('A')).toEqual(['other:1']);

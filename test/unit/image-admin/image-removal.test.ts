@@ -16,7 +16,9 @@ function fakeEngine(nodes: ImageNode[], uniqueSize: number): ImageAdminEngine & 
     containers: async () => [],
     diskUsage: async () => ({
       layersSize: 0,
-      images: nodes.filter((n) => n.repoTags.length > 0).map((n) => ({ id: n.id, repoTags: n.repoTags, created: 0, size: n.size, sharedSize: n.size - uniqueSize, uniqueSize, containers: 0 })),
+      images: nodes
+        .filter((n) => n.repoTags.length > 0)
+        .map((n) => ({ id: n.id, repoTags: n.repoTags, created: 0, size: n.size, sharedSize: n.size - uniqueSize, uniqueSize, containers: 0 })),
       containers: [],
       volumes: [],
     }),
@@ -29,13 +31,22 @@ function fakeEngine(nodes: ImageNode[], uniqueSize: number): ImageAdminEngine & 
   return e;
 }
 
-const node = (id: string, o: Partial<ImageNode>): ImageNode => ({ id, parentId: null, repoTags: [], repoDigests: [], created: 0, size: 0, labels: {}, ...o });
+const node = (id: string, o: Partial<ImageNode>): ImageNode => ({
+  id,
+  parentId: null,
+  repoTags: [],
+  repoDigests: [],
+  created: 0,
+  size: 0,
+  labels: {},
+  ...o,
+});
 
 describe('ImageRemovalService dry run', () => {
   // A built image: an untagged parent of 300 bytes (100 of them its own), the image adds 50 on top.
   const nodes = [node(PARENT, { size: 300 }), node(ID, { parentId: PARENT, repoTags: ['app:1'], size: 350 })];
 
-  test('when the parent is pruned too, then the image\'s whole unique size is freed and nothing is removed', async () => {
+  test("when the parent is pruned too, then the image's whole unique size is freed and nothing is removed", async () => {
     const engine = fakeEngine(nodes, 150);
     const res = await new ImageRemovalService(engine).remove('app:1', { force: false, noprune: false, dryRun: true });
     expect(res).toMatchObject({ dryRun: true, untagged: ['app:1'], deleted: [ID, PARENT], bytesFreed: 150 });

@@ -138,7 +138,10 @@ describe('DockerHubSearch', () => {
     const hub = hubWith(async () => {
       throw Object.assign(new Error('(HTTP code 500) server error - lookup index.docker.io: no such host'), { statusCode: 500 });
     });
-    await expect(hub.search('busybox', 5, 1000)).rejects.toMatchObject({ code: 'registry_unreachable', message: expect.stringContaining('no such host') });
+    await expect(hub.search('busybox', 5, 1000)).rejects.toMatchObject({
+      code: 'registry_unreachable',
+      message: expect.stringContaining('no such host'),
+    });
   });
 
   test('when the engine itself cannot be reached, then engine_unavailable, not a registry problem', async () => {

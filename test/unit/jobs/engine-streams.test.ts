@@ -17,9 +17,11 @@ describe('jsonLines', () => {
   });
 
   test('when a line never ends and grows past the bound, then it fails instead of buffering without end', async () => {
-    const endless = Readable.from((function* () {
-      for (let i = 0; i < 100; i++) yield Buffer.alloc(1024, 'x');
-    })());
+    const endless = Readable.from(
+      (function* () {
+        for (let i = 0; i < 100; i++) yield Buffer.alloc(1024, 'x');
+      })(),
+    );
     await expect(collect(jsonLines(endless, 10 * 1024))).rejects.toMatchObject({ code: 'engine_error' });
   });
 

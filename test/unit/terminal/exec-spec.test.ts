@@ -34,7 +34,14 @@ describe('exec spec', () => {
 
   test('when a request carries fields of its own, then none of them reaches the engine body', () => {
     const req = { cmd: ['true'], Privileged: true, privileged: true, HostConfig: {} } as unknown as Parameters<typeof toExecSpec>[0];
-    expect(Object.keys(toExecCreateBody(toExecSpec(req, false))).sort()).toEqual(['AttachStderr', 'AttachStdin', 'AttachStdout', 'Cmd', 'Env', 'Tty']);
+    expect(Object.keys(toExecCreateBody(toExecSpec(req, false))).sort()).toEqual([
+      'AttachStderr',
+      'AttachStdin',
+      'AttachStdout',
+      'Cmd',
+      'Env',
+      'Tty',
+    ]);
   });
 
   test.each([

@@ -20,7 +20,11 @@ function fakeStream() {
   }
   const stream: TerminalStream = {
     output: output(),
-    write: (b) => new Promise<void>((resolve) => { written.push(b.toString()); pending.push(resolve); }),
+    write: (b) =>
+      new Promise<void>((resolve) => {
+        written.push(b.toString());
+        pending.push(resolve);
+      }),
     close: (last) => {
       closes.push(last);
       queue.push(null);
@@ -31,8 +35,14 @@ function fakeStream() {
     stream,
     closes,
     written,
-    emit: (stream: 'stdout' | 'stderr', text: string | Buffer) => { queue.push({ stream, bytes: Buffer.from(text) }); wake?.(); },
-    finish: () => { queue.push(null); wake?.(); },
+    emit: (stream: 'stdout' | 'stderr', text: string | Buffer) => {
+      queue.push({ stream, bytes: Buffer.from(text) });
+      wake?.();
+    },
+    finish: () => {
+      queue.push(null);
+      wake?.();
+    },
     drain: () => pending.splice(0).forEach((r) => r()),
   };
 }
@@ -43,12 +53,20 @@ function fakeSink() {
   const sink: SubscriptionSink = {
     id: 's',
     principal: { name: 'root', role: 'admin' },
-    get isOpen() { return open; },
+    get isOpen() {
+      return open;
+    },
     bufferedAmount: 0,
     drained: async () => undefined,
     send: (type, data) => (frames.push({ type, data }), true),
-    end: (data) => { frames.push({ type: 'end', data }); open = false; },
-    fail: (err) => { frames.push({ type: 'error', data: err.code }); open = false; },
+    end: (data) => {
+      frames.push({ type: 'end', data });
+      open = false;
+    },
+    fail: (err) => {
+      frames.push({ type: 'error', data: err.code });
+      open = false;
+    },
   };
   return { sink, frames };
 }
@@ -93,7 +111,12 @@ describe('terminal session', () => {
     f.emit('stdout', bytes.subarray(1));
     f.finish();
     await done;
-    expect(frames.filter((x) => x.type === 'output').map((x) => (x.data as { data: string }).data).join('')).toBe('é');
+    expect(
+      frames
+        .filter((x) => x.type === 'output')
+        .map((x) => (x.data as { data: string }).data)
+        .join(''),
+    ).toBe('é');
     expect(frames.filter((x) => x.type === 'output').every((x) => !(x.data as { data: string }).data.includes('\ufffd'))).toBe(true);
   });
 

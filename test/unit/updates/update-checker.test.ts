@@ -13,7 +13,15 @@ const images = (repoDigests: string[]): ImageRepository => ({
   inspect: async () => ({ id: 'sha256:img', repoDigests, repoTags: [REF] }) as unknown as ImageDetails,
   history: async () => [],
 });
-const store: RegistryStore = { list: async () => [], get: async () => undefined, credentials: async () => undefined, add: async () => { throw new Error('no'); }, remove: async () => false };
+const store: RegistryStore = {
+  list: async () => [],
+  get: async () => undefined,
+  credentials: async () => undefined,
+  add: async () => {
+    throw new Error('no');
+  },
+  remove: async () => false,
+};
 
 /** A registry fake that answers `answer()` after the test releases it, counting the calls. */
 function source(answer: () => RemoteManifest) {
@@ -28,7 +36,11 @@ function checker(opts: { registry: ManifestSource; engine?: ManifestSource; dige
     {
       images: images(opts.digests ?? [`reg.example:5000/team/app@${D1}`, `reg.example:5000/other/app@${D2}`]),
       registry: opts.registry,
-      engine: opts.engine ?? { digestOf: async () => { throw new ManifestLookupError('registry_unreachable', 'unused'); } },
+      engine: opts.engine ?? {
+        digestOf: async () => {
+          throw new ManifestLookupError('registry_unreachable', 'unused');
+        },
+      },
       allowlist: new RegistryAllowlist(['reg.example:5000']),
       store,
       now: opts.now ?? (() => 1000),
@@ -74,14 +86,22 @@ describe('UpdateChecker', () => {
   });
 
   test('when a HEAD gives no digest, then the engine is asked instead', async () => {
-    const registry: ManifestSource = { digestOf: async () => { throw new ManifestLookupError('unsupported', 'no header'); } };
+    const registry: ManifestSource = {
+      digestOf: async () => {
+        throw new ManifestLookupError('unsupported', 'no header');
+      },
+    };
     const { src } = source(() => ({ digest: D1, mediaType: 'm' }));
     const { c } = checker({ registry, engine: src });
     expect(await c.check(REF)).toMatchObject({ status: 'up_to_date', remote: { digest: D1, via: 'engine' } });
   });
 
   test('when the registry refuses, then unknown with the reason; an outdated answer reaches the listeners', async () => {
-    const registry: ManifestSource = { digestOf: async () => { throw new ManifestLookupError('rate_limited', '429'); } };
+    const registry: ManifestSource = {
+      digestOf: async () => {
+        throw new ManifestLookupError('rate_limited', '429');
+      },
+    };
     const { c } = checker({ registry });
     expect(await c.check(REF)).toMatchObject({ status: 'unknown', reason: 'rate_limited', remote: null });
     const { src } = source(() => ({ digest: D2, mediaType: 'x' }));
@@ -102,7 +122,11 @@ describe('UpdateChecker', () => {
 
 describe('parseChallenge', () => {
   test.each([
-    ['Bearer realm="https://auth.docker.io/token",service="registry.docker.io"', 'bearer', { realm: 'https://auth.docker.io/token', service: 'registry.docker.io' }],
+    [
+      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io"',
+      'bearer',
+      { realm: 'https://auth.docker.io/token', service: 'registry.docker.io' },
+    ],
     ['Basic realm="test-realm"', 'basic', { realm: 'test-realm' }],
   ])('when the header is %s, then its scheme and parameters', (header, scheme, params) => {
     expect(parseChallenge(header)).toEqual({ scheme, params });

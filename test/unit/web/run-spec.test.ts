@@ -4,7 +4,13 @@ describe('the console run form', () => {
   test.each([
     ['8080:80', [{ hostPort: 8080, containerPort: 80 }]],
     ['80', [{ containerPort: 80 }]],
-    ['53:53/udp, 9000:90', [{ hostPort: 53, containerPort: 53, protocol: 'udp' }, { hostPort: 9000, containerPort: 90 }]],
+    [
+      '53:53/udp, 9000:90',
+      [
+        { hostPort: 53, containerPort: 53, protocol: 'udp' },
+        { hostPort: 9000, containerPort: 90 },
+      ],
+    ],
     ['  ', []],
   ])('when ports read %j, then they become %j', (text, expected) => {
     expect(parsePorts(text)).toEqual(expected);

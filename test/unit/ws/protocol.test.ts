@@ -17,7 +17,12 @@ describe('parseClientFrame', () => {
     ['an unknown type', JSON.stringify({ type: 'hello', id: 'x' }), 'x', 'type'],
     ['an unknown channel', JSON.stringify({ type: 'subscribe', id: 'x', channel: 'nope' }), 'x', 'channel'],
     ['an unknown field', JSON.stringify({ type: 'subscribe', id: 'x', channel: 'events', bogus: 1 }), 'x', '(frame)'],
-    ['a container name that could change an engine URL', JSON.stringify({ type: 'subscribe', id: 'x', channel: 'logs', container: '../images' }), 'x', 'container'],
+    [
+      'a container name that could change an engine URL',
+      JSON.stringify({ type: 'subscribe', id: 'x', channel: 'logs', container: '../images' }),
+      'x',
+      'container',
+    ],
     ['a negative since', JSON.stringify({ type: 'subscribe', id: 'x', channel: 'events', since: -1 }), 'x', 'since'],
     ['an interval out of range', JSON.stringify({ type: 'subscribe', id: 'x', channel: 'stats', container: 'c1', interval: 0 }), 'x', 'interval'],
     ['a bad id', JSON.stringify({ type: 'subscribe', id: 'a b', channel: 'events' }), null, 'id'],
