@@ -2,6 +2,9 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# better-sqlite3 fetches its prebuilt binding from GitHub, or else compiles (which this slim base cannot).
+# Offline builds point prebuild-install at a mirror instead (the test suite serves this machine's own build).
+ARG npm_config_better_sqlite3_binary_host
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -14,6 +17,7 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json ./
+ARG npm_config_better_sqlite3_binary_host
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY openapi.yaml asyncapi.yaml* ./

@@ -23,6 +23,8 @@ esbuild
       'swagger-ui-dist/*',
       // dockerode's SSH transport (never used: DOCKER_HOST is a socket or tcp) carries native addons.
       'ssh2',
+      // A native addon: it finds its compiled binding next to its own files in node_modules, never inside a bundle.
+      'better-sqlite3',
     ],
   })
   .catch(() => process.exit(1));

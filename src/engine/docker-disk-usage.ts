@@ -47,7 +47,7 @@ export function toEngineDiskUsage(df: Df | null | undefined): EngineDiskUsage {
 }
 
 /** Waits before each new try of a refused df: together longer than a df on a busy engine usually takes. */
-export const DF_RETRY_DELAYS_MS = [50, 150, 400, 1000];
+export const DF_RETRY_DELAYS_MS = [50, 150, 400, 1000, 2000, 4000];
 
 /**
  * One `/system/df`. The engine runs one at a time and refuses any other meanwhile with a bare 500 ("a disk usage

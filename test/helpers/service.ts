@@ -83,14 +83,27 @@ export interface TestService {
  * (a response that breaks the contract becomes a 500 and fails the test that got it).
  */
 export async function startService(env: Record<string, string> = {}, opts: { logger?: Logger } = {}): Promise<TestService> {
-  // The console's own origin is configuration (PUBLIC_URL), so the port is chosen before the service is built.
-  const port = env.PORT !== undefined && env.PORT !== '0' ? Number(env.PORT) : await freePort();
-  const config = testConfig({ PUBLIC_URL: `http://127.0.0.1:${port}`, ...env, PORT: String(port) });
-  const services = wire(config, opts.logger ?? pino({ level: 'silent' }));
-  const app = buildApp(services, { validateResponses: true, onOperation: recordOperation });
-  // Every WebSocket frame the service sends is checked against asyncapi.yaml; a test that got a wrong one fails.
-  services.ws.observeFrames(recordServerFrame);
-  const server = await startServer(app, port, '127.0.0.1', { '/api/v1/ws': services.ws }, config.server);
+  const fixed = env.PORT !== undefined && env.PORT !== '0';
+  // The console's own origin is configuration (PUBLIC_URL), so the port is chosen before the service is built. A
+  // port found free can be taken before we listen (another worker, an outgoing connection): then try another.
+  for (let attempt = 1; ; attempt++) {
+    const port = fixed ? Number(env.PORT) : await freePort();
+    const config = testConfig({ PUBLIC_URL: `http://127.0.0.1:${port}`, ...env, PORT: String(port) });
+    const services = wire(config, opts.logger ?? pino({ level: 'silent' }));
+    const app = buildApp(services, { validateResponses: true, onOperation: recordOperation });
+    // Every WebSocket frame the service sends is checked against asyncapi.yaml; a test that got a wrong one fails.
+    services.ws.observeFrames(recordServerFrame);
+    try {
+      const server = await startServer(app, port, '127.0.0.1', { '/api/v1/ws': services.ws }, config.server);
+      return serviceOf(app, services, config, server);
+    } catch (err) {
+      await services.close();
+      if (fixed || attempt >= 5 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
+  }
+}
+
+function serviceOf(app: ReturnType<typeof buildApp>, services: Wired, config: Config, server: RunningServer): TestService {
   return {
     app,
     services,

@@ -75,6 +75,10 @@ const ENGINE_ATTRIBUTES = new Set([
   'destination',
   'propagation',
   'read/write',
+  // Dockhand's own update_available event: an image id and registry digests are no secret.
+  'imageId',
+  'localDigest',
+  'remoteDigest',
 ]);
 
 /** Actions that carry a command line after `: ` (an exec, or a health probe, which is an exec). */

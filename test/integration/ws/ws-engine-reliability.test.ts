@@ -62,7 +62,8 @@ async function service(env: Record<string, string> = {}): Promise<TestService> {
 }
 
 async function subscriber(svc: TestService, label: string, id = 'ev', since?: number): Promise<TestSocket> {
-  const sock = await connectWs(svc.wsUrl, 'viewer');
+  // Admin: the subscriptions filter on label values, which are redacted (and so match nothing) below admin.
+  const sock = await connectWs(svc.wsUrl, 'admin');
   sockets.push(sock);
   sock.send({ type: 'subscribe', id, channel: 'events', filters: { label: [label] }, ...(since === undefined ? {} : { since }) });
   await sock.waitFor((f) => f.type === 'subscribed' || f.type === 'error');
@@ -77,7 +78,7 @@ const untilTrue = async (what: string, cond: () => Promise<boolean> | boolean, m
   }
 };
 
-const hubConnected = async (svc: TestService) => (await svc.http.get('/api/v1/events').set(auth('viewer'))).body.engineConnected === true;
+const hubConnected = async (svc: TestService) => (await svc.http.get('/api/v1/events').set(auth('admin'))).body.engineConnected === true;
 const events = (sock: TestSocket, id = 'ev') => sock.frames.filter((f) => f.id === id && f.type === 'event').map((f) => (f as ServerFrame<Ev>).data);
 const seqs = (sock: TestSocket, id = 'ev') => events(sock, id).map((e) => e.seq);
 
@@ -129,7 +130,7 @@ test('when more events than the engine can replay happen while the stream is dow
   await untilTrue('the hub to connect', () => hubConnected(svc));
   const a = await create('rel-burst-a', label);
   await sock.waitFor((f) => f.type === 'event' && (f.data as Ev).actorId === a.id);
-  const before = (await svc.http.get('/api/v1/events').set(auth('viewer'))).body.lastSeq as number;
+  const before = (await svc.http.get('/api/v1/events').set(auth('admin'))).body.lastSeq as number;
 
   // The service loses the engine (its socket path is gone and its stream is cut); the daemon goes on.
   fs.unlinkSync(link);
@@ -149,7 +150,7 @@ test('when more events than the engine can replay happen while the stream is dow
     const err = await s.waitFor((f) => f.id === id && f.type === 'error', 15000);
     expect((err.data as { code: string }).code).toBe('resync_required');
   }
-  const rest = await svc.http.get('/api/v1/events').query({ since: before }).set(auth('viewer'));
+  const rest = await svc.http.get('/api/v1/events').query({ since: before }).set(auth('admin'));
   expect(rest.status).toBe(409);
   expect(rest.body.code).toBe('resync_required');
   const ws = await subscriber(svc, label, 'resume', before);
@@ -169,7 +170,7 @@ test('when the daemon restarts under containers with restart policies and ten su
   const svc = await service();
   const label = 'rel=restart';
   await untilTrue('the hub to connect', () => hubConnected(svc));
-  const from = (await svc.http.get('/api/v1/events').set(auth('viewer'))).body.lastSeq as number;
+  const from = (await svc.http.get('/api/v1/events').set(auth('admin'))).body.lastSeq as number;
   // Ten clients from the same point: five stay connected throughout, five drop during the outage and resume.
   const clients = await Promise.all(Array.from({ length: 10 }, () => subscriber(svc, label, 'ev', from)));
 
@@ -200,7 +201,7 @@ test('when the daemon restarts under containers with restart policies and ten su
   }
 
   // Zero divergence: every subscriber has exactly what the service's log holds for this label, in order, once.
-  const log = await svc.http.get('/api/v1/events').query({ since: from, label, limit: 1000 }).set(auth('viewer'));
+  const log = await svc.http.get('/api/v1/events').query({ since: from, label, limit: 1000 }).set(auth('admin'));
   expect(log.status).toBe(200);
   const truth = (log.body.items as Ev[]).map((e) => e.seq);
   expect(truth.length).toBeGreaterThanOrEqual(8);
@@ -219,7 +220,7 @@ test('when the daemon restarts under containers with restart policies and ten su
   expect((await never.inspect()).State.Status).toBe('exited');
   expect((await unless.inspect()).State.Status).toBe('exited');
   // And the REST list says the same.
-  const list = await svc.http.get('/api/v1/containers').query({ all: true, label }).set(auth('viewer')).set('Cache-Control', 'no-cache');
+  const list = await svc.http.get('/api/v1/containers').query({ all: true, label }).set(auth('admin')).set('Cache-Control', 'no-cache');
   expect(list.status).toBe(200);
   const byId = new Map((list.body.items as { id: string; state: string }[]).map((c) => [c.id, c.state]));
   expect(byId.get(always.id)).toBe('running');
