@@ -3,6 +3,7 @@ import { DomainError } from '../domain/errors';
 import { isRole, roleAllows, type Role } from '../domain/auth/roles';
 import type { TokenVerifier } from '../domain/auth/tokens';
 import { identify } from './auth';
+import { templateSource } from './route-template';
 
 type Json = Record<string, unknown>;
 
@@ -18,22 +19,11 @@ interface GatedOperation {
   params: number;
 }
 
-const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** Every operation of the contract that asks for a bearer token, with the least role it needs. */
 function gatedOperations(contract: Json): GatedOperation[] {
   const ops: GatedOperation[] = [];
   for (const [route, item] of Object.entries(contract.paths as Record<string, Record<string, Json>>)) {
-    const names: string[] = [];
-    const source = route
-      .split(/(\{[^}]+\})/)
-      .map((part) => {
-        const m = /^\{(.+)\}$/.exec(part);
-        if (!m) return escapeRegExp(part);
-        names.push(m[1]);
-        return '([^/]+)';
-      })
-      .join('');
+    const { source, names } = templateSource(route);
     // As Express routes them: any case, one trailing slash allowed.
     const regexp = new RegExp(`^${source}/?$`, 'i');
     for (const [method, op] of Object.entries(item)) {

@@ -10,6 +10,7 @@ import { admit } from './auth';
 import { encodeAnswer, type ReadAnswer, type ReadOperation } from './json-answer';
 import { logFailure, problemOf, toProblemError } from './problem';
 import { carriesBody } from './no-body';
+import { templateSource } from './route-template';
 
 type Json = Record<string, unknown>;
 
@@ -63,20 +64,9 @@ function objectOf(params: ContractParameter[], key: (p: ContractParameter) => st
   };
 }
 
-const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** A contract path template as a regular expression, and the names of its parameters. */
 function templateRegExp(route: string): { regexp: RegExp; names: string[] } {
-  const names: string[] = [];
-  const source = route
-    .split(/(\{[^}]+\})/)
-    .map((part) => {
-      const m = /^\{(.+)\}$/.exec(part);
-      if (!m) return escapeRegExp(part);
-      names.push(m[1]);
-      return '([^/]+)';
-    })
-    .join('');
+  const { source, names } = templateSource(route);
   return { regexp: new RegExp(`^${source}$`), names };
 }
 
