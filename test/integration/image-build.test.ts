@@ -13,7 +13,8 @@ import { waitFor } from '../helpers/wait-for';
  * docker-compose. node:20-bookworm-slim cannot be pulled here: scripts/node-stand-in.sh makes a local stand-in
  * of that name from this machine's node. The build uses `--network host`: the test engine runs with
  * --iptables=false (no NAT), so a build container on its bridge could not reach the npm registry for `npm ci`.
- * The image keeps its fixed tag on the test engine, so a later run reuses the build's layer cache.
+ * The image and its build stage are removed at the end: left on the shared engine, their hundreds of MB of layers
+ * made every later /system/df slow enough to fail other tests' image lists.
  * This file owns cold/f (the spare): it pulls it and removes it.
  */
 const run = promisify(execFile);
@@ -119,6 +120,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await docker('image', 'rm', PULLED).catch(() => undefined);
+  await docker('image', 'rm', IMAGE).catch(() => undefined);
+  // The build stage's image is left untagged (dangling); this file runs last, on its own, so nothing else needs one.
+  await docker('image', 'prune', '-f').catch(() => undefined);
   fs.mkdirSync(path.dirname(FIGURES), { recursive: true });
   fs.writeFileSync(FIGURES, `${JSON.stringify(figures, null, 2)}\n`);
 }, 60_000);
