@@ -28,6 +28,19 @@ const both = async (route: string, rest = '', query: Record<string, unknown> = {
   return { fast, full };
 };
 
+/**
+ * An image's `sharedSize` / `uniqueSize`, `containers` count and `inUse` are the engine's view of *other* images and
+ * containers: the suites running beside this one change them between the two reads, so they are left out.
+ */
+const withoutSharing = (body: unknown): unknown =>
+  Array.isArray(body)
+    ? body.map((item) => {
+        if (item === null || typeof item !== 'object') return item;
+        const { sharedSize: _s, uniqueSize: _u, containers: _c, inUse: _i, ...rest } = item as Record<string, unknown>;
+        return rest;
+      })
+    : body;
+
 describe('fast reads answer as the full path does', () => {
   test('when a plain inspect arrives, then the service takes the fast path (it admits the token itself); in capitals it does not', async () => {
     const admit = jest.spyOn(authModule, 'admit');
@@ -73,7 +86,7 @@ describe('fast reads answer as the full path does', () => {
       const { fast, full } = await both(path, '', query);
       expect(fast.status).toBe(200);
       expect(full.status).toBe(200);
-      expect(full.body).toEqual(fast.body);
+      expect(withoutSharing(full.body)).toEqual(withoutSharing(fast.body));
     }
   });
 
