@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { z } from 'zod';
 import { ROLES, type Role } from '../domain/auth/roles';
 import type { EngineEndpoint } from '../domain/engine-endpoint';
@@ -7,12 +9,33 @@ export interface TokenConfig {
   name: string;
   role: Role;
   token: string;
+  /** The engines this token may use (`…:engines=a|b`); absent: every engine. Others are 404 to it. */
+  engines?: string[];
 }
+
+/** One Docker engine the service manages: `default` is DOCKER_HOST; more come from ENGINES or ENGINES_FILE. */
+export interface EngineConfig {
+  name: string;
+  endpoint: EngineEndpoint;
+  /** Milliseconds an ordinary call to this engine may take (ENGINE_TIMEOUT_MS unless the engines file says). */
+  timeoutMs: number;
+  /** /readyz answers 503 while a required engine is down (ENGINES_REQUIRED, or `required` in the file). */
+  required: boolean;
+  labels: Record<string, string>;
+}
+
+/** The docker-context name grammar. */
+export const ENGINE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$/;
+/** `default` is DOCKER_HOST; `all` names the fleet views (/engines/all/containers). */
+const RESERVED_ENGINE_NAMES = new Set(['default', 'all']);
 
 export interface Config {
   port: number;
   host: string;
+  /** The `default` engine's endpoint (DOCKER_HOST), as engines[0].endpoint. */
   engine: EngineEndpoint;
+  /** Every engine, `default` first. */
+  engines: EngineConfig[];
   /** Milliseconds an ordinary engine call may take before it fails as engine_timeout. */
   engineTimeoutMs: number;
   tokens: TokenConfig[];
@@ -92,6 +115,10 @@ const envSchema = z.object({
   DOCKER_HOST: z.string().optional(),
   DOCKER_TLS_VERIFY: z.string().optional(),
   DOCKER_CERT_PATH: z.string().optional(),
+  ENGINES: z.string().optional(),
+  ENGINES_FILE: z.string().optional(),
+  ENGINES_CERT_DIR: z.string().optional(),
+  ENGINES_REQUIRED: z.string().optional(),
   ENGINE_TIMEOUT_MS: intIn('ENGINE_TIMEOUT_MS', 100, 600000).default(10000),
   API_TOKENS: z.string().optional(),
   ALLOWED_REGISTRIES: z.string().optional(),
@@ -126,17 +153,17 @@ const envSchema = z.object({
   AUDIT_RETENTION_DAYS: intIn('AUDIT_RETENTION_DAYS', 0, 36500).default(90),
 });
 
-export function parseDockerHost(value: string | undefined, tlsVerify?: string, certPath?: string): EngineEndpoint {
+export function parseDockerHost(value: string | undefined, tlsVerify?: string, certPath?: string, setting = 'DOCKER_HOST'): EngineEndpoint {
   const v = value && value.length > 0 ? value : 'unix:///var/run/docker.sock';
   if (v.startsWith('unix://')) {
     const socketPath = v.slice('unix://'.length);
-    if (!socketPath.startsWith('/')) throw new ConfigError(`DOCKER_HOST: a unix socket path must be absolute, got "${v}"`);
+    if (!socketPath.startsWith('/')) throw new ConfigError(`${setting}: a unix socket path must be absolute, got "${v}"`);
     return { kind: 'socket', socketPath };
   }
   const m = /^tcp:\/\/([^:/]+|\[[^\]]+\]):(\d{1,5})\/?$/.exec(v);
   if (m) {
     const port = Number(m[2]);
-    if (port < 1 || port > 65535) throw new ConfigError(`DOCKER_HOST: port out of range in "${v}"`);
+    if (port < 1 || port > 65535) throw new ConfigError(`${setting}: port out of range in "${v}"`);
     const verify = tlsVerify !== undefined && tlsVerify !== '' && tlsVerify !== '0';
     const endpoint: EngineEndpoint = { kind: 'tcp', host: m[1].replace(/^\[|\]$/g, ''), port };
     if (verify || certPath) {
@@ -144,10 +171,98 @@ export function parseDockerHost(value: string | undefined, tlsVerify?: string, c
     }
     return endpoint;
   }
-  throw new ConfigError(`DOCKER_HOST must be unix:///path or tcp://host:port, got "${v}"`);
+  throw new ConfigError(`${setting} must be unix:///path or tcp://host:port, got "${v}"`);
 }
 
-export function parseTokens(value: string | undefined): TokenConfig[] {
+const TLS_FILES = ['ca.pem', 'cert.pem', 'key.pem'];
+
+/** A directory of ca.pem, cert.pem and key.pem (as DOCKER_CERT_PATH), checked now so a typo stops start-up. */
+function tlsDir(dir: string, setting: string): { certPath: string; verify: boolean } {
+  const missing = TLS_FILES.filter((f) => !fs.existsSync(path.join(dir, f)));
+  if (missing.length > 0) throw new ConfigError(`${setting}: ${dir} has no ${missing.join(', ')}`);
+  return { certPath: dir, verify: true };
+}
+
+const engineFileSchema = z
+  .object({
+    name: z.string(),
+    host: z.string(),
+    /** A directory with ca.pem, cert.pem and key.pem: mutual TLS with the engine. */
+    tlsCertPath: z.string().optional(),
+    timeoutMs: z.number().int().min(100).max(600000).optional(),
+    required: z.boolean().optional(),
+    labels: z.record(z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/), z.string().max(256)).optional(),
+  })
+  .strict();
+
+/**
+ * ENGINES (`name=unix:///path,name=tcp://host:port`, TLS from ENGINES_CERT_DIR/<name>/ when that directory exists)
+ * and ENGINES_FILE (JSON: `{"engines": [{name, host, tlsCertPath?, timeoutMs?, required?, labels?}]}`), after
+ * `default` (DOCKER_HOST). A bad entry stops start-up naming it.
+ */
+export function parseEngines(
+  e: { ENGINES?: string; ENGINES_FILE?: string; ENGINES_CERT_DIR?: string; ENGINES_REQUIRED?: string },
+  defaultEndpoint: EngineEndpoint,
+  timeoutMs: number,
+  readFile: (p: string) => string = (p) => fs.readFileSync(p, 'utf8'),
+): EngineConfig[] {
+  const engines: EngineConfig[] = [{ name: 'default', endpoint: defaultEndpoint, timeoutMs, required: false, labels: {} }];
+  const add = (name: string, setting: string, make: () => Omit<EngineConfig, 'name'>) => {
+    if (!ENGINE_NAME.test(name)) throw new ConfigError(`${setting}: engine name "${name}" must match ${ENGINE_NAME.source}`);
+    if (RESERVED_ENGINE_NAMES.has(name)) throw new ConfigError(`${setting}: the engine name "${name}" is reserved`);
+    if (engines.some((x) => x.name === name)) throw new ConfigError(`${setting}: engine "${name}" is given twice`);
+    engines.push({ name, ...make() });
+  };
+  for (const entry of csv(e.ENGINES)) {
+    const i = entry.indexOf('=');
+    if (i <= 0) throw new ConfigError(`ENGINES: "${entry}" must be name=unix:///path or name=tcp://host:port`);
+    const name = entry.slice(0, i);
+    const setting = `ENGINES (${name})`;
+    add(name, 'ENGINES', () => {
+      const endpoint = parseDockerHost(entry.slice(i + 1), undefined, undefined, setting);
+      if (endpoint.kind === 'tcp' && e.ENGINES_CERT_DIR && fs.existsSync(path.join(e.ENGINES_CERT_DIR, name))) {
+        endpoint.tls = tlsDir(path.join(e.ENGINES_CERT_DIR, name), setting);
+      }
+      return { endpoint, timeoutMs, required: false, labels: {} };
+    });
+  }
+  if (e.ENGINES_FILE) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(readFile(e.ENGINES_FILE));
+    } catch (err) {
+      throw new ConfigError(`ENGINES_FILE: ${e.ENGINES_FILE} is not readable JSON (${(err as Error).message})`);
+    }
+    const parsed = z
+      .object({ engines: z.array(engineFileSchema) })
+      .strict()
+      .safeParse(doc);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ConfigError(`ENGINES_FILE: ${issue.path.join('.')}: ${issue.message}`);
+    }
+    for (const x of parsed.data.engines) {
+      const setting = `ENGINES_FILE (${x.name})`;
+      add(x.name, 'ENGINES_FILE', () => {
+        const endpoint = parseDockerHost(x.host, undefined, undefined, setting);
+        if (x.tlsCertPath) {
+          if (endpoint.kind !== 'tcp') throw new ConfigError(`${setting}: tlsCertPath is for tcp:// engines`);
+          endpoint.tls = tlsDir(x.tlsCertPath, setting);
+        }
+        return { endpoint, timeoutMs: x.timeoutMs ?? timeoutMs, required: x.required ?? false, labels: x.labels ?? {} };
+      });
+    }
+  }
+  const required = e.ENGINES_REQUIRED === undefined ? ['default'] : csv(e.ENGINES_REQUIRED);
+  for (const name of required) {
+    const engine = engines.find((x) => x.name === name);
+    if (!engine) throw new ConfigError(`ENGINES_REQUIRED: no engine named "${name}"`);
+    engine.required = true;
+  }
+  return engines;
+}
+
+export function parseTokens(value: string | undefined, engineNames?: readonly string[]): TokenConfig[] {
   const entries = csv(value);
   const seen = new Set<string>();
   const tokens = new Map<string, string>();
@@ -155,6 +270,14 @@ export function parseTokens(value: string | undefined): TokenConfig[] {
     const parts = entry.split(':');
     if (parts.length < 3) throw new ConfigError(`API_TOKENS: "${parts[0]}:…" must be name:role:token`);
     const [name, role, ...rest] = parts;
+    let engines: string[] | undefined;
+    if (rest.length > 1 && rest[rest.length - 1].startsWith('engines=')) {
+      engines = (rest.pop() as string).slice('engines='.length).split('|');
+      for (const e of engines) {
+        if (engineNames ? !engineNames.includes(e) : !ENGINE_NAME.test(e))
+          throw new ConfigError(`API_TOKENS: "${name}" names engine "${e}", which is not configured`);
+      }
+    }
     const token = rest.join(':');
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new ConfigError(`API_TOKENS: token name "${name}" must be 1-64 of [A-Za-z0-9_.-]`);
     if (!(ROLES as readonly string[]).includes(role))
@@ -166,7 +289,7 @@ export function parseTokens(value: string | undefined): TokenConfig[] {
     const twin = tokens.get(token);
     if (twin !== undefined) throw new ConfigError(`API_TOKENS: "${twin}" and "${name}" have the same token`);
     tokens.set(token, name);
-    return { name, role: role as Role, token };
+    return { name, role: role as Role, token, ...(engines ? { engines } : {}) };
   });
 }
 
@@ -201,7 +324,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
     throw new ConfigError(`${issue.path.join('.')}: ${issue.message}`);
   }
   const e = parsed.data;
-  let tokens = parseTokens(e.API_TOKENS);
+  const engine = parseDockerHost(e.DOCKER_HOST, e.DOCKER_TLS_VERIFY, e.DOCKER_CERT_PATH);
+  const engines = parseEngines(e, engine, e.ENGINE_TIMEOUT_MS);
+  let tokens = parseTokens(
+    e.API_TOKENS,
+    engines.map((x) => x.name),
+  );
   const generatedToken = tokens.length === 0;
   if (generatedToken) tokens = [{ name: 'generated-admin', role: 'admin', token: generateToken() }];
   const allowedRegistries = e.ALLOWED_REGISTRIES === undefined ? ['docker.io'] : csv(e.ALLOWED_REGISTRIES);
@@ -228,7 +356,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
   return {
     port: e.PORT,
     host: e.HOST,
-    engine: parseDockerHost(e.DOCKER_HOST, e.DOCKER_TLS_VERIFY, e.DOCKER_CERT_PATH),
+    engine,
+    engines,
     engineTimeoutMs: e.ENGINE_TIMEOUT_MS,
     tokens,
     generatedToken,

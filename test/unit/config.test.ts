@@ -110,3 +110,93 @@ describe('DATA_KEY and AUDIT_RETENTION_DAYS', () => {
     expect(() => loadConfig({ AUDIT_RETENTION_DAYS: '-1' }, gen)).toThrow(ConfigError);
   });
 });
+
+describe('engines: ENGINES, ENGINES_FILE, ENGINES_CERT_DIR, ENGINES_REQUIRED', () => {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const os = require('node:os') as typeof import('node:os');
+  const path = require('node:path') as typeof import('node:path');
+  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'engines-'));
+  const certDir = (dir: string) => {
+    fs.mkdirSync(dir, { recursive: true });
+    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) fs.writeFileSync(path.join(dir, f), 'x');
+    return dir;
+  };
+
+  test('when nothing is set, then there is one engine, `default`, which is DOCKER_HOST and required', () => {
+    const c = load({ DOCKER_HOST: 'unix:///run/x.sock' });
+    expect(c.engines).toEqual([
+      { name: 'default', endpoint: { kind: 'socket', socketPath: '/run/x.sock' }, timeoutMs: 10000, required: true, labels: {} },
+    ]);
+  });
+
+  test('when ENGINES names unix and tcp engines, then they follow `default`; a tcp engine with a directory under ENGINES_CERT_DIR gets mutual TLS', () => {
+    const dir = tmp();
+    certDir(path.join(dir, 'edge-1'));
+    const c = load({
+      ENGINES: 'bb=unix:///tmp/b.sock,edge-1=tcp://127.0.0.1:2376,plain.2=tcp://10.0.0.2:2375',
+      ENGINES_CERT_DIR: dir,
+      ENGINES_REQUIRED: 'default,b',
+    });
+    expect(c.engines.map((e) => [e.name, e.required])).toEqual([
+      ['default', true],
+      ['bb', true],
+      ['edge-1', false],
+      ['plain.2', false],
+    ]);
+    expect(c.engines[1].endpoint).toEqual({ kind: 'socket', socketPath: '/tmp/b.sock' });
+    expect(c.engines[2].endpoint).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 2376, tls: { certPath: path.join(dir, 'edge-1'), verify: true } });
+    expect(c.engines[3].endpoint).toEqual({ kind: 'tcp', host: '10.0.0.2', port: 2375 });
+  });
+
+  test('when ENGINES_FILE lists engines, then host, TLS directory, timeout, required and labels are taken from it', () => {
+    const dir = tmp();
+    const tls = certDir(path.join(dir, 'cc'));
+    const file = path.join(dir, 'engines.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        engines: [{ name: 'cc', host: 'tcp://127.0.0.1:2377', tlsCertPath: tls, timeoutMs: 3000, required: true, labels: { site: 'lab' } }],
+      }),
+    );
+    const c = load({ ENGINES_FILE: file });
+    expect(c.engines[1]).toEqual({
+      name: 'cc',
+      endpoint: { kind: 'tcp', host: '127.0.0.1', port: 2377, tls: { certPath: tls, verify: true } },
+      timeoutMs: 3000,
+      required: true,
+      labels: { site: 'lab' },
+    });
+  });
+
+  test.each([
+    [{ ENGINES: 'default=unix:///tmp/x.sock' }, /ENGINES: the engine name "default" is reserved/],
+    [{ ENGINES: 'all=unix:///tmp/x.sock' }, /reserved/],
+    [{ ENGINES: 'a=unix:///tmp/x.sock' }, /engine name "a" must match/],
+    [{ ENGINES: '-x=unix:///tmp/x.sock' }, /engine name "-x"/],
+    [{ ENGINES: 'bb=unix:///tmp/x.sock,bb=unix:///tmp/y.sock' }, /"bb" is given twice/],
+    [{ ENGINES: 'bb=ssh://host' }, /ENGINES \(bb\) must be unix/],
+    [{ ENGINES: 'bb' }, /must be name=unix/],
+    [{ ENGINES_REQUIRED: 'nope' }, /ENGINES_REQUIRED: no engine named "nope"/],
+    [{ ENGINES_FILE: '/nonexistent/engines.json' }, /ENGINES_FILE: .* is not readable JSON/],
+    [{ API_TOKENS: 'ci:admin:0123456789abcdefXYZ:engines=bb' }, /"ci" names engine "bb", which is not configured/],
+  ])('when %j, then start-up stops naming the bad entry', (env, message) => {
+    expect(() => load(env as Record<string, string>)).toThrow(message);
+  });
+
+  test('when ENGINES_FILE has an unknown field or a TLS directory without its files, then start-up stops naming the engine', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'e.json');
+    fs.writeFileSync(file, JSON.stringify({ engines: [{ name: 'cc', host: 'tcp://127.0.0.1:1', socket: 'x' }] }));
+    expect(() => load({ ENGINES_FILE: file })).toThrow(/ENGINES_FILE: engines.0: Unrecognized key/);
+    fs.writeFileSync(file, JSON.stringify({ engines: [{ name: 'cc', host: 'tcp://127.0.0.1:1', tlsCertPath: dir }] }));
+    expect(() => load({ ENGINES_FILE: file })).toThrow(/ENGINES_FILE \(cc\): .* has no ca\.pem, cert\.pem, key\.pem/);
+  });
+
+  test('when a token names its engines, then it is limited to them; a token whose secret has colons still parses', () => {
+    const c = load({
+      ENGINES: 'edge-1=unix:///tmp/e1.sock,edge-2=unix:///tmp/e2.sock',
+      API_TOKENS: 'ops:operator:abc:def:0123456789abcdef:engines=edge-1|edge-2',
+    });
+    expect(c.tokens).toEqual([{ name: 'ops', role: 'operator', token: 'abc:def:0123456789abcdef', engines: ['edge-1', 'edge-2'] }]);
+  });
+});
