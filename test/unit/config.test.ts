@@ -135,7 +135,7 @@ describe('engines: ENGINES, ENGINES_FILE, ENGINES_CERT_DIR, ENGINES_REQUIRED', (
     const c = load({
       ENGINES: 'bb=unix:///tmp/b.sock,edge-1=tcp://127.0.0.1:2376,plain.2=tcp://10.0.0.2:2375',
       ENGINES_CERT_DIR: dir,
-      ENGINES_REQUIRED: 'default,b',
+      ENGINES_REQUIRED: 'default,bb',
     });
     expect(c.engines.map((e) => [e.name, e.required])).toEqual([
       ['default', true],
