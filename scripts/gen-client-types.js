@@ -7,9 +7,10 @@
 //   node scripts/gen-client-types.js --check    exit 1 when the committed file differs from what would be written
 const fs = require('node:fs');
 const path = require('node:path');
+const YAML = require('yaml');
+const { fullSpec } = require('./full-spec');
 
 const ROOT = path.resolve(__dirname, '..');
-const SPEC = path.join(ROOT, 'openapi.yaml');
 const OUT = path.join(ROOT, 'src', 'client', 'openapi-types.ts');
 
 const HEADER = `/**
@@ -19,7 +20,7 @@ const HEADER = `/**
 
 `;
 
-async function generate(specText = fs.readFileSync(SPEC, 'utf8')) {
+async function generate(specText = YAML.stringify(fullSpec(), { lineWidth: 0, aliasDuplicateObjects: false })) {
   // Loaded here, not at the top: requiring this file for OUT alone should not load TypeScript.
   const { default: openapiTS, astToString } = require('openapi-typescript');
   // Every `default` in the contract is on a request field, which a client may omit: keep such fields optional.

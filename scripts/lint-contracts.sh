@@ -25,6 +25,8 @@ run() {
   "$@" || { echo "[lint:contracts] FAILED: $*" >&2; rc=1; }
 }
 run npx --no-install asyncapi validate asyncapi.yaml --fail-severity warn
-run redocly_lint openapi.yaml
-run npx --no-install spectral lint openapi.yaml --ruleset .spectral.yaml --fail-severity warn
+# The REST contract as the service serves it: openapi.yaml with its engine-scoped paths generated.
+FULL=$(node scripts/full-spec.js) || { echo "[lint:contracts] could not generate the full contract" >&2; exit 1; }
+run redocly_lint "$FULL"
+run npx --no-install spectral lint "$FULL" --ruleset .spectral.yaml --fail-severity warn
 exit $rc

@@ -11,7 +11,12 @@ import type { ContainerService } from './domain/containers/container-service';
 import type { ContainerStreams } from './domain/containers/container-streams';
 import type { ImagePuller } from './domain/images/image-puller';
 import type { ImageTagger } from './domain/images/image-tagger';
-import type { JobService } from './domain/jobs/job-service';
+import type { EngineJobs, JobService } from './domain/jobs/job-service';
+import type { EngineDirectory } from './domain/engines/engine-directory';
+import type { EngineMonitor } from './domain/engines/engine-monitor';
+import { enginesRouter, type FleetReads } from './http/routes/engines';
+import { eventsRouter, ticketRouter } from './http/routes/streaming';
+import { identify } from './http/auth';
 import type { RegistryService } from './domain/registries/registry-service';
 import type { TerminalService } from './domain/terminal/exec-service';
 import { accessLog } from './http/access-log';
@@ -34,7 +39,6 @@ import type { ImageAdminServices } from './domain/images/image-admin-services';
 import { imageAdminRouter } from './http/routes/image-admin';
 import { imageReadRouter, imageReads } from './http/routes/images';
 import { containerCreateRouter, containerReads, containerRouter } from './http/routes/containers';
-import { streamingRouter } from './http/routes/streaming';
 import { imageTransferRouter } from './http/routes/image-transfer';
 import { jobRouter } from './http/routes/jobs';
 import { registryRouter } from './http/routes/registries';
@@ -46,8 +50,34 @@ import type { UpdateService } from './domain/updates/update-service';
 import type { ContainerUpdates } from './domain/updates/container-updates';
 import type { ContainerRecreator } from './domain/updates/container-recreator';
 
+/**
+ * One engine's services: what the engine-scoped routes use, `/api/v1/engines/{engine}/…` for each engine and the
+ * `/api/v1/…` paths for `default`. Built per engine by the composition root (src/wiring-engine.ts).
+ */
+export interface EngineScope {
+  name: string;
+  engine: EngineStatus;
+  images: ImageService;
+  imageAdmin: ImageAdminServices;
+  containers: ContainerService;
+  containerCreator: ContainerCreator;
+  containerStreams: ContainerStreams;
+  /** The jobs service bound to this engine: pulls, pushes and tasks started here run on it. */
+  jobs: EngineJobs;
+  imageTagger: ImageTagger;
+  terminals: TerminalService;
+  updates: UpdateChecker;
+  updateService: UpdateService;
+  containerUpdates: ContainerUpdates;
+  recreator: ContainerRecreator;
+}
+
 /** Everything the HTTP edge needs, already built: the domain services and their collaborators. */
 export interface AppServices {
+  /** Every engine's scope by name; the fields below that belong to one engine are `default`'s. */
+  engines: EngineDirectory<EngineScope>;
+  /** Each engine's state, probed on demand (GET /engines, /readyz, dockhand_engine_up). */
+  monitor: EngineMonitor;
   logger: Logger;
   verifier: TokenVerifier;
   engine: EngineStatus;
@@ -71,6 +101,8 @@ export interface AppServices {
   metrics: ServiceMetrics;
   /** Per-token budgets on costly operations. */
   rateLimits: RateLimitConfig;
+  /** A fleet view waits this long for each engine's list (absent: 10 s). */
+  engineTimeoutMs?: number;
   /** The log budget, shared with the WebSocket logs channel (absent: the REST path builds its own). */
   logTails?: RateLimiter;
   /** Exec and attach (admin, audit-logged); sessions run over the WebSocket `exec` and `attach` channels. */
@@ -125,25 +157,47 @@ const handlersOf = (h: StageHandler): readonly OneHandler[] => (typeof h === 'fu
 
 export type PipelineStage = { name: string; handler: StageHandler; path?: string } & FastPathDisposition;
 
+type Reads = { images: ReturnType<typeof imageReads>; containers: ReturnType<typeof containerReads> };
+
+/** One engine's routes: every engine-scoped operation of the contract, over that engine's scope. */
+function engineRoutes(s: EngineScope, events: EventsHub, reads: Reads): express.Router {
+  const r = express.Router();
+  r.use(imageAdminRouter(s.imageAdmin));
+  r.use(updatesRouter(s.updates, s.updateService, s.recreator));
+  r.use(imageReadRouter(s.images, reads.images));
+  r.use(containerCreateRouter(s.containerCreator));
+  r.use(containerRouter(s.containers, reads.containers, s.containerUpdates));
+  r.use(eventsRouter(events, s.name));
+  r.use(imageTransferRouter(s.jobs, s.imageTagger));
+  r.use(execRouter(s.terminals));
+  return r;
+}
+
 /** The Express pipeline, in order: the one definition the app is mounted from and the fast read path is checked against. */
-export function appPipeline(
-  services: AppServices,
-  opts: AppOptions,
-  reads: { images: ReturnType<typeof imageReads>; containers: ReturnType<typeof containerReads> },
-): PipelineStage[] {
+export function appPipeline(services: AppServices, opts: AppOptions, reads: Reads): PipelineStage[] {
+  const routers = new Map<string, RequestHandler>();
+  const fleetReads = new Map<string, FleetReads>();
+  for (const [name, scope] of services.engines.all()) {
+    const own =
+      name === 'default' ? reads : { images: imageReads(scope.images), containers: containerReads(scope.containers, scope.containerUpdates) };
+    routers.set(name, engineRoutes(scope, services.events, own));
+    fleetReads.set(name, { listContainers: own.containers.listContainers, listImages: own.images.listImages });
+  }
   const api = express.Router();
-  api.use(imageAdminRouter(services.imageAdmin));
-  api.use(updatesRouter(services.updates, services.updateService, services.recreator));
-  api.use(imageReadRouter(services.images, reads.images));
-  api.use(containerCreateRouter(services.containerCreator));
-  api.use(containerRouter(services.containers, reads.containers, services.containerUpdates));
-  api.use(streamingRouter(services.events, services.wsTickets));
-  api.use(imageTransferRouter(services.jobs, services.imageTagger));
-  api.use(jobRouter(services.jobs));
+  // Service-wide routes first; then the engines' (`/engines/{engine}/…`), then `default`'s at the plain paths.
+  api.use(ticketRouter(services.wsTickets));
+  api.use(jobRouter(services.jobs, services.engines));
   api.use(registryRouter(services.registries));
-  api.use(execRouter(services.terminals));
   api.use(auditRouter(services.audit));
   api.use(meRouter());
+  api.use(enginesRouter(services.engines, services.monitor, routers, fleetReads, () => services.engineTimeoutMs ?? 10_000));
+  // A token limited to other engines finds nothing at the `default` engine's paths.
+  api.use((req, _res, next) => {
+    const principal = identify(services.verifier, req);
+    if (principal) services.engines.get('default', principal);
+    next();
+  });
+  api.use(routers.get('default') as RequestHandler);
   const otherPaths = 'serves only paths outside /api/v1';
   return [
     // Every request is observed from its start.
@@ -196,7 +250,7 @@ export function appPipeline(
     },
     { name: 'docs', handler: docsRouter(), fastPath: 'skipped', why: otherPaths },
     { name: 'metrics', handler: metricsRouter(services.metrics), fastPath: 'skipped', why: otherPaths },
-    { name: 'health', handler: healthRouter(services.engine, services.verifier), fastPath: 'skipped', why: otherPaths },
+    { name: 'health', handler: healthRouter(services.monitor, services.engines, services.verifier), fastPath: 'skipped', why: otherPaths },
     {
       name: 'API routes',
       path: '/api/v1',

@@ -32,8 +32,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The engine answers; with its version to a valid token.
-         * @description Needs no token and then answers the status only. With any valid bearer token (any role) the answer also carries the engine's version. The engine's answer is reused for 1 s, so calling this often does not call the engine each time.
+         * The required engines answer; with versions and every engine's state to a valid token.
+         * @description Needs no token and then answers the status only. 503 while an engine named in ENGINES_REQUIRED (default: `default`) is down; other engines being down does not make the service unready. With any valid bearer token (any role) the answer also carries the default engine's version and each engine's state (the engines the token may use). Engine answers are reused for 1 s, so calling this often does not call the engines each time.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -670,6 +670,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/engines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The engines this service manages (those the token may use), each probed now.
+         * @description Every engine with its state (up or down, since when, why), version, API version, OS and architecture, labels and swarm state. Engines are probed in parallel with a 2 s bound: a hung engine is `down` in ~2 s and never delays the others.
+         */
+        get: operations["listEngines"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One engine, probed now.
+         * @description As one item of `GET /api/v1/engines`; 404 `engine_not_found` for an engine that is not configured or that the token may not use.
+         */
+        get: operations["getEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/all/containers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Containers of every engine the token may use, in one list.
+         * @description Each engine is asked in parallel, as `GET /api/v1/containers` with the same filters, and every item carries its `engine`. An engine that is down or does not answer within its engine timeout does not fail the list: it is named in `missing` with the reason.
+         */
+        get: operations["listFleetContainers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/all/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Images of every engine the token may use, in one list.
+         * @description Each engine is asked in parallel, as `GET /api/v1/images` with the same filters, and every item carries its `engine`. An engine that is down or does not answer within its engine timeout does not fail the list: it is named in `missing` with the reason.
+         */
+        get: operations["listFleetImages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -679,7 +759,7 @@ export interface paths {
         };
         /**
          * Running and recent jobs (pulls, pushes, update checks, recreates), newest first.
-         * @description Finished jobs are kept for 15 minutes and at most 200 of them; older ones are forgotten.
+         * @description Finished jobs are kept for 15 minutes and at most 200 of them; older ones are forgotten. Jobs of every engine the token may use, unless `engine` picks some.
          */
         get: operations["listJobs"];
         put?: never;
@@ -968,6 +1048,719 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/engines/{engine}/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Local images, like `docker images`, with shared and unique sizes. (on one engine)
+         * @description Local images with their tags, digests and sizes: `sharedSize` is what an image shares with other local images, `uniqueSize` what removing it alone would free. Answered from the read cache until an image changes (see `Cache-Control: no-cache`). Below admin, label values outside the public namespaces are `***`, and a `label` filter on such a value answers 403 (docs/hardening.md, section 9).
+         */
+        get: operations["listImagesOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/images/{ref}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
+                ref: components["parameters"]["ImageRef"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One image in detail. (on one engine)
+         * @description The engine's inspect of one image in Dockhand's own fields: id, tags, digests, created, architecture, config (entrypoint, cmd, env, exposed ports, labels) and layers. 404 `image_not_found` when the engine has no such image. Below admin, environment values, cmd and entrypoint arguments and label values outside the public namespaces are `***` (docs/hardening.md, section 9).
+         */
+        get: operations["inspectImageOnEngine"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove an image or one of its tags (`docker rmi`), or preview what that would do. (on one engine)
+         * @description Follows the engine's rules. A reference that is one of several references of an image only untags it
+         *     (nothing is deleted, no bytes freed). The last reference, or an image id, deletes the image, then its
+         *     untagged parent images unless `noprune`. A container created from the image (running or not) blocks the
+         *     removal with `409 image_in_use`, whose body lists the blocking containers (`containers: [{id, name, state}]`)
+         *     and any images built on it (`childImages`); `force` overrides stopped containers and multiple references,
+         *     never a running container.
+         *
+         *     `dryRun=true` changes nothing: it answers what would be untagged and deleted, which containers would block,
+         *     and the bytes that would be freed (the unique bytes of what goes; 0 while a container still holds the layers).
+         */
+        delete: operations["removeImageOnEngine"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/images/{ref}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
+                ref: components["parameters"]["ImageRef"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One row per build step, newest first, with the size of the layer it made. (on one engine)
+         * @description The image's build history as `docker history` shows it: each step's command, when it ran and the size of the layer it made (0 for steps that only change metadata). Below admin, each `createdBy` shows its program only, its arguments as `***` (a build step may carry a secret).
+         */
+        get: operations["getImageHistoryOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/images/{ref}/updates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
+                ref: components["parameters"]["ImageRef"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Whether the registry has a newer image behind this tag. (on one engine)
+         * @description Compares the digests the engine recorded for the local image (`RepoDigests`, of this reference's repository
+         *     only) with the digest the registry gives now for the same tag. The registry is asked with a `HEAD` of the
+         *     tag's manifest and every manifest media type in `Accept` (Docker Hub does not count a `HEAD` as a pull), so
+         *     it answers the digest of the same kind of manifest a pull by tag records: the index for a multi-arch tag.
+         *     When a `HEAD` gives no digest, the engine's distribution inspect is asked instead (`remote.via: engine`).
+         *
+         *     Registry answers are cached per reference for `UPDATE_CHECK_TTL_MS` and forgotten when the engine reports
+         *     a pull or tag of the reference; one lookup per reference runs at a time (concurrent checks share it).
+         *     `refresh=true` asks the registry now. The registry must be in `ALLOWED_REGISTRIES` (else `403
+         *     registry_not_allowed`, with no network call). The first stored login for the registry is used, or the one
+         *     named by `registry`. A registry that cannot be asked is not an error: the answer is `unknown` with a `reason`.
+         *     A reference pinned by digest, or an image id, is `not_applicable`.
+         */
+        get: operations["checkImageUpdateOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/updates/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check every image that containers use against its registry, as a job. (on one engine)
+         * @description Starts (or joins, while one runs) an `update_check` job and answers `202` with it. The job lists every
+         *     container (running or not), asks the registry about each distinct tag they were created from (as `GET
+         *     /api/v1/images/{ref}/updates?refresh=true`), and ends with `result: {checked, outdated, unknown, images}`;
+         *     `steps` counts the images. An image that cannot be checked (registry not allowed, image gone) is `unknown`
+         *     with its `error` code in `result.images`, and does not stop the others. Each new outdated digest also goes
+         *     out as an `update_available` event on the WebSocket `events` channel. With `UPDATE_CHECK_INTERVAL_MS` set, the
+         *     service runs the same job on its own (`createdBy: background`).
+         */
+        post: operations["checkAllUpdatesOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/containers/{id}/recreate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recreate a container on the image its tag points at now (after an optional pull), with automatic rollback. (on one engine)
+         * @description Starts a `recreate` job and answers `202` with it. The job pulls the container's tag when `pull` is true
+         *     (a visible pull job), then creates the replacement from the old container's configuration — name, command
+         *     and entrypoint, env, working dir, labels, ports (the same host ports), restart policy, named volumes and bind
+         *     mounts, network, memory and CPU limits, tty — leaving out what the old container only inherited from its old
+         *     image (its ENV, LABELs, CMD …, so the new image's own apply). The old container is renamed aside, stopped;
+         *     the replacement is started and must stay running for `RECREATE_SETTLE_MS` (and, when it has a healthcheck,
+         *     become healthy); then the old container is removed. `result` then names `oldId` and `newId`.
+         *
+         *     If anything fails (the pull, the create, the start, the replacement exiting or turning unhealthy), the
+         *     replacement is removed and the old container is put back as it was — its name restored, started again if it
+         *     was running — and the job fails with the reason (`container_not_running` for a replacement that did not stay
+         *     up). Every recreate is an audit line (`operation: container.recreate`) naming both container ids.
+         *
+         *     While a recreate of the container runs, a second request joins its job. With an `Idempotency-Key`, a retry
+         *     (same token, key and body) answers the same job (header `Idempotent-Replayed: true`), as it is now.
+         */
+        post: operations["recreateContainerOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/containers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Containers, like `docker ps`; with `size=true` their own (RW) and virtual sizes, like `docker ps -s`. (on one engine)
+         * @description Containers with their names, image, state, status text, ports and labels; running ones only unless `all=true`. Filters match as `docker ps --filter` does. With `size=true` the engine walks each container's layer, which is slow with many containers. Below admin, `command` shows its program only and label values outside the public namespaces are `***`; a `label` filter on such a value answers 403 (docs/hardening.md, section 9).
+         */
+        get: operations["listContainersOnEngine"];
+        put?: never;
+        /**
+         * Create (and by default start) a container, like `docker run -d`. (on one engine)
+         * @description The body is this service's own schema, never the engine's: there is no way to ask for privileged mode,
+         *     host network/pid/ipc, devices, capabilities or security options. Host bind mounts (`binds`) are refused
+         *     unless their source lies under a path the operator listed in `ALLOWED_BIND_PATHS`.
+         *
+         *     Operator policy applied to every container (see the README's configuration table):
+         *     - **`no-new-privileges`** is set (`CREATE_NO_NEW_PRIVILEGES`, default on): setuid binaries cannot gain
+         *       privileges inside the container.
+         *     - **A pids limit** of `CREATE_PIDS_LIMIT` processes (default 512; 0 = unlimited).
+         *     - **Host ports** below `CREATE_MIN_HOST_PORT` (default 1024) are refused: `403 policy_denied`.
+         *     - **Host addresses**: `ports[].hostIp` (omitted = `0.0.0.0`, all addresses) must be in
+         *       `CREATE_ALLOWED_HOST_IPS` (default `0.0.0.0,127.0.0.1`), else `403 policy_denied`.
+         *     - **Binds** are checked by their real path: the source and each allowed root are resolved (symlinks
+         *       followed) on the service's host, and a source that really lies outside every root is refused with
+         *       `400 bind_path_escapes` (a symlink planted by another container); a source that does not exist is
+         *       `400 invalid_request`. The engine is given the resolved path. A bind is read-only unless its root was
+         *       listed as writable (`/srv/data:rw`), whatever `readOnly` says.
+         *     Every refusal here happens before any engine call.
+         *
+         *     The image is pulled first according to `pull` (`missing`, the default, pulls only when it is not
+         *     present, as `docker run` does), through a pull job. With `missing` or `always` the image's registry must be
+         *     in `ALLOWED_REGISTRIES` (`403 registry_not_allowed`, no engine call) even when the image is present;
+         *     `never` uses a local image from any registry.
+         *
+         *     With an `Idempotency-Key`, repeating the same request (same token, same key, same body) answers the first
+         *     answer again without creating a second container; the same key with another body is refused (422); a
+         *     repeat while the first is still running is refused (409 `idempotency_in_progress`).
+         *
+         *     When the container cannot start because a host port is taken, it is removed again and the answer is
+         *     409 `port_conflict`.
+         */
+        post: operations["createContainerOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/containers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One container in detail; environment values, command arguments and label values are redacted unless the token is admin. (on one engine)
+         * @description The engine's inspect of one container in Dockhand's own fields: state, config, host config, mounts, network settings and ports. `{id}` is a name, a full id or an id prefix.
+         */
+        get: operations["inspectContainerOnEngine"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a container; a running one only with `force=true`. (on one engine)
+         * @description Removes the container and, with `volumes=true`, its anonymous volumes. A running container answers 409 `container_running` unless `force=true`, which kills it first (SIGKILL, no grace period).
+         */
+        delete: operations["removeContainerOnEngine"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/containers/{id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a container; starting a running one is a success with `changed: false`. (on one engine)
+         * @description Starts a created or stopped container. A paused container answers 409 `container_paused` (unpause it instead).
+         */
+        post: operations["startContainerOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/containers/{id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop a container (SIGTERM, then SIGKILL after `timeout`); stopping a stopped one is a success with `changed: false`. (on one engine)
+         * @description Sends the container's stop signal, waits the grace period, then SIGKILL. The grace period is `timeout`, else the container's own `StopTimeout`, else the engine's 10 s; the call answers when the container has stopped, which for a program that ignores SIGTERM is the whole grace period (the engine budget includes it, so it is not a 504).
+         */
+        post: operations["stopContainerOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/containers/{id}/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restart a container. (on one engine)
+         * @description Stops the container as `stop` does (the same grace period: `timeout`, else its `StopTimeout`, else 10 s), then starts it again; a stopped container is just started.
+         */
+        post: operations["restartContainerOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/containers/{id}/kill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a signal to a running container (default SIGKILL); 409 `container_not_running` when it is not running. (on one engine)
+         * @description Sends `signal` (a name such as `SIGTERM` or `HUP`, or a number) to the container's main process and answers once it is delivered; it does not wait for the process to exit. A program may ignore the signal and keep running.
+         */
+        post: operations["killContainerOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/containers/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Freeze a running container's processes; pausing a paused one is a success with `changed: false`. (on one engine)
+         * @description Freezes every process of the container with the cgroup freezer; they keep their memory and resume where they were on unpause.
+         */
+        post: operations["pauseContainerOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/containers/{id}/unpause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Thaw a paused container; unpausing one that is not paused is a success with `changed: false`. (on one engine)
+         * @description Thaws the processes of a paused container.
+         */
+        post: operations["unpauseContainerOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/containers/{id}/rename": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a container a new name; 409 `name_conflict` when the name is taken. (on one engine)
+         * @description Renames the container (names are 2 or more of `[a-zA-Z0-9_.-]`, starting with a letter or digit). The answer names the container by its id, since the old name no longer finds it.
+         */
+        post: operations["renameContainerOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/containers/{id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The container's recent output, one entry per line with its stream (stdout/stderr) and timestamp. (on one engine)
+         * @description Lines are demultiplexed from the engine's stream (containers with a TTY have one stream: stdout). At most
+         *     `tail` lines and about 4 MiB are returned; `truncated` says when the byte bound cut the answer short.
+         *     Live following is the WebSocket `logs` channel.
+         */
+        get: operations["getContainerLogsOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/containers/{id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One resource sample, with CPU percent computed from the engine's two readings (takes about a second). (on one engine)
+         * @description One sample of CPU, memory, network, block I/O and process count. The engine takes two readings a second apart, so CPU percent is a real rate. For a live series, subscribe to the WebSocket `stats` channel.
+         */
+        get: operations["getContainerStatsOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/containers/{id}/exec": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a command in a running container — as an interactive session (WebSocket `exec`) or one-shot (`wait=true`). (on one engine)
+         * @description Admin only, and audit-logged (token name, container, command; environment names, never values).
+         *
+         *     Without `wait`, the exec is created with stdin attached and answered `201` with its `execId`; start it by
+         *     subscribing on the WebSocket: `{"type":"subscribe","id":"t1","channel":"exec","execId":"…"}` (see
+         *     [`/asyncapi.yaml`](/asyncapi.yaml)). An exec runs once. One that is never started stays with the container.
+         *
+         *     With `wait=true`, the command runs now without stdin and the answer is `200` with its exit code and output:
+         *     stdout and stderr are kept separately (one stream, stdout, with `tty`), each bounded to its newest
+         *     **1 MiB** (`truncated` says when bytes were dropped) and decoded as UTF-8. After `timeout` seconds
+         *     (default 30, at most 300) the answer comes with what was printed so far, `timedOut: true`, `exitCode: null`
+         *     and `running` as the engine reports it: the engine cannot stop an exec, so the command may still be
+         *     running in the container; `GET /api/v1/exec/{execId}` tells when it ends (the rest of its output is not kept).
+         */
+        post: operations["createContainerExecOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/exec/{execId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An exec id as the engine gives it (64 lowercase hex digits). */
+                execId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * An exec's state — running, and its exit code once it ended. (on one engine)
+         * @description Whether an exec made with `POST /api/v1/containers/{id}/exec` still runs, and its exit code once it ended (null before).
+         */
+        get: operations["getExecOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/images/pull": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pull an image as a job; progress at `/api/v1/jobs/{id}` (or the WebSocket `job` channel). (on one engine)
+         * @description Starts (or joins) a pull job and answers `202` with it and a `Location` header. The job lives apart from this
+         *     request: closing the connection does not cancel it (`DELETE /api/v1/jobs/{id}` does). A reference without a
+         *     tag pulls `:latest`, never every tag. While a pull of the same normalized reference, platform and stored
+         *     registry runs, a second request joins it: same job, one engine pull.
+         *
+         *     The image's registry must be in `ALLOWED_REGISTRIES`, else `403 registry_not_allowed` before any engine call.
+         *     The registry is the one the engine will contact: the reference is sent in a form that the engine's own
+         *     familiar-name rule (a first component with `.` or `:`, or `localhost`, is a host) reads as that registry
+         *     (`docker.io/evil.com/app` stays a Docker Hub repository); `index.docker.io`, `registry-1.docker.io` and any
+         *     case of `docker.io` are Docker Hub, hosts compare case-insensitively, and an upper-case first component
+         *     without `.` or `:` (a host for newer engines, a repository for 20.10) is refused as `400 invalid_reference`.
+         *     `registry` is the id of a stored registry login (see `/api/v1/registries`) whose `serverAddress` must be the
+         *     image's registry; its credentials are sent to the engine as `X-Registry-Auth` and never shown.
+         *
+         *     With `wait=true` the answer comes when the job has ended: `200` with the job when it succeeded; otherwise a
+         *     problem whose status matches the job's error and whose `jobId` names the job — `404 image_not_found`
+         *     (unknown repository or tag), `502 registry_auth_failed`, `502 engine_error` (the registry failed mid-pull;
+         *     the engine's message is the `detail`), `503 engine_unavailable` (the engine's stream broke), `409 conflict`
+         *     (the job was cancelled). A pull is reported succeeded only once the engine has the image.
+         */
+        post: operations["pullImageOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/images/{ref}/push": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
+                ref: components["parameters"]["ImageRef"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Push a local image to its registry as a job, like a pull. (on one engine)
+         * @description `{ref}` is a repository with a tag (`127.0.0.1:5000/team/app:1.0`; no tag means `latest`), not an id. The
+         *     image must exist locally (`404` otherwise) and its registry be in `ALLOWED_REGISTRIES`. `registry` is a stored
+         *     login for that registry. `wait=true` behaves as for a pull.
+         */
+        post: operations["pushImageOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/images/{ref}/tag": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
+                ref: components["parameters"]["ImageRef"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give an image another name (`docker tag`); an existing tag of that name moves to this image. (on one engine)
+         * @description Adds the reference `repository:tag` to the image `{ref}`, as `docker tag` does; both names are checked against the reference grammar. The answer is the image id and the new reference.
+         */
+        post: operations["tagImageOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/images/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Docker Hub through the engine, or browse a private registry's catalog. (on one engine)
+         * @description Without `registry`, the engine searches Docker Hub (`docker search`); `term` is then required. Docker Hub must be
+         *     in `ALLOWED_REGISTRIES` (as `docker.io`). A term the engine would read as naming a host (`host/…` where host
+         *     contains `.` or `:` or is `localhost`) is `400 invalid_request` with no engine call: the engine would search
+         *     that host instead. When the engine cannot reach Docker Hub, its error is answered without the addresses and
+         *     ports it dialled. The search is bounded: when the engine cannot reach Docker Hub
+         *     (no network, DNS failure, a black-holed route) the answer is `502 registry_unreachable` after at most
+         *     6 seconds — never a hang. A healthy Hub search answers in well under 2 s; 6 s leaves room for a slow link
+         *     while staying far below the engine's own 30 s dial timeout and common proxy timeouts.
+         *
+         *     With `registry` (a `host:port` or the id of a stored registry login), the Registry v2 API of that registry is
+         *     browsed instead: `GET /v2/_catalog` (paged) and `GET /v2/<name>/tags/list` for each repository whose name
+         *     contains `term` (all when `term` is absent). A value containing `.` or `:`, or `localhost`, is a host;
+         *     anything else is a stored registry id (its login is sent as HTTP Basic auth). The registry must be in
+         *     `ALLOWED_REGISTRIES`, else `403 registry_not_allowed` and no network call is made. `127.0.0.1`, `localhost`
+         *     and `[::1]` are spoken to over plain HTTP, every other host over HTTPS; redirects are not followed.
+         *     Bounds: at most 5,000 repositories scanned, 1 MiB per registry response, 1,000 tags per repository,
+         *     5 s per request and 15 s overall (`truncated` says when a bound cut the answer short).
+         */
+        get: operations["searchImagesOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/images/prune": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove unused images (`docker image prune`), or preview what that would remove. (on one engine)
+         * @description Dangling (untagged) images only, unless `all`: then every image no container uses. `until` keeps images
+         *     created after it; `label` keeps only images carrying every given label. An image a container uses is never
+         *     removed. With `dryRun=true` nothing changes: the answer lists what would go and an estimate of the bytes
+         *     freed (the unique bytes of each image that goes; layers shared only among images that all go are not
+         *     counted, so it is a lower bound). The real prune reports the engine's own figure.
+         */
+        post: operations["pruneImagesOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/system/disk-usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Disk used by images, containers and volumes (`docker system df -v`), without double counting. (on one engine)
+         * @description Space used by images (with `sharedSize` and `uniqueSize`, so layers shared between images are counted once), containers (their writable layers) and volumes, as `docker system df -v`. The engine computes this one at a time: concurrent calls share one computation.
+         */
+        get: operations["getDiskUsageOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Engine events the service holds (a bounded history), by our own sequence number. (on one engine)
+         * @description Below admin, events follow the redaction policy (docs/hardening.md, section 9): the command of an
+         *     `exec_create`/`exec_start` action (an exec or a health probe) shows its program only, and label attributes
+         *     outside the public namespaces are `***` (a `label` filter on such a value matches nothing).
+         *
+         *     The same events, numbers and filters as the WebSocket `events` channel. The service keeps the last
+         *     events it saw (at most 2000); `since` older than that answers 409 `resync_required`. Events marked
+         *     `reconciled` were found by listing after the engine stream was down. Filters: values of one key are
+         *     alternatives, different keys must all match, every `label` must match.
+         */
+        get: operations["listEventsOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -981,7 +1774,7 @@ export interface components {
             detail?: string;
             instance?: string;
             /** @enum {string} */
-            code: "invalid_request" | "invalid_reference" | "invalid_identifier" | "unexpected_body" | "unauthorized" | "forbidden" | "policy_denied" | "bind_path_escapes" | "not_found" | "route_not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "image_not_found" | "image_in_use" | "container_not_found" | "container_running" | "container_not_running" | "container_paused" | "name_conflict" | "port_conflict" | "conflict" | "idempotency_mismatch" | "idempotency_in_progress" | "job_not_found" | "registry_not_found" | "registry_not_allowed" | "registry_unreachable" | "registry_auth_failed" | "exec_not_found" | "resync_required" | "rate_limited" | "engine_unavailable" | "engine_timeout" | "engine_error" | "shutting_down" | "internal_error";
+            code: "invalid_request" | "invalid_reference" | "invalid_identifier" | "unexpected_body" | "unauthorized" | "forbidden" | "policy_denied" | "bind_path_escapes" | "not_found" | "route_not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "image_not_found" | "image_in_use" | "container_not_found" | "container_running" | "container_not_running" | "container_paused" | "name_conflict" | "port_conflict" | "conflict" | "idempotency_mismatch" | "idempotency_in_progress" | "job_not_found" | "registry_not_found" | "registry_not_allowed" | "registry_unreachable" | "registry_auth_failed" | "exec_not_found" | "engine_not_found" | "resync_required" | "rate_limited" | "engine_unavailable" | "engine_timeout" | "engine_error" | "shutting_down" | "internal_error";
             /** @description For validation problems, one entry per field. */
             errors?: {
                 /** @description Where, e.g. `body.image` or `query.tail`. */
@@ -990,6 +1783,47 @@ export interface components {
             }[];
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * @description An engine name, in the docker-context grammar (`all` names the fleet views).
+         * @example default
+         * @example edge-1
+         */
+        EngineName: string;
+        Engine: {
+            name: components["schemas"]["EngineName"];
+            /**
+             * @description Whether it answered its last probe (version and info, within 2 s; answers are reused for 1 s).
+             * @enum {string}
+             */
+            status: "up" | "down";
+            /**
+             * Format: date-time
+             * @description When it was last seen to turn up or down.
+             */
+            since: string | null;
+            /** @description /readyz answers 503 while a required engine is down (ENGINES_REQUIRED). */
+            required: boolean;
+            labels: components["schemas"]["Labels"];
+            /** @example 20.10.24 */
+            version: string | null;
+            /** @example 1.41 */
+            apiVersion: string | null;
+            os: string | null;
+            arch: string | null;
+            /**
+             * @description Swarm mode of this node.
+             * @enum {string|null}
+             */
+            swarm: "inactive" | "pending" | "active" | "error" | "locked" | null;
+            /** @description Why it is down. */
+            error: string | null;
+        };
+        FleetMissing: {
+            engine: components["schemas"]["EngineName"];
+            /** @description The Problem code its own list would have answered (`engine_unavailable`, `engine_timeout`, …). */
+            code: string;
+            message: string;
         };
         EngineVersion: {
             /** @example 20.10.24 */
@@ -1135,6 +1969,8 @@ export interface components {
         Job: {
             /** Format: uuid */
             id: string;
+            /** @description The engine it runs on (`default`: DOCKER_HOST). */
+            engine: string;
             /**
              * @description `pull` and `push` are engine transfers (layer progress). `update_check` (POST /api/v1/updates/check) and
              *     `recreate` (POST /api/v1/containers/{id}/recreate) are tasks of the service: their progress is in `steps`,
@@ -1725,8 +2561,10 @@ export interface components {
             expiresAt: string;
         };
         StreamEvent: {
-            /** @description Our own number, strictly increasing for the life of the process. */
+            /** @description Our own number, strictly increasing for the life of the process, one sequence across every engine. */
             seq: number;
+            /** @description The engine it happened on (`default`: DOCKER_HOST). */
+            engine: string;
             /** @example container */
             type: string;
             /**
@@ -1754,6 +2592,55 @@ export interface components {
             hasMore: boolean;
             /** @description False while the engine stream is down (events will be reconciled on reconnect). */
             engineConnected: boolean;
+        };
+        /** @description ImageSummary, with the engine it is on (fleet views). */
+        EngineImageSummary: {
+            /** @description The engine it is on. */
+            engine: string;
+            /** @example sha256:748042f689c1a4acd31865059a2f94eb8ebbbe44cc1c346cb833091f5e502ccc */
+            id: string;
+            /** @description Empty for an untagged (dangling) image. */
+            repoTags: string[];
+            repoDigests: string[];
+            /** Format: date-time */
+            created: string;
+            /** @description Bytes of all its layers (its virtual size). */
+            size: number;
+            /** @description Bytes of its layers that other local images use too. */
+            sharedSize: number;
+            /** @description Bytes only this image uses: size − sharedSize. */
+            uniqueSize: number;
+            /** @description Containers created from it, running or not. */
+            containers: number;
+            inUse: boolean;
+            labels: components["schemas"]["Labels"];
+        };
+        /** @description ContainerSummary, with the engine it is on (fleet views). */
+        EngineContainerSummary: {
+            /** @description The engine it is on. */
+            engine: string;
+            id: string;
+            /** @description Without the engine's leading `/`. */
+            names: string[];
+            /** @description The image as it was asked for (a reference or an id). */
+            image: string;
+            imageId: string;
+            command: string;
+            /** Format: date-time */
+            created: string;
+            state: components["schemas"]["ContainerStatus"];
+            /**
+             * @description For people, e.g. `Up 5 minutes`, `Exited (0) 2 hours ago`.
+             * @example Up 5 minutes
+             */
+            status: string;
+            ports: components["schemas"]["ContainerPort"][];
+            labels: components["schemas"]["Labels"];
+            /** @description Bytes the container wrote to its own layer (with `size=true`). */
+            sizeRw?: number;
+            /** @description Bytes of its whole filesystem: image plus own layer, its virtual size (with `size=true`). */
+            sizeRootFs?: number;
+            update?: components["schemas"]["ContainerUpdate"];
         };
     };
     responses: {
@@ -1850,6 +2737,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+        EngineName: components["schemas"]["EngineName"];
         /** @description The `ETag` of an answer the client already has; when it still matches, the answer is `304` with no body. */
         IfNoneMatch: string;
         /** @description `no-cache` (or `max-age=0`) makes the service ask the engine now. Without it the answer may be one the service read earlier and still holds: held answers are dropped at every change the service sees (its own writes at once; another engine client's change when its event arrives, about a millisecond later), and are never older than 5 s (container lists 1 s, for their `status` text such as "Up 3 seconds"). Lists with `size=true` are never held. */
@@ -1917,6 +2806,12 @@ export interface operations {
                         /** @constant */
                         status: "ready";
                         engine?: components["schemas"]["EngineVersion"];
+                        engines?: {
+                            name: components["schemas"]["EngineName"];
+                            /** @enum {string} */
+                            status: "up" | "down";
+                            required: boolean;
+                        }[];
                     };
                 };
             };
@@ -2901,9 +3796,128 @@ export interface operations {
             504: components["responses"]["EngineTimeout"];
         };
     };
+    listEngines: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The engines, `default` first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Engine"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The engine. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Engine"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listFleetContainers: {
+        parameters: {
+            query?: {
+                /** @description Include stopped containers (default only running ones). */
+                all?: boolean;
+                /** @description Only containers with this label (`key` or `key=value`). Repeatable. */
+                label?: string[];
+                /** @description Only these engines (default every engine the token may use). */
+                engine?: components["schemas"]["EngineName"][];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The merged list, engine by engine in configuration order, and the engines that could not answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["EngineContainerSummary"][];
+                        missing: components["schemas"]["FleetMissing"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listFleetImages: {
+        parameters: {
+            query?: {
+                /** @description Only images matching this reference pattern (as `docker images REPO[:TAG]`). Repeatable. */
+                reference?: string[];
+                /** @description Only these engines (default every engine the token may use). */
+                engine?: components["schemas"]["EngineName"][];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The merged list, engine by engine in configuration order, and the engines that could not answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["EngineImageSummary"][];
+                        missing: components["schemas"]["FleetMissing"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     listJobs: {
         parameters: {
             query?: {
+                /** @description Only jobs on these engines (an engine the token may not use is 404 `engine_not_found`). */
+                engine?: components["schemas"]["EngineName"][];
                 kind?: "pull" | "push" | "update_check" | "recreate";
                 state?: components["schemas"]["JobState"];
             };
@@ -2927,6 +3941,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     getJob: {
@@ -3280,7 +4295,7 @@ export interface operations {
                 until?: number;
                 /** @description At most this many events (default 100); `hasMore` says when more matched. */
                 limit?: number;
-                type?: ("container" | "image" | "volume" | "network" | "daemon" | "plugin" | "node" | "service" | "secret" | "config" | "builder")[];
+                type?: ("container" | "image" | "volume" | "network" | "daemon" | "plugin" | "node" | "service" | "secret" | "config" | "builder" | "engine")[];
                 /** @description `die`, `start` …; `health_status` also matches `health_status: healthy`. */
                 action?: string[];
                 /** @description A container name, id, or id prefix of at least 12 hex digits. */
@@ -3339,6 +4354,1173 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+        };
+    };
+    listImagesOnEngine: {
+        parameters: {
+            query?: {
+                /** @description Only images whose reference matches this pattern (the engine's `reference` filter, e.g. `seed/*:1.*`). Repeatable. */
+                reference?: string[];
+                /** @description Only untagged images (`true`) or only tagged ones (`false`). */
+                dangling?: boolean;
+                /** @description Only images with this label (`key` or `key=value`). Repeatable. */
+                label?: string[];
+            };
+            header?: {
+                /** @description `no-cache` (or `max-age=0`) makes the service ask the engine now. Without it the answer may be one the service read earlier and still holds: held answers are dropped at every change the service sees (its own writes at once; another engine client's change when its event arrives, about a millisecond later), and are never older than 5 s (container lists 1 s, for their `status` text such as "Up 3 seconds"). Lists with `size=true` are never held. */
+                "Cache-Control"?: components["parameters"]["CacheControl"];
+                /** @description The `ETag` of an answer the client already has; when it still matches, the answer is `304` with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The images. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ImageSummary"][];
+                    };
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    inspectImageOnEngine: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `no-cache` (or `max-age=0`) makes the service ask the engine now. Without it the answer may be one the service read earlier and still holds: held answers are dropped at every change the service sees (its own writes at once; another engine client's change when its event arrives, about a millisecond later), and are never older than 5 s (container lists 1 s, for their `status` text such as "Up 3 seconds"). Lists with `size=true` are never held. */
+                "Cache-Control"?: components["parameters"]["CacheControl"];
+                /** @description The `ETag` of an answer the client already has; when it still matches, the answer is `304` with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
+                ref: components["parameters"]["ImageRef"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageDetails"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    removeImageOnEngine: {
+        parameters: {
+            query?: {
+                /** @description Remove despite stopped containers or several references (as `docker rmi -f`). */
+                force?: boolean;
+                /** @description Keep untagged parent images. */
+                noprune?: boolean;
+                /** @description Only preview; change nothing. */
+                dryRun?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
+                ref: components["parameters"]["ImageRef"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was (or, with `dryRun`, would be) removed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageRemoval"] | components["schemas"]["ImageRemovalPreview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The image is in use (`image_in_use`: containers or child images) or must be forced (`conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ImageRemovalConflict"];
+                };
+            };
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getImageHistoryOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
+                ref: components["parameters"]["ImageRef"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The history. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ImageHistoryEntry"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    checkImageUpdateOnEngine: {
+        parameters: {
+            query?: {
+                /** @description Ask the registry now instead of answering from the cache. */
+                refresh?: boolean;
+                /** @description The id of a stored registry login to use (default: the first stored for the image's registry). */
+                registry?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
+                ref: components["parameters"]["ImageRef"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The update status. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageUpdate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    checkAllUpdatesOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, started or joined. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    recreateContainerOnEngine: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A client-chosen key (kept 24 hours, per token) that makes retries of this recreate safe. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Pull the container's tag first (through a pull job).
+                     * @default false
+                     */
+                    pull?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The job, started, joined or replayed. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    /** @description `true` when this is the answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description The Idempotency-Key was already used with another body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    listContainersOnEngine: {
+        parameters: {
+            query?: {
+                /** @description Include stopped containers (default only running ones). */
+                all?: boolean;
+                /** @description Compute `sizeRw` and `sizeRootFs`. Walks every container's RW layer, so it is slow with many containers. */
+                size?: boolean;
+                /** @description Only containers with this label (`key` or `key=value`). Repeatable. */
+                label?: string[];
+                /** @description Only containers in these states. Repeatable. */
+                status?: components["schemas"]["ContainerStatus"][];
+                /** @description Only containers whose name contains this (the engine's `name` filter). Repeatable. */
+                name?: string[];
+                /** @description Only containers created from this image (reference or id) or an image built on it. Repeatable. */
+                ancestor?: string[];
+                /** @description Only containers whose id starts with this. Repeatable. */
+                id?: string[];
+                /** @description Only containers connected to this network (name or id). Repeatable. */
+                network?: string[];
+                /**
+                 * @description Add each container's `update` status, from the update cache and the local images only: a list never asks a
+                 *     registry (run `POST /api/v1/updates/check` or `GET /api/v1/images/{ref}/updates` for that).
+                 */
+                updates?: boolean;
+            };
+            header?: {
+                /** @description `no-cache` (or `max-age=0`) makes the service ask the engine now. Without it the answer may be one the service read earlier and still holds: held answers are dropped at every change the service sees (its own writes at once; another engine client's change when its event arrives, about a millisecond later), and are never older than 5 s (container lists 1 s, for their `status` text such as "Up 3 seconds"). Lists with `size=true` are never held. */
+                "Cache-Control"?: components["parameters"]["CacheControl"];
+                /** @description The `ETag` of an answer the client already has; when it still matches, the answer is `304` with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The containers. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ContainerSummary"][];
+                    };
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    createContainerOnEngine: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A client-chosen key (kept 24 hours, per token) that makes retries of this create safe. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContainerCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The container was created (and started unless `start` was false). */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerDetails"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description The Idempotency-Key was already used with another body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    inspectContainerOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The container. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerDetails"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    removeContainerOnEngine: {
+        parameters: {
+            query?: {
+                /** @description Kill the container first if it runs. */
+                force?: boolean;
+                /** @description Also remove its anonymous volumes (named volumes are kept). */
+                volumes?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The container is gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    startContainerOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done (or nothing to do); the container's state now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerActionResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    stopContainerOnEngine: {
+        parameters: {
+            query?: {
+                /** @description Seconds to wait after SIGTERM before killing (default the container's own, usually 10). */
+                timeout?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done (or nothing to do); the container's state now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerActionResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    restartContainerOnEngine: {
+        parameters: {
+            query?: {
+                /** @description Seconds to wait after SIGTERM before killing (default the container's own, usually 10). */
+                timeout?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done (or nothing to do); the container's state now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerActionResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    killContainerOnEngine: {
+        parameters: {
+            query?: {
+                /** @description A signal name (`SIGTERM`, `HUP`, `SIGRTMIN+3`) or number. */
+                signal?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done (or nothing to do); the container's state now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerActionResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    pauseContainerOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done (or nothing to do); the container's state now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerActionResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    unpauseContainerOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done (or nothing to do); the container's state now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerActionResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    renameContainerOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: components["schemas"]["ContainerName"];
+                };
+            };
+        };
+        responses: {
+            /** @description Done (or nothing to do); the container's state now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerActionResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getContainerLogsOnEngine: {
+        parameters: {
+            query?: {
+                /** @description How many of the last lines to return. */
+                tail?: number;
+                /** @description Only lines written at or after this time (Unix seconds, fractions allowed). */
+                since?: number;
+                /** @description Only lines written before this time (Unix seconds, fractions allowed). */
+                until?: number;
+                /** @description Fill each line's `timestamp` (otherwise null). */
+                timestamps?: boolean;
+                stdout?: boolean;
+                stderr?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lines, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerLogs"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getContainerStatsOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sample. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContainerStatsSample"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    createContainerExecOnEngine: {
+        parameters: {
+            query?: {
+                /** @description Run now and answer the exit code and output (one-shot). */
+                wait?: boolean;
+                /** @description With `wait=true`, seconds to wait for the command to end. */
+                timeout?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A container id (full or a unique prefix) or name. */
+                id: components["parameters"]["ContainerId"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TerminalExecRequest"];
+            };
+        };
+        responses: {
+            /** @description `wait=true`: the command ended (or the timeout passed); its exit code and output. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TerminalExecResult"];
+                };
+            };
+            /** @description The exec, created and not yet started; start it on the WebSocket `exec` channel. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TerminalExec"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `container_not_running`: the container is stopped, paused or restarting. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getExecOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An exec id as the engine gives it (64 lowercase hex digits). */
+                execId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The exec. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TerminalExec"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    pullImageOnEngine: {
+        parameters: {
+            query?: {
+                /** @description Answer only when the job has ended (see the operation's description for failures). */
+                wait?: components["parameters"]["JobWait"];
+            };
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImagePullRequest"];
+            };
+        };
+        responses: {
+            /** @description `wait=true`: the job, succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The job, started or joined. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    pushImageOnEngine: {
+        parameters: {
+            query?: {
+                /** @description Answer only when the job has ended (see the operation's description for failures). */
+                wait?: components["parameters"]["JobWait"];
+            };
+            header?: never;
+            path: {
+                /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
+                ref: components["parameters"]["ImageRef"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ImagePushRequest"];
+            };
+        };
+        responses: {
+            /** @description `wait=true`: the job, succeeded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description The job, started or joined. */
+            202: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    tagImageOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An image id (full or short), a digest, or a reference such as `registry:5000/team/app:1.0`, URL-encoded. */
+                ref: components["parameters"]["ImageRef"];
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImageTagRequest"];
+            };
+        };
+        responses: {
+            /** @description Tagged. */
+            201: {
+                headers: {
+                    /** @description `/api/v1/images/{new reference}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageTagResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    searchImagesOnEngine: {
+        parameters: {
+            query?: {
+                /** @description What to search for (Docker Hub), or a substring of repository names (private registry). */
+                term?: string;
+                /** @description Most results to return. */
+                limit?: number;
+                /** @description A private registry to browse: `host:port`, or the id of a stored registry login. */
+                registry?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The matching repositories. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImageSearchResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    pruneImagesOnEngine: {
+        parameters: {
+            query?: {
+                /** @description Only preview; change nothing. */
+                dryRun?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ImagePruneRequest"];
+            };
+        };
+        responses: {
+            /** @description What went (or would go) and the bytes freed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImagePruneResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getDiskUsageOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The disk usage. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiskUsage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    listEventsOnEngine: {
+        parameters: {
+            query?: {
+                /** @description Only events with a sequence number above this one (the last one you saw). */
+                since?: number;
+                /** @description Only events with a sequence number up to this one. */
+                until?: number;
+                /** @description At most this many events (default 100); `hasMore` says when more matched. */
+                limit?: number;
+                type?: ("container" | "image" | "volume" | "network" | "daemon" | "plugin" | "node" | "service" | "secret" | "config" | "builder" | "engine")[];
+                /** @description `die`, `start` …; `health_status` also matches `health_status: healthy`. */
+                action?: string[];
+                /** @description A container name, id, or id prefix of at least 12 hex digits. */
+                container?: string[];
+                image?: string[];
+                /** @description `key` or `key=value`. */
+                label?: string[];
+            };
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The matching events, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamEventPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description `resync_required`: events after `since` are no longer held (or `since` is ahead of the newest); list the current state and start again without `since`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
 }

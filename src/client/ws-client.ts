@@ -28,6 +28,8 @@ export interface ErrorData {
 export type EngineEvent = components['schemas']['StreamEvent'];
 
 export interface EventFilters {
+  /** Engine names, or `['*']` for every engine the token may use; absent: `default`. */
+  engine?: string[];
   type?: string[];
   action?: string[];
   container?: string[];
@@ -38,14 +40,14 @@ export interface EventFilters {
 export type SubscribeSpec =
   | { channel: 'events'; filters?: EventFilters; since?: number }
   | { channel: 'job'; jobId: string }
-  | { channel: 'logs'; container: string; tail?: number; since?: number }
-  | { channel: 'stats'; container: string; interval?: number }
+  | { channel: 'logs'; container: string; tail?: number; since?: number; engine?: string }
+  | { channel: 'stats'; container: string; interval?: number; engine?: string }
   | TerminalSpec;
 
 /** An interactive session (admin): an exec from POST /containers/{id}/exec, or a running `-it` container. */
 export type TerminalSpec =
-  | { channel: 'exec'; execId: string; cols?: number; rows?: number; encoding?: 'utf8' | 'base64' }
-  | { channel: 'attach'; container: string; cols?: number; rows?: number; encoding?: 'utf8' | 'base64' };
+  | { channel: 'exec'; execId: string; cols?: number; rows?: number; encoding?: 'utf8' | 'base64'; engine?: string }
+  | { channel: 'attach'; container: string; cols?: number; rows?: number; encoding?: 'utf8' | 'base64'; engine?: string };
 
 export interface TerminalHandlers extends Handlers {
   /** Output: text with the default utf8 encoding, bytes with `encoding: 'base64'`. */

@@ -33,6 +33,7 @@ export const ERROR_CODES = [
   'registry_unreachable',
   'registry_auth_failed',
   'exec_not_found',
+  'engine_not_found',
   'resync_required',
   'rate_limited',
   'engine_unavailable',

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { EngineStatus, EngineVersion } from '../domain/engine-status';
+import type { EngineInfo, EngineStatus, EngineVersion } from '../domain/engine-status';
 import { engineCall } from './engine-errors';
 
 export class DockerEngineStatus implements EngineStatus {
@@ -21,6 +21,23 @@ export class DockerEngineStatus implements EngineStatus {
       os: v.Os,
       arch: v.Arch,
       kernelVersion: v.KernelVersion ?? '',
+    };
+  }
+
+  async info(): Promise<EngineInfo> {
+    const i = (await engineCall(() => this.docker.info(), { timeoutMs: this.timeoutMs })) as {
+      ID?: string;
+      Name?: string;
+      Containers?: number;
+      Images?: number;
+      Swarm?: { LocalNodeState?: string };
+    };
+    return {
+      id: i.ID ?? '',
+      hostname: i.Name ?? '',
+      swarm: i.Swarm?.LocalNodeState || 'inactive',
+      containers: i.Containers ?? 0,
+      images: i.Images ?? 0,
     };
   }
 }

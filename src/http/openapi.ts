@@ -8,6 +8,7 @@ import type { TokenVerifier } from '../domain/auth/tokens';
 import { bearerAuthHandler } from './auth';
 import { swaggerUiOnFirstUse } from './swagger-ui';
 import { memoizeRouteRegexps } from '../patches/third-party';
+import { withEnginePaths } from './engine-contract';
 
 export const SPEC_PATH = path.join(PROJECT_ROOT, 'openapi.yaml');
 export const ASYNCAPI_PATH = path.join(PROJECT_ROOT, 'asyncapi.yaml');
@@ -29,15 +30,33 @@ function fromCache(text: string): Record<string, unknown> | undefined {
   }
 }
 
-/** The contract, read once per process. */
+/**
+ * The contract, read once per process: openapi.yaml with its engine-scoped paths generated (src/http/engine-contract.ts).
+ * `text` is the source file's text (its digest keys the build's cache), `doc` the full contract.
+ */
 export function loadSpec(): { text: string; doc: Record<string, unknown> } {
   if (!cached) {
     const text = fs.readFileSync(SPEC_PATH, 'utf8');
     // `yaml` is required only when the build's cache is missing or stale (tests from sources): ~25 ms of start-up.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, on purpose
-    cached = { text, doc: fromCache(text) ?? ((require('yaml') as typeof import('yaml')).parse(text) as Record<string, unknown>) };
+    const source = fromCache(text) ?? ((require('yaml') as typeof import('yaml')).parse(text) as Record<string, unknown>);
+    cached = { text, doc: withEnginePaths(source) };
   }
   return cached;
+}
+
+let served: string | undefined;
+
+/** The full contract as YAML, as /openapi.yaml serves it and `npm run lint:contracts` lints it. */
+export function fullSpecText(): string {
+  if (served === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, on purpose
+    const yaml = require('yaml') as typeof import('yaml');
+    served =
+      '# Generated from openapi.yaml: its x-engine-scoped paths also under /api/v1/engines/{engine} (src/http/engine-contract.ts).\n' +
+      yaml.stringify(loadSpec().doc, { lineWidth: 0, aliasDuplicateObjects: false });
+  }
+  return served;
 }
 
 export interface ContractOptions {
@@ -76,9 +95,8 @@ export function contractValidator(opts: ContractOptions) {
 /** `/openapi.yaml`, `/asyncapi.yaml` and Swagger UI at `/docs`, served from local files only. */
 export function docsRouter(): Router {
   const router = express.Router();
-  const spec = loadSpec();
   router.get('/openapi.yaml', (_req, res) => {
-    res.type('application/yaml').send(spec.text);
+    res.type('application/yaml').send(fullSpecText());
   });
   router.get('/asyncapi.yaml', (_req, res, next) => {
     fs.readFile(ASYNCAPI_PATH, 'utf8', (err, text) => (err ? next(err) : res.type('application/yaml').send(text)));

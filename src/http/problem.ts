@@ -16,6 +16,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   not_found: 404,
   route_not_found: 404,
   image_not_found: 404,
+  engine_not_found: 404,
   container_not_found: 404,
   job_not_found: 404,
   registry_not_found: 404,

@@ -6,8 +6,10 @@ export interface MetricsSources {
   jobs?: () => readonly Job[];
   events?: { readonly connected: boolean; readonly stats: { readonly reconnects: number; readonly fannedOut: number } };
   ws?: { readonly connectionCount: number; readonly stats: { readonly opened: number; readonly framesSent: number; readonly refused: number } };
-  /** The engine read caches, by name (image_inspect, image_list, container_list). */
-  readCaches?: Record<string, { readonly stats: { readonly hits: number; readonly misses: number } }>;
+  /** The engine read caches, by engine, then by name (image_inspect, image_list, container_list). */
+  readCaches?: Record<string, Record<string, { readonly stats: { readonly hits: number; readonly misses: number } }>>;
+  /** Each engine's state, probed at scrape time (bounded and cached by the engine monitor). */
+  engines?: () => Promise<{ name: string; up: boolean }[]>;
 }
 
 /** Sets a counter fed by a source's own running total (read at scrape time). */
@@ -24,7 +26,7 @@ const fromTotal = (c: Counter, v: number | undefined): void => {
 export class ServiceMetrics {
   readonly registry = new Registry();
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
-  readonly engineCallDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly engineCallDuration: Histogram<'engine' | 'method' | 'route' | 'status'>;
   readonly rateLimited: Counter<'limit'>;
   readonly registryLookups: Counter<'registry' | 'via' | 'outcome'>;
   private sources: MetricsSources = {};
@@ -40,8 +42,8 @@ export class ServiceMetrics {
     });
     this.engineCallDuration = new Histogram({
       name: 'dockhand_engine_call_duration_seconds',
-      help: 'Docker engine API calls until the answer (for streams: until the stream opened), by method, route template and status.',
-      labelNames: ['method', 'route', 'status'],
+      help: 'Docker engine API calls until the answer (for streams: until the stream opened), by engine, method, route template and status.',
+      labelNames: ['engine', 'method', 'route', 'status'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
@@ -95,7 +97,7 @@ export class ServiceMetrics {
     wsCounter('dockhand_ws_frames_sent_total', 'WebSocket frames sent to clients.', (s) => s.framesSent);
     new Gauge({
       name: 'dockhand_engine_event_stream_connected',
-      help: '1 while the one engine /events stream is connected and reconciled.',
+      help: '1 while the default engine\'s /events stream is connected and reconciled.',
       registers,
       collect() {
         this.set(self.sources.events?.connected ? 1 : 0);
@@ -111,15 +113,27 @@ export class ServiceMetrics {
     });
     new Counter({
       name: 'dockhand_read_cache_reads_total',
-      help: 'Engine reads (image inspect and list, container list) by cache: answered again ("hit") or asked of the engine ("miss").',
-      labelNames: ['cache', 'result'],
+      help: 'Engine reads (image inspect and list, container list) by engine and cache: answered again ("hit") or asked of the engine ("miss").',
+      labelNames: ['engine', 'cache', 'result'],
       registers,
       collect() {
         this.reset();
-        for (const [cache, { stats }] of Object.entries(self.sources.readCaches ?? {})) {
-          if (stats.hits > 0) this.inc({ cache, result: 'hit' }, stats.hits);
-          if (stats.misses > 0) this.inc({ cache, result: 'miss' }, stats.misses);
+        for (const [engine, caches] of Object.entries(self.sources.readCaches ?? {})) {
+          for (const [cache, { stats }] of Object.entries(caches)) {
+            if (stats.hits > 0) this.inc({ engine, cache, result: 'hit' }, stats.hits);
+            if (stats.misses > 0) this.inc({ engine, cache, result: 'miss' }, stats.misses);
+          }
         }
+      },
+    });
+    new Gauge({
+      name: 'dockhand_engine_up',
+      help: '1 when the engine answered its last probe (version and info within the probe timeout), by engine.',
+      labelNames: ['engine'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const e of (await self.sources.engines?.()) ?? []) this.set({ engine: e.name }, e.up ? 1 : 0);
       },
     });
     new Counter({

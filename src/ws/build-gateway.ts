@@ -15,17 +15,24 @@ import type { SubscriptionGuard } from './connection';
 import type { ChannelName } from './protocol';
 import type { StreamBudget } from '../domain/limits/stream-budget';
 import type { RateLimiter } from '../domain/limits/rate-limiter';
+import type { TerminalService } from '../domain/terminal/exec-service';
+import { DEFAULT_ENGINE, type EngineDirectory } from '../domain/engines/engine-directory';
+import { DomainError } from '../domain/errors';
+import type { PerEngine } from './per-engine';
 
 export interface WsServices {
   logger: Logger;
   verifier: TokenVerifier;
   tickets: WsTicketStore;
   events: EventsHub;
+  /** The engines by name (absent: `default` alone, from the fields below). */
+  engines?: EngineDirectory<{ containerStreams: ContainerStreams; terminals: TerminalService }>;
   /** Absent when this build has no jobs service or container streams: those channels then refuse clearly. */
   jobs?: JobFeed;
+  /** The `default` engine's container streams. */
   containerStreams?: ContainerStreams;
-  /** exec and attach (admin); absent: those channels refuse. */
-  terminalSessions?: TerminalChannelDeps;
+  /** exec and attach (admin) on the `default` engine; absent: those channels refuse. */
+  terminalSessions?: { terminals: TerminalService; idleTimeoutMs: number; audit: TerminalChannelDeps['audit'] };
   allowedOrigins: string[];
   /** Concurrent streams per token and in all; absent: uncapped. */
   streams?: StreamBudget;
@@ -47,6 +54,16 @@ function subscriptionGuard(s: WsServices): SubscriptionGuard {
 
 /** `/api/v1/ws`, its four channels wired to the domain. Nothing listens until the HTTP server routes to it. */
 export function buildWsGateway(s: WsServices, opts: Partial<WsGatewayOptions> = {}): WsGateway {
+  const engines = s.engines;
+  // Without an engine directory only `default` exists; with one, an engine the token may not use is engine_not_found.
+  const perEngine =
+    <T>(fromScope: (scope: { containerStreams: ContainerStreams; terminals: TerminalService }) => T, own: T): PerEngine<T> =>
+    (engine, principal) => {
+      if (engines) return fromScope(engines.get(engine, principal));
+      if (engine !== DEFAULT_ENGINE) throw new DomainError('engine_not_found', `no engine "${engine}"`, { engine });
+      return own;
+    };
+  const terminals = s.terminalSessions;
   return new WsGateway(
     {
       verifier: s.verifier,
@@ -56,11 +73,15 @@ export function buildWsGateway(s: WsServices, opts: Partial<WsGatewayOptions> = 
       guard: subscriptionGuard(s),
       ...(s.audit ? { audit: s.audit } : {}),
       channels: {
-        events: new EventsChannel(s.events),
+        events: new EventsChannel(s.events, (requested, principal) =>
+          engines
+            ? engines.eventEngines(requested, principal)
+            : perEngine(() => [DEFAULT_ENGINE], [DEFAULT_ENGINE])(requested?.[0] ?? DEFAULT_ENGINE, principal),
+        ),
         job: new JobChannel(s.jobs),
-        logs: new LogsChannel(s.containerStreams),
-        stats: new StatsChannel(s.containerStreams),
-        ...terminalChannels(s.terminalSessions),
+        logs: new LogsChannel(perEngine((x) => x.containerStreams, s.containerStreams)),
+        stats: new StatsChannel(perEngine((x) => x.containerStreams, s.containerStreams)),
+        ...terminalChannels(terminals && { ...terminals, terminals: perEngine((x) => x.terminals, terminals.terminals) }),
       },
     },
     opts,

@@ -23,9 +23,19 @@ const containerRef = z
   .max(128)
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a container name or id');
 const short = z.string().min(1).max(512);
+/** An engine's name (docker-context grammar); absent: `default`. */
+const engineName = z
+  .string()
+  .min(2)
+  .max(64)
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$/, 'must be an engine name');
 
 export const eventFiltersSchema = z
   .object({
+    engine: z
+      .array(z.union([z.literal('*'), engineName]))
+      .max(20)
+      .optional(),
     type: z.array(z.enum(EVENT_TYPES)).max(20).optional(),
     action: z
       .array(
@@ -63,6 +73,7 @@ export const subscribeLogs = z
   .object({
     ...base,
     channel: z.literal('logs'),
+    engine: engineName.optional(),
     container: containerRef,
     tail: z.number().int().min(0).max(10000).optional(),
     /** Unix seconds, fractions allowed. */
@@ -70,7 +81,13 @@ export const subscribeLogs = z
   })
   .strict();
 export const subscribeStats = z
-  .object({ ...base, channel: z.literal('stats'), container: containerRef, interval: z.number().int().min(1).max(60).optional() })
+  .object({
+    ...base,
+    channel: z.literal('stats'),
+    engine: engineName.optional(),
+    container: containerRef,
+    interval: z.number().int().min(1).max(60).optional(),
+  })
   .strict();
 
 // Terminals (exec, attach): an optional starting size and how output bytes are carried.
@@ -80,13 +97,21 @@ export const subscribeExec = z
   .object({
     ...base,
     channel: z.literal('exec'),
+    engine: engineName.optional(),
     execId: z.string().regex(/^[a-f0-9]{64}$/, 'must be an exec id (64 lowercase hex digits)'),
     ...terminalSize,
     encoding: outputEncoding,
   })
   .strict();
 export const subscribeAttach = z
-  .object({ ...base, channel: z.literal('attach'), container: containerRef, ...terminalSize, encoding: outputEncoding })
+  .object({
+    ...base,
+    channel: z.literal('attach'),
+    engine: engineName.optional(),
+    container: containerRef,
+    ...terminalSize,
+    encoding: outputEncoding,
+  })
   .strict();
 
 const subscribeFrame = z.discriminatedUnion('channel', [

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ConfigError, loadConfig, parseDockerHost, parseTokens } from '../../src/config/config';
 
 const gen = () => 'generated-token-value';
@@ -112,9 +115,6 @@ describe('DATA_KEY and AUDIT_RETENTION_DAYS', () => {
 });
 
 describe('engines: ENGINES, ENGINES_FILE, ENGINES_CERT_DIR, ENGINES_REQUIRED', () => {
-  const fs = require('node:fs') as typeof import('node:fs');
-  const os = require('node:os') as typeof import('node:os');
-  const path = require('node:path') as typeof import('node:path');
   const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'engines-'));
   const certDir = (dir: string) => {
     fs.mkdirSync(dir, { recursive: true });

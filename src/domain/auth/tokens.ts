@@ -5,6 +5,8 @@ import type { Role } from './roles';
 export interface Principal {
   name: string;
   role: Role;
+  /** The engines this token may use; absent: every engine. */
+  engines?: readonly string[];
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
@@ -13,8 +15,11 @@ const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').dig
 export class TokenVerifier {
   private readonly entries: { digest: Buffer; principal: Principal }[];
 
-  constructor(tokens: { name: string; role: Role; token: string }[]) {
-    this.entries = tokens.map((t) => ({ digest: digest(t.token), principal: { name: t.name, role: t.role } }));
+  constructor(tokens: { name: string; role: Role; token: string; engines?: string[] }[]) {
+    this.entries = tokens.map((t) => ({
+      digest: digest(t.token),
+      principal: { name: t.name, role: t.role, ...(t.engines ? { engines: Object.freeze([...t.engines]) } : {}) },
+    }));
   }
 
   verify(token: string | undefined): Principal | undefined {

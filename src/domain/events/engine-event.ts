@@ -2,7 +2,21 @@
  * Engine events in our own words. The adapter (src/engine/docker-event-source.ts) turns the engine's
  * `/events` lines into RawEngineEvent; the hub numbers them and keeps a bounded history.
  */
-export const EVENT_TYPES = ['container', 'image', 'volume', 'network', 'daemon', 'plugin', 'node', 'service', 'secret', 'config', 'builder'] as const;
+/** The engine's own event types, and `engine` (the service's: an engine's stream `connected` / `disconnected`). */
+export const EVENT_TYPES = [
+  'container',
+  'image',
+  'volume',
+  'network',
+  'daemon',
+  'plugin',
+  'node',
+  'service',
+  'secret',
+  'config',
+  'builder',
+  'engine',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface RawEngineEvent {
@@ -17,8 +31,10 @@ export interface RawEngineEvent {
 }
 
 export interface EngineEvent {
-  /** Our own sequence number: strictly increasing for the life of the process, never reused. */
+  /** Our own sequence number: strictly increasing for the life of the process across every engine, never reused. */
   seq: number;
+  /** The engine it happened on (`default`: DOCKER_HOST). */
+  engine: string;
   type: string;
   action: string;
   actorId: string;

@@ -5,6 +5,8 @@ import type { EngineEvent } from './engine-event';
  * different keys must all match (AND). An empty or absent key matches everything.
  */
 export interface EventFilters {
+  /** Engine names; absent or empty: every engine (the edges always say which engines a reader may see). */
+  engine?: string[];
   type?: string[];
   /** `die` matches `die`; `health_status` also matches `health_status: healthy`. */
   action?: string[];
@@ -48,6 +50,7 @@ const any = <T>(values: T[] | undefined, test: (v: T) => boolean): boolean => !v
 
 export function matchesFilters(e: EngineEvent, f: EventFilters): boolean {
   return (
+    any(f.engine, (n) => e.engine === n) &&
     any(f.type, (t) => e.type === t) &&
     any(f.action, (a) => matchesAction(e, a)) &&
     any(f.container, (c) => matchesContainer(e, c)) &&

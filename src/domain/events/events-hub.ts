@@ -78,50 +78,78 @@ const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
     p.then(resolve, reject).finally(() => clearTimeout(t));
   });
 
+/** One engine's event source, under the engine's name. */
+export interface NamedEventSource {
+  engine: string;
+  source: EventSource;
+}
+
+/** What the hub knows of one engine's event stream: up since when, or down since when and why. */
+export interface FeedState {
+  connected: boolean;
+  /** When it last connected or dropped (ISO 8601); null before the first attempt ended. */
+  since: string | null;
+  error: string | null;
+}
+
 /**
- * ONE engine `/events` connection for the whole service, fanned out to subscribers. Every event gets our own
- * sequence number and a place in a bounded log, so a client can resume with `since`. When the stream drops,
- * the hub reconnects with backoff, asks the engine to replay what it still holds, and reconciles by listing:
- * what changed while nobody was listening becomes events marked `reconciled`.
+ * Every engine's `/events` connection (one per engine for the whole service), fanned in to ONE numbered sequence
+ * and fanned out to subscribers. Every event gets our own sequence number (one across engines, so a `since`
+ * resume works whatever engine an event came from), its engine's name, and a place in a bounded log. When an
+ * engine's stream drops, its feed reconnects with backoff, asks the engine to replay what it still holds, and
+ * reconciles by listing: what changed while nobody was listening becomes events marked `reconciled`. An engine
+ * that connects or drops is itself an event (`type: engine`, `connected` / `disconnected`).
  */
 export class EventsHub {
   private readonly log: EventLog;
-  private readonly state = new EngineState();
+  private readonly feeds = new Map<string, EngineFeed>();
   private readonly listeners = new Map<Listener, { filters: EventFilters; role: Role }>();
   private readonly gapListeners = new Map<Listener, GapListener>();
-  /** Events of the current connection the engine replayed (older than the connection), and when it was opened. */
-  private replayed = 0;
-  private openedNano = 0n;
   private readonly opts: EventsHubOptions;
   private started = false;
   private closed = false;
-  private stream: EngineEventStream | undefined;
-  private connectedNow = false;
-  /** Newest engine time seen, and the keys of the events at exactly that time: replays must not repeat them. */
-  private watermark = 0n;
-  private atWatermark = new Set<string>();
-  /** Events that arrive while a listing is in flight wait here, so the listing and they can be ordered. */
-  private held: RawEngineEvent[] | undefined;
-  private lastActivity = Date.now();
-  private checking = false;
-  private timers = new Set<NodeJS.Timeout>();
-  private imageTimer: NodeJS.Timeout | undefined;
-  private wake: (() => void) | undefined;
-  private loop: Promise<void> | undefined;
   /** Running totals for metrics: reconnections after a lost stream, and events delivered to subscribers. */
   readonly stats = { reconnects: 0, fannedOut: 0 };
 
   constructor(
-    private readonly source: EventSource,
+    sources: EventSource | readonly NamedEventSource[],
     private readonly logger: Logger,
     opts: Partial<EventsHubOptions> = {},
   ) {
     this.opts = { ...DEFAULT_HUB_OPTIONS, ...opts };
     this.log = new EventLog(this.opts.capacity, this.opts.maxBytes);
+    const named = 'open' in sources ? [{ engine: 'default', source: sources }] : sources;
+    for (const { engine, source } of named) {
+      this.feeds.set(
+        engine,
+        new EngineFeed(engine, source, logger.child({ engine }), this.opts, {
+          publish: (e, reconciled) => this.publish(engine, e, reconciled),
+          gap: () => this.reportGap(engine),
+          reconnected: () => this.stats.reconnects++,
+          lastSeq: () => this.log.lastSeq,
+          isClosed: () => this.closed,
+        }),
+      );
+    }
   }
 
+  /** The `default` engine's stream (the first one given) is connected and reconciled. */
   get connected(): boolean {
-    return this.connectedNow;
+    return this.feeds.values().next().value?.connected ?? false;
+  }
+
+  /** `engine`'s stream is connected and reconciled. */
+  isConnected(engine: string): boolean {
+    return this.feeds.get(engine)?.connected ?? false;
+  }
+
+  /** Each engine's stream state, by engine name. */
+  feedStates(): Map<string, FeedState> {
+    return new Map([...this.feeds].map(([name, f]) => [name, f.snapshot()]));
+  }
+
+  get engines(): string[] {
+    return [...this.feeds.keys()];
   }
 
   get lastSeq(): number {
@@ -132,18 +160,36 @@ export class EventsHub {
     return this.log.oldestSeq;
   }
 
-  /** Starts the engine connection if it is not running yet; later calls do nothing. */
+  /** Starts every engine's connection if they are not running yet; later calls do nothing. */
   start(): void {
     if (this.started || this.closed) return;
     this.started = true;
-    this.loop = this.run();
+    for (const f of this.feeds.values()) f.start();
   }
 
   /**
-   * Registers `listener` for events matching `filters`. With `since`, first returns what the log holds after
-   * it (throws resync_required when that is gone). Replay and registration happen in one turn, so nothing is
-   * missed or repeated between them. `role` is the reader's: events reach it redacted below admin (the service's
-   * own consumers — the read caches' change feeds — read everything).
+   * One engine's events, as a hub of its own for the service's own consumers (the read caches' change feeds):
+   * subscriptions see that engine's events only, `connected` is that engine's stream.
+   */
+  forEngine(engine: string): {
+    subscribe(filters: EventFilters, since: undefined, listener: Listener): { unsubscribe: () => void };
+    readonly connected: boolean;
+  } {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a view object whose getter reads the hub
+    const hub = this;
+    return {
+      subscribe: (filters, since, listener) => hub.subscribe({ ...filters, engine: [engine] }, since, listener),
+      get connected() {
+        return hub.isConnected(engine);
+      },
+    };
+  }
+
+  /**
+   * Registers `listener` for events matching `filters` (an absent `engine` filter: every engine). With `since`,
+   * first returns what the log holds after it (throws resync_required when that is gone). Replay and registration
+   * happen in one turn, so nothing is missed or repeated between them. `role` is the reader's: events reach it
+   * redacted below admin (the service's own consumers — the read caches' change feeds — read everything).
    */
   subscribe(
     filters: EventFilters,
@@ -198,6 +244,118 @@ export class EventsHub {
 
   async close(): Promise<void> {
     this.closed = true;
+    await Promise.all([...this.feeds.values()].map((f) => f.close()));
+    this.listeners.clear();
+  }
+
+  /**
+   * An event the service itself raises (e.g. `image` / `update_available`), numbered and fanned out like the
+   * engine's own; it does not touch what the hub knows of the engine's state.
+   */
+  announce(e: Omit<RawEngineEvent, 'timeNano'>, engine = 'default'): void {
+    this.publish(engine, { ...e, timeNano: nowNano() }, false);
+  }
+
+  /** Events were lost: later `since` resumes across that point are refused, and live subscribers are told now. */
+  private reportGap(engine: string): void {
+    this.log.markGap();
+    this.logger.warn({ engine, lastSeq: this.log.lastSeq }, 'engine could not replay every event of the outage; subscribers must resync');
+    const err = new DomainError(
+      'resync_required',
+      `engine "${engine}" lost events while its stream was down; list the current state and subscribe again`,
+      {
+        gapAfter: this.log.lastSeq,
+      },
+    );
+    for (const [listener, onGap] of this.gapListeners) {
+      this.listeners.delete(listener);
+      this.gapListeners.delete(listener);
+      try {
+        onGap(err);
+      } catch (e) {
+        this.logger.error({ err: e }, 'event listener failed');
+      }
+    }
+  }
+
+  private publish(engine: string, e: RawEngineEvent, reconciled: boolean): void {
+    const logged = this.log.append({
+      engine,
+      type: e.type,
+      action: e.action,
+      actorId: e.actorId,
+      attributes: e.attributes,
+      time: nanoToIso(e.timeNano),
+      timeNano: e.timeNano,
+      reconciled,
+    });
+    for (const [listener, { filters, role }] of this.listeners) {
+      const view = eventFor(logged, role);
+      if (!matchesFilters(view.event, filters)) continue;
+      try {
+        listener(view);
+        this.stats.fannedOut++;
+      } catch (err) {
+        this.logger.error({ err }, 'event listener failed');
+      }
+    }
+  }
+}
+
+interface FeedOwner {
+  publish(e: RawEngineEvent, reconciled: boolean): void;
+  gap(): void;
+  reconnected(): void;
+  lastSeq(): number;
+  isClosed(): boolean;
+}
+
+/** One engine's `/events` connection: replay, reconciliation, watchdog and reconnects, publishing into the hub. */
+class EngineFeed {
+  private readonly known = new EngineState();
+  /** Events of the current connection the engine replayed (older than the connection), and when it was opened. */
+  private replayed = 0;
+  private openedNano = 0n;
+  private stream: EngineEventStream | undefined;
+  private connectedNow = false;
+  /** Up or down as last announced (undefined: neither yet), since when, and the last failure. */
+  private announced: boolean | undefined;
+  private changedAt: string | null = null;
+  private lastError: string | null = null;
+  /** Newest engine time seen, and the keys of the events at exactly that time: replays must not repeat them. */
+  private watermark = 0n;
+  private atWatermark = new Set<string>();
+  /** Events that arrive while a listing is in flight wait here, so the listing and they can be ordered. */
+  private held: RawEngineEvent[] | undefined;
+  private lastActivity = Date.now();
+  private checking = false;
+  private timers = new Set<NodeJS.Timeout>();
+  private imageTimer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly engine: string,
+    private readonly source: EventSource,
+    private readonly logger: Logger,
+    private readonly opts: EventsHubOptions,
+    private readonly owner: FeedOwner,
+  ) {}
+
+  get connected(): boolean {
+    return this.connectedNow;
+  }
+
+  snapshot(): FeedState {
+    return { connected: this.connectedNow, since: this.changedAt, error: this.connectedNow ? null : this.lastError };
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.loop = this.run();
+  }
+
+  async close(): Promise<void> {
     this.stream?.close();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
@@ -208,7 +366,20 @@ export class EventsHub {
     let t: NodeJS.Timeout | undefined;
     await Promise.race([this.loop, new Promise<void>((r) => (t = setTimeout(r, 1000)))]);
     clearTimeout(t);
-    this.listeners.clear();
+  }
+
+  private get closed(): boolean {
+    return this.owner.isClosed();
+  }
+
+  /** `engine` / `connected` or `disconnected`, once per change, so a console sees an engine drop without polling. */
+  private announce(up: boolean): void {
+    if (this.announced === up) return;
+    this.announced = up;
+    this.changedAt = new Date().toISOString();
+    const attributes: Record<string, string> = { name: this.engine };
+    if (!up && this.lastError) attributes.error = this.lastError;
+    this.owner.publish({ type: 'engine', action: up ? 'connected' : 'disconnected', actorId: this.engine, attributes, timeNano: nowNano() }, false);
   }
 
   private async run(): Promise<void> {
@@ -217,12 +388,15 @@ export class EventsHub {
       try {
         await this.connectOnce();
         attempt = 0;
+        this.lastError = 'the event stream ended';
       } catch (err) {
-        this.logger.warn({ err: (err as Error).message, attempt }, 'engine event stream unavailable');
+        this.lastError = (err as Error).message;
+        this.logger.warn({ err: this.lastError, attempt }, 'engine event stream unavailable');
       }
       this.connectedNow = false;
       this.held = undefined;
       if (this.closed) break;
+      this.announce(false);
       const base = Math.min(this.opts.maxBackoffMs, this.opts.minBackoffMs * 2 ** attempt);
       attempt++;
       await this.sleep(base * (0.8 + Math.random() * 0.4));
@@ -249,23 +423,24 @@ export class EventsHub {
       // The listing may or may not include what the engine reported while it ran: for those objects the real
       // events are the truth, so no made-up event may repeat or contradict them.
       const touched = new Set(held.map((e) => e.actorId));
-      const first = !this.state.hasBaseline;
-      const synthetic = this.state.reconcile(containers, images).filter((s) => !touched.has(s.actorId));
+      const first = !this.known.hasBaseline;
+      const synthetic = this.known.reconcile(containers, images).filter((s) => !touched.has(s.actorId));
       const stamp = nowNano();
-      for (const s of synthetic) this.publish({ ...s, timeNano: stamp }, true);
+      for (const s of synthetic) this.owner.publish({ ...s, timeNano: stamp }, true);
       for (const e of held) {
-        this.state.apply(e);
-        this.publish(e, false);
+        this.known.apply(e);
+        this.owner.publish(e, false);
       }
       if (!first) {
-        this.stats.reconnects++;
-        this.logger.info({ lastSeq: this.log.lastSeq }, 'engine event stream reconnected and reconciled');
+        this.owner.reconnected();
+        this.logger.info({ lastSeq: this.owner.lastSeq() }, 'engine event stream reconnected and reconciled');
       }
     } catch (err) {
       stream.close();
       throw err;
     }
     this.connectedNow = true;
+    this.announce(true);
     this.lastActivity = Date.now();
     const watchdog = setInterval(() => void this.checkIdle(stream), Math.max(50, Math.floor(this.opts.idleCheckMs / 2)));
     try {
@@ -316,31 +491,13 @@ export class EventsHub {
     return t < this.watermark || (t === this.watermark && this.atWatermark.has(key(e)));
   }
 
-  /** Events were lost: later `since` resumes across that point are refused, and live subscribers are told now. */
-  private reportGap(): void {
-    this.log.markGap();
-    this.logger.warn({ lastSeq: this.log.lastSeq }, 'engine could not replay every event of the outage; subscribers must resync');
-    const err = new DomainError('resync_required', 'the engine lost events while its stream was down; list the current state and subscribe again', {
-      gapAfter: this.log.lastSeq,
-    });
-    for (const [listener, onGap] of this.gapListeners) {
-      this.listeners.delete(listener);
-      this.gapListeners.delete(listener);
-      try {
-        onGap(err);
-      } catch (e) {
-        this.logger.error({ err: e }, 'event listener failed');
-      }
-    }
-  }
-
   private onRaw(e: RawEngineEvent, resumed = false): void {
     this.lastActivity = Date.now();
     const t = BigInt(e.timeNano);
     // The engine's `since` replay overlaps what we already had: drop anything at or before the watermark we saw.
     if (this.seen(e)) return;
     // A replay as long as the engine's whole buffer may have begun after events it had already dropped.
-    if (resumed && t <= this.openedNano && ++this.replayed === this.opts.engineReplayLimit) this.reportGap();
+    if (resumed && t <= this.openedNano && ++this.replayed === this.opts.engineReplayLimit) this.owner.gap();
     if (t > this.watermark) {
       this.watermark = t;
       this.atWatermark = new Set();
@@ -350,38 +507,8 @@ export class EventsHub {
       this.held.push(e);
       return;
     }
-    if (this.state.apply(e)) this.scheduleImageRefresh();
-    this.publish(e, false);
-  }
-
-  /**
-   * An event the service itself raises (e.g. `image` / `update_available`), numbered and fanned out like the
-   * engine's own; it does not touch what the hub knows of the engine's state.
-   */
-  announce(e: Omit<RawEngineEvent, 'timeNano'>): void {
-    this.publish({ ...e, timeNano: `${BigInt(Date.now()) * 1_000_000n}` }, false);
-  }
-
-  private publish(e: RawEngineEvent, reconciled: boolean): void {
-    const logged = this.log.append({
-      type: e.type,
-      action: e.action,
-      actorId: e.actorId,
-      attributes: e.attributes,
-      time: nanoToIso(e.timeNano),
-      timeNano: e.timeNano,
-      reconciled,
-    });
-    for (const [listener, { filters, role }] of this.listeners) {
-      const view = eventFor(logged, role);
-      if (!matchesFilters(view.event, filters)) continue;
-      try {
-        listener(view);
-        this.stats.fannedOut++;
-      } catch (err) {
-        this.logger.error({ err }, 'event listener failed');
-      }
-    }
+    if (this.known.apply(e)) this.scheduleImageRefresh();
+    this.owner.publish(e, false);
   }
 
   private scheduleImageRefresh(): void {
@@ -389,7 +516,7 @@ export class EventsHub {
     this.imageTimer = setTimeout(() => {
       this.imageTimer = undefined;
       this.source.listImages().then(
-        (images) => this.state.setImages(images),
+        (images) => this.known.setImages(images),
         () => undefined, // the next reconnect re-lists anyway
       );
     }, this.opts.imageRefreshMs);

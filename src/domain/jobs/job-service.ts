@@ -73,6 +73,18 @@ export interface TaskContext {
 export interface StartRequest {
   createdBy: string;
   registryId?: string;
+  /** The engine that pulls or pushes; absent: `default`. */
+  engine?: string;
+}
+
+/** The jobs service as one engine's services see it: what they start runs on that engine. */
+export interface EngineJobs extends ImagePuller {
+  readonly engine: string;
+  startPull(req: StartRequest & { image: string; platform?: string }): Promise<Job>;
+  startPush(req: StartRequest & { ref: string }): Promise<Job>;
+  startTask(kind: JobKind, key: string, subject: string, createdBy: string, body: (ctx: TaskContext) => Promise<Record<string, unknown>>): Job;
+  get(id: string): Job | undefined;
+  wait(id: string): Promise<Job>;
 }
 
 /**
@@ -85,46 +97,76 @@ export class JobService implements JobFeed, ImagePuller {
   private readonly sweeper: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
 
+  private readonly transfers: ReadonlyMap<string, ImageTransfer>;
+
   constructor(
-    private readonly transfer: ImageTransfer,
+    /** Each engine's transfer adapter by engine name; one alone is the `default` engine's. */
+    transfers: ImageTransfer | ReadonlyMap<string, ImageTransfer>,
     private readonly registries: RegistryStore,
     private readonly allowlist: RegistryAllowlist,
     private readonly clock: Clock = systemClock,
     private readonly opts: JobServiceOptions = DEFAULT_JOB_OPTIONS,
     private readonly onListenerError: (err: unknown) => void = () => undefined,
   ) {
+    this.transfers = transfers instanceof Map ? transfers : new Map([['default', transfers as ImageTransfer]]);
     if (opts.sweepIntervalMs > 0) {
       this.sweeper = setInterval(() => this.sweep(), opts.sweepIntervalMs);
       this.sweeper.unref();
     }
   }
 
+  /** The jobs service bound to one engine: pulls, pushes and tasks started through it run there. */
+  forEngine(engine: string): EngineJobs {
+    this.transferOf(engine);
+    return {
+      engine,
+      startPull: (req) => this.startPull({ ...req, engine }),
+      startPush: (req) => this.startPush({ ...req, engine }),
+      startTask: (kind, key, subject, createdBy, body) => this.startTask(kind, key, subject, createdBy, body, engine),
+      pullAndWait: (reference, opts) => this.pullAndWait(reference, { ...opts, engine }),
+      get: (id) => this.get(id),
+      wait: (id) => this.wait(id),
+    };
+  }
+
+  private transferOf(engine: string): ImageTransfer {
+    const t = this.transfers.get(engine);
+    if (!t) throw new DomainError('engine_not_found', `no engine "${engine}"`, { engine });
+    return t;
+  }
+
   async startPull(req: StartRequest & { image: string; platform?: string }): Promise<Job> {
+    const engine = req.engine ?? 'default';
+    const transfer = this.transferOf(engine);
     const r = resolvePull(req.image, req.platform, this.allowlist);
     const creds = await this.credentials(req.registryId, r.registry);
-    const key = `pull|${r.image}|${req.platform ?? ''}|${req.registryId ?? ''}`;
+    const key = `pull|${engine}|${r.image}|${req.platform ?? ''}|${req.registryId ?? ''}`;
     return this.start(
       'pull',
       key,
       r.image,
       req.createdBy,
-      (signal) => this.transfer.pull(r.target, creds, signal),
-      () => this.transfer.isPresent(r.image),
+      (signal) => transfer.pull(r.target, creds, signal),
+      () => transfer.isPresent(r.image),
+      engine,
     );
   }
 
   async startPush(req: StartRequest & { ref: string }): Promise<Job> {
+    const engine = req.engine ?? 'default';
+    const transfer = this.transferOf(engine);
     const r = resolvePush(req.ref, this.allowlist);
     const creds = await this.credentials(req.registryId, r.registry);
-    if (!(await this.transfer.isPresent(r.image))) throw new DomainError('image_not_found', `no local image "${r.image}" to push`);
-    const key = `push|${r.image}|${req.registryId ?? ''}`;
+    if (!(await transfer.isPresent(r.image))) throw new DomainError('image_not_found', `no local image "${r.image}" to push`);
+    const key = `push|${engine}|${r.image}|${req.registryId ?? ''}`;
     return this.start(
       'push',
       key,
       r.image,
       req.createdBy,
-      (signal) => this.transfer.push(r.target, creds, signal),
+      (signal) => transfer.push(r.target, creds, signal),
       async () => true,
+      engine,
     );
   }
 
@@ -132,14 +174,22 @@ export class JobService implements JobFeed, ImagePuller {
    * A job whose work is the service's own (not an engine stream): `body` runs once per `key` at a time (a second
    * start while it runs joins it); what it returns is the job's `result`, what it throws (a DomainError) its error.
    */
-  startTask(kind: JobKind, key: string, subject: string, createdBy: string, body: (ctx: TaskContext) => Promise<Record<string, unknown>>): Job {
+  startTask(
+    kind: JobKind,
+    key: string,
+    subject: string,
+    createdBy: string,
+    body: (ctx: TaskContext) => Promise<Record<string, unknown>>,
+    engine = 'default',
+  ): Job {
     return this.start(
       kind,
-      `${kind}|${key}`,
+      `${kind}|${engine}|${key}`,
       subject,
       createdBy,
       (signal) => this.runTask(body, signal),
       async () => true,
+      engine,
     );
   }
 
@@ -162,11 +212,16 @@ export class JobService implements JobFeed, ImagePuller {
   }
 
   /** Running and recent jobs, newest first. */
-  list(filter: { kind?: JobKind; state?: JobState } = {}): Job[] {
+  list(filter: { kind?: JobKind; state?: JobState; engines?: readonly string[] } = {}): Job[] {
     this.sweep();
     return [...this.entries.values()]
       .map((e) => e.job)
-      .filter((j) => (!filter.kind || j.kind === filter.kind) && (!filter.state || j.state === filter.state))
+      .filter(
+        (j) =>
+          (!filter.kind || j.kind === filter.kind) &&
+          (!filter.state || j.state === filter.state) &&
+          (!filter.engines || filter.engines.includes(j.engine)),
+      )
       .reverse();
   }
 
@@ -241,6 +296,7 @@ export class JobService implements JobFeed, ImagePuller {
     createdBy: string,
     open: (signal: AbortSignal) => Promise<AsyncIterable<ProgressMessage>>,
     confirm: () => Promise<boolean>,
+    engine: string,
   ): Job {
     const running = this.active.get(key);
     if (running) return running.job;
@@ -252,6 +308,7 @@ export class JobService implements JobFeed, ImagePuller {
     const job: Job = {
       id: randomUUID(),
       kind,
+      engine,
       image,
       state: 'queued',
       progress: toJobProgress(initialProgress(kind)),

@@ -62,6 +62,8 @@ export interface JobError {
 export interface Job {
   id: string;
   kind: JobKind;
+  /** The engine it runs on (`default`: DOCKER_HOST). */
+  engine: string;
   /** The normalized reference, e.g. `127.0.0.1:5000/team/app:1.0`. */
   image: string;
   state: JobState;

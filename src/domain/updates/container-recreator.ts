@@ -6,7 +6,7 @@ import { DomainError, isDomainError } from '../errors';
 import type { ImagePuller } from '../images/image-puller';
 import { parseImageLookup } from '../images/reference';
 import type { Job } from '../jobs/job';
-import type { JobService, TaskContext } from '../jobs/job-service';
+import type { EngineJobs, TaskContext } from '../jobs/job-service';
 
 export interface RecreateOptions {
   /** The replacement must stay running (and become healthy, with a healthcheck) this long before the old one goes. */
@@ -38,7 +38,7 @@ export class ContainerRecreator {
     private readonly repo: ContainerRepository,
     private readonly replicas: ContainerReplicas,
     private readonly puller: ImagePuller,
-    private readonly jobs: JobService,
+    private readonly jobs: EngineJobs,
     private readonly audit: RecreateAudit,
     private readonly opts: RecreateOptions,
   ) {

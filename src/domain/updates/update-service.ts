@@ -1,7 +1,7 @@
 import type { ContainerRepository } from '../containers/container';
 import { isDomainError } from '../errors';
 import type { Job } from '../jobs/job';
-import type { JobService } from '../jobs/job-service';
+import type { EngineJobs } from '../jobs/job-service';
 import { formatReference, parseImageLookup } from '../images/reference';
 import type { ImageUpdate } from './image-update';
 import type { UpdateChecker } from './update-checker';
@@ -13,7 +13,7 @@ export class UpdateService {
   constructor(
     private readonly checker: UpdateChecker,
     private readonly containers: ContainerRepository,
-    private readonly jobs: JobService,
+    private readonly jobs: EngineJobs,
   ) {}
 
   /** Starts (or joins) the check of every image in use. */

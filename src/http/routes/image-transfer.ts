@@ -1,12 +1,12 @@
 import { Router, type Response } from 'express';
-import { throwIfUnsuccessful, type JobService } from '../../domain/jobs/job-service';
+import { throwIfUnsuccessful, type EngineJobs } from '../../domain/jobs/job-service';
 import type { Job } from '../../domain/jobs/job';
 import type { ImageTagger } from '../../domain/images/image-tagger';
 import { principalOf } from '../auth';
 import { queryBool } from '../query';
 
 /** 202 with the job and where to follow it, or (wait=true) the job once it ended well. */
-async function answerJob(res: Response, jobs: JobService, job: Job, wait: boolean): Promise<void> {
+async function answerJob(res: Response, jobs: EngineJobs, job: Job, wait: boolean): Promise<void> {
   if (!wait) {
     res.status(202).location(`/api/v1/jobs/${job.id}`).json(job);
     return;
@@ -17,7 +17,7 @@ async function answerJob(res: Response, jobs: JobService, job: Job, wait: boolea
   res.status(200).json(done);
 }
 
-export function imageTransferRouter(jobs: JobService, tagger: ImageTagger): Router {
+export function imageTransferRouter(jobs: EngineJobs, tagger: ImageTagger): Router {
   const router = Router();
   router.post('/images/pull', async (req, res) => {
     const body = req.body as { image: string; registry?: string; platform?: string };

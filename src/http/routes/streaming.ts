@@ -4,12 +4,18 @@ import type { EventsHub } from '../../domain/events/events-hub';
 import { principalOf } from '../auth';
 import { queryInt, queryList } from '../query';
 
-/** WebSocket tickets for browsers, and the engine events the hub holds, as a bounded REST query. */
-export function streamingRouter(hub: EventsHub, tickets: WsTicketStore): Router {
+/** WebSocket tickets for browsers. */
+export function ticketRouter(tickets: WsTicketStore): Router {
   const router = Router();
   router.post('/ws-tickets', (req, res) => {
     res.status(201).json(tickets.issue(principalOf(req)));
   });
+  return router;
+}
+
+/** One engine's events the hub holds, as a bounded REST query (numbers are the hub's one sequence across engines). */
+export function eventsRouter(hub: EventsHub, engine: string): Router {
+  const router = Router();
   router.get('/events', (req, res) => {
     const result = hub.query(
       {
@@ -17,6 +23,7 @@ export function streamingRouter(hub: EventsHub, tickets: WsTicketStore): Router 
         until: queryInt(req.query.until),
         limit: queryInt(req.query.limit) ?? 100,
         filters: {
+          engine: [engine],
           type: queryList(req.query.type),
           action: queryList(req.query.action),
           container: queryList(req.query.container),
@@ -26,7 +33,7 @@ export function streamingRouter(hub: EventsHub, tickets: WsTicketStore): Router 
       },
       principalOf(req).role,
     );
-    res.json({ ...result, engineConnected: hub.connected });
+    res.json({ ...result, engineConnected: hub.isConnected(engine) });
   });
   return router;
 }

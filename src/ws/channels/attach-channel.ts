@@ -4,6 +4,8 @@ import type { TerminalService } from '../../domain/terminal/exec-service';
 import type { AuditLog, TerminalSize } from '../../domain/terminal/terminal';
 import type { SubscribeAttach, SubscribeExec } from '../protocol';
 import type { Channel, Subscription, SubscriptionSink } from '../subscription';
+import { DEFAULT_ENGINE } from '../../domain/engines/engine-directory';
+import type { PerEngine } from '../per-engine';
 import { TerminalSession } from './terminal-session';
 
 /** The size asked for on subscribe: both of cols and rows, or neither. */
@@ -35,24 +37,25 @@ export class AttachChannel implements Channel<SubscribeAttach> {
   readonly role = CHANNEL_ROLES.attach;
 
   constructor(
-    private readonly terminals: TerminalService,
+    private readonly terminalsOf: PerEngine<TerminalService>,
     private readonly idleTimeoutMs: number,
     private readonly audit: AuditLog,
   ) {}
 
   async open(frame: SubscribeAttach, sink: SubscriptionSink): Promise<Subscription> {
+    const terminals = this.terminalsOf(frame.engine ?? DEFAULT_ENGINE, sink.principal);
     const size = startSize(frame);
-    const { target, stream } = await this.terminals.attach(frame.container, sink.principal);
+    const { target, stream } = await terminals.attach(frame.container, sink.principal);
     const encoding = frame.encoding ?? 'utf8';
     const session = new TerminalSession(stream, sink, {
       tty: target.tty,
       encoding,
       idleTimeoutMs: this.idleTimeoutMs,
-      resize: (s) => this.terminals.resizeContainer(target.id, s),
-      ended: async () => ({ reason: 'container_stopped', exitCode: await stoppedExitCode(() => this.terminals.containerExitCode(target.id)) }),
+      resize: (s) => terminals.resizeContainer(target.id, s),
+      ended: async () => ({ reason: 'container_stopped', exitCode: await stoppedExitCode(() => terminals.containerExitCode(target.id)) }),
       closed: (f) => this.audit('session_end', { token: sink.principal.name, channel: 'attach', container: target.id, name: target.name, ...f }),
     });
-    if (size && target.tty) await this.terminals.resizeContainer(target.id, size).catch(() => undefined);
+    if (size && target.tty) await terminals.resizeContainer(target.id, size).catch(() => undefined);
     sink.send('subscribed', { channel: 'attach', container: target.id, name: target.name, tty: target.tty, encoding });
     void session.run();
     return { close: () => session.close(), input: (f) => session.input(f) };

@@ -1,6 +1,7 @@
 import { CHANNEL_ROLES } from '../channel-roles';
 import type { EventsHub } from '../../domain/events/events-hub';
 import type { SubscribeEvents } from '../protocol';
+import type { Principal } from '../../domain/auth/tokens';
 import type { Channel, Subscription, SubscriptionSink } from '../subscription';
 
 /**
@@ -10,10 +11,14 @@ import type { Channel, Subscription, SubscriptionSink } from '../subscription';
 export class EventsChannel implements Channel<SubscribeEvents> {
   readonly role = CHANNEL_ROLES.events;
 
-  constructor(private readonly hub: EventsHub) {}
+  /** `enginesFor` turns the frame's `engine` filter into the engines read (absent: default; `*`: every usable one). */
+  constructor(
+    private readonly hub: EventsHub,
+    private readonly enginesFor: (requested: string[] | undefined, principal: Principal) => string[],
+  ) {}
 
   open(frame: SubscribeEvents, sink: SubscriptionSink): Subscription {
-    const filters = frame.filters ?? {};
+    const filters = { ...frame.filters, engine: this.enginesFor(frame.filters?.engine, sink.principal) };
     // subscribe() replays and registers in one turn; frames below go out before any live event can.
     const { replay, unsubscribe } = this.hub.subscribe(
       filters,

@@ -3,6 +3,8 @@ import type { ContainerStreams, LiveStream, LogLine } from '../../domain/contain
 import { DomainError, isDomainError } from '../../domain/errors';
 import type { SubscribeLogs } from '../protocol';
 import type { Channel, Subscription, SubscriptionSink } from '../subscription';
+import { DEFAULT_ENGINE } from '../../domain/engines/engine-directory';
+import type { PerEngine } from '../per-engine';
 
 /** Without `tail` or `since`, a follow starts from this many lines back, not from the container's whole history. */
 const DEFAULT_TAIL = 100;
@@ -11,12 +13,14 @@ const DEFAULT_TAIL = 100;
 export class LogsChannel implements Channel<SubscribeLogs> {
   readonly role = CHANNEL_ROLES.logs;
 
-  constructor(private readonly streams: ContainerStreams | undefined) {}
+  /** `streams` gives an engine's container streams for a principal (engine_not_found when it may not use it). */
+  constructor(private readonly streamsOf: PerEngine<ContainerStreams | undefined>) {}
 
   async open(frame: SubscribeLogs, sink: SubscriptionSink): Promise<Subscription> {
-    if (!this.streams) throw new DomainError('engine_unavailable', 'this service has no container streams: logs cannot be followed');
+    const streams = this.streamsOf(frame.engine ?? DEFAULT_ENGINE, sink.principal);
+    if (!streams) throw new DomainError('engine_unavailable', 'this service has no container streams: logs cannot be followed');
     const tail = frame.tail ?? (frame.since === undefined ? DEFAULT_TAIL : undefined);
-    const stream = await this.streams.followLogs(frame.container, { tail, since: frame.since, stdout: true, stderr: true, timestamps: true });
+    const stream = await streams.followLogs(frame.container, { tail, since: frame.since, stdout: true, stderr: true, timestamps: true });
     sink.send('subscribed', {
       channel: 'logs',
       container: frame.container,

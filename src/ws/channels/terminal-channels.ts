@@ -4,11 +4,13 @@ import type { TerminalService } from '../../domain/terminal/exec-service';
 import type { AuditLog } from '../../domain/terminal/terminal';
 import type { SubscribeAttach, SubscribeExec } from '../protocol';
 import type { Channel } from '../subscription';
+import type { PerEngine } from '../per-engine';
 import { AttachChannel } from './attach-channel';
 import { ExecChannel } from './exec-channel';
 
 export interface TerminalChannelDeps {
-  terminals: TerminalService;
+  /** An engine's terminal service for a principal (engine_not_found when it may not use it). */
+  terminals: PerEngine<TerminalService>;
   idleTimeoutMs: number;
   audit: AuditLog;
 }

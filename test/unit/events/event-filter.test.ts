@@ -10,6 +10,7 @@ const container = (action: string, attributes: Record<string, string> = {}): Eng
   attributes: { name: 'web', image: 'seed/web:1.43', 'dockhand.test': 'ws', ...attributes },
   time: '',
   timeNano: '1',
+  engine: 'default',
   reconciled: false,
 });
 const image: EngineEvent = { ...container('tag'), type: 'image', actorId: 'sha256:' + 'b'.repeat(64), attributes: { name: 'busybox:latest' } };

@@ -8,6 +8,7 @@ const ev = (action: string) => ({
   attributes: {},
   time: '2026-01-01T00:00:00.000Z',
   timeNano: '1',
+  engine: 'default',
   reconciled: false,
 });
 

@@ -50,6 +50,9 @@ class FakeEngine implements EventSource {
   }
 }
 
+/** Container events only: the hub's own `engine` connected/disconnected events are tested on their own below. */
+const CONTAINERS = { type: ['container'] };
+
 const until = async (cond: () => boolean) => {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   if (!cond()) throw new Error('condition not reached');
@@ -65,7 +68,7 @@ describe('EventsHub', () => {
     got.length = 0;
     engine = new FakeEngine();
     hub = new EventsHub(engine, pino({ level: 'silent' }), { minBackoffMs: 5, maxBackoffMs: 20, idleCheckMs: 40, pingTimeoutMs: 20 });
-    hub.subscribe({}, undefined, (e) => got.push(e));
+    hub.subscribe(CONTAINERS, undefined, (e) => got.push(e));
     await until(() => hub.connected);
   });
   afterEach(() => hub.close());
@@ -74,7 +77,7 @@ describe('EventsHub', () => {
     engine.emit('create', 'a');
     engine.emit('start', 'a');
     expect(seen()).toEqual(['a:create', 'a:start']);
-    expect(got.map((e) => e.event.seq)).toEqual([1, 2]);
+    expect(got[1].event.seq).toBe(got[0].event.seq + 1);
     expect(JSON.parse(got[1].json).action).toBe('start');
   });
 
@@ -100,7 +103,7 @@ describe('EventsHub', () => {
     await until(() => hub.connected);
     engine.emit('stop', 'b');
     expect(seen()).toEqual(['a:create', 'b:create', 'a:destroy*', 'b:start*', 'b:stop']);
-    expect(got.map((e) => e.event.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(got.map((e) => e.event.seq).every((seq, i, all) => i === 0 || seq > all[i - 1])).toBe(true);
   });
 
   test('when a client resumes with since, then it gets exactly what it missed; too old a since is resync_required', () => {
@@ -163,7 +166,7 @@ describe('EventsHub: an outage longer than the engine can replay', () => {
       expect(() => hub.subscribe({}, before, () => undefined)).toThrow(expect.objectContaining({ code: 'resync_required' }));
       // A subscriber that starts afresh follows what comes next.
       const after: LoggedEvent[] = [];
-      hub.subscribe({}, undefined, (e) => after.push(e));
+      hub.subscribe(CONTAINERS, undefined, (e) => after.push(e));
       engine.emit('create', 'e');
       expect(after.map((e) => e.event.actorId)).toEqual(['e']);
     } finally {
@@ -198,7 +201,83 @@ describe('EventsHub: an outage longer than the engine can replay', () => {
       engine.emit('create', 'b');
       engine.emit('create', 'c');
       expect(gaps).toEqual([]);
-      expect(hub.subscribe({}, before, () => undefined).replay.map((e) => e.event.actorId)).toEqual(['b', 'c']);
+      expect(hub.subscribe(CONTAINERS, before, () => undefined).replay.map((e) => e.event.actorId)).toEqual(['b', 'c']);
+    } finally {
+      await hub.close();
+    }
+  });
+});
+
+describe('EventsHub over several engines', () => {
+  test('when two engines emit, then one sequence numbers both, each event names its engine, and the engine filter picks them', async () => {
+    const a = new FakeEngine();
+    const b = new FakeEngine();
+    const hub = new EventsHub(
+      [
+        { engine: 'default', source: a },
+        { engine: 'edge-1', source: b },
+      ],
+      pino({ level: 'silent' }),
+      { minBackoffMs: 5, maxBackoffMs: 20, idleCheckMs: 1000, pingTimeoutMs: 20 },
+    );
+    const all: LoggedEvent[] = [];
+    const onlyB: LoggedEvent[] = [];
+    hub.subscribe(CONTAINERS, undefined, (e) => all.push(e));
+    hub.forEngine('edge-1').subscribe(CONTAINERS, undefined, (e) => onlyB.push(e));
+    try {
+      await until(() => hub.isConnected('default') && hub.isConnected('edge-1'));
+      a.emit('create', 'x');
+      b.emit('create', 'y');
+      a.emit('start', 'x');
+      expect(all.map((e) => `${e.event.engine}/${e.event.actorId}:${e.event.action}`)).toEqual([
+        'default/x:create',
+        'edge-1/y:create',
+        'default/x:start',
+      ]);
+      expect(all.map((e) => e.event.seq)).toEqual([all[0].event.seq, all[0].event.seq + 1, all[0].event.seq + 2]);
+      expect(onlyB.map((e) => e.event.actorId)).toEqual(['y']);
+      expect(hub.forEngine('edge-1').connected).toBe(true);
+      // A resume from any seq works across engines.
+      const { replay } = hub.subscribe({ ...CONTAINERS, engine: ['edge-1', 'default'] }, all[0].event.seq, () => undefined);
+      expect(replay.map((e) => e.event.actorId)).toEqual(['y', 'x']);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  test('when an engine connects, drops and cannot be reached, then `engine` events say so once per change, and the others go on', async () => {
+    const a = new FakeEngine();
+    const b = new FakeEngine();
+    const hub = new EventsHub(
+      [
+        { engine: 'default', source: a },
+        { engine: 'edge-1', source: b },
+      ],
+      pino({ level: 'silent' }),
+      { minBackoffMs: 5, maxBackoffMs: 20, idleCheckMs: 1000, pingTimeoutMs: 20 },
+    );
+    const changes: string[] = [];
+    hub.subscribe({ type: ['engine'] }, undefined, (e) =>
+      changes.push(`${e.event.actorId}:${e.event.action}${e.event.attributes.error ? ` (${e.event.attributes.error})` : ''}`),
+    );
+    const containers: string[] = [];
+    hub.subscribe(CONTAINERS, undefined, (e) => containers.push(e.event.actorId));
+    try {
+      await until(() => hub.isConnected('default') && hub.isConnected('edge-1'));
+      expect(changes.sort()).toEqual(['default:connected', 'edge-1:connected']);
+      changes.length = 0;
+      b.up = false;
+      b.drop();
+      await until(() => changes.length > 0);
+      a.emit('create', 'still');
+      await new Promise((r) => setTimeout(r, 60));
+      // Reconnect attempts fail several times: one `disconnected`, with the reason, not one per attempt.
+      expect(changes).toEqual(['edge-1:disconnected (the event stream ended)']);
+      expect(containers).toEqual(['still']);
+      expect(hub.feedStates().get('edge-1')).toEqual({ connected: false, since: expect.any(String), error: 'engine down' });
+      b.up = true;
+      await until(() => hub.isConnected('edge-1'));
+      expect(changes).toEqual(['edge-1:disconnected (the event stream ended)', 'edge-1:connected']);
     } finally {
       await hub.close();
     }

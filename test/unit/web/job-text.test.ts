@@ -4,6 +4,7 @@ import { layerPercent, summary } from '../../../web/src/job-text';
 const job = (state: Job['state'], progress: Partial<Job['progress']>): Job => ({
   id: '0b6c1bb8-5d4f-4b5e-9f51-4c8e0c1d2a3b',
   kind: 'pull',
+  engine: 'default',
   image: '127.0.0.1:5000/team/app:1',
   state,
   progress: {

@@ -4,6 +4,7 @@ import type { Job, JobState } from '../../../src/domain/jobs/job';
 const job = (state: JobState, percent: number): Job => ({
   id: 'j1',
   kind: 'pull',
+  engine: 'default',
   image: 'x:1',
   state,
   progress: {
