@@ -67,6 +67,9 @@ export type ContainerAction = Extract<Schemas['ContainerActionResult']['action']
 export type ContainerActionResult = Schemas['ContainerActionResult'];
 
 export type WsTicket = Schemas['StreamWsTicket'];
+export type Engine = Schemas['Engine'];
+export type EngineContainerSummary = Schemas['EngineContainerSummary'];
+export type FleetMissing = Schemas['FleetMissing'];
 
 type Query = Record<string, string | number | boolean | string[] | undefined>;
 
@@ -76,7 +79,15 @@ export interface RestClientOptions {
   /** Read before every request, so a changed token applies at once. */
   token(): string | undefined;
   fetch?: typeof fetch;
+  /**
+   * The engine engine-scoped operations work on (`/api/v1/engines/{engine}/…`); absent or `default`: the unprefixed
+   * paths, which are the default engine's.
+   */
+  engine?: string;
 }
+
+/** Path prefixes of the contract's engine-scoped operations (openapi.yaml `x-engine-scoped: true`). */
+const ENGINE_SCOPED = /^\/(images|containers|updates|exec|system)(\/|$)/;
 
 const enc = encodeURIComponent;
 
@@ -121,9 +132,15 @@ export class DockhandRestClient {
   inspectContainer = (id: string) => this.call<ContainerDetails>('GET', `/containers/${enc(id)}`);
   createExec = (id: string, body: TerminalExecRequest) => this.call<TerminalExec>('POST', `/containers/${enc(id)}/exec`, { body });
 
+  listEngines = () => this.call<Answer<'listEngines', 200>>('GET', '/engines').then((r) => r.items);
+  listFleetContainers = (query: QueryOf<'listFleetContainers'> = {}) =>
+    this.call<Answer<'listFleetContainers', 200>>('GET', '/engines/all/containers', { query });
+
   /** One request; a non-2xx answer becomes an ApiError with the problem document (or a made-up one). */
   async call<T>(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<T> {
-    const url = `${this.opts.baseUrl ?? ''}/api/v1${path}${queryString(opts.query)}`;
+    const engine = this.opts.engine;
+    const scoped = engine && engine !== 'default' && ENGINE_SCOPED.test(path) ? `/engines/${enc(engine)}${path}` : path;
+    const url = `${this.opts.baseUrl ?? ''}/api/v1${scoped}${queryString(opts.query)}`;
     const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
     const token = this.opts.token();
     if (token) headers.Authorization = `Bearer ${token}`;

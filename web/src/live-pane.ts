@@ -70,7 +70,7 @@ export function livePane(section: HTMLElement, ctx: Ctx): { open(c: ContainerSum
     let lines = 0;
     subs.push(
       ws.subscribe(
-        { channel: 'logs', container: c.id, tail: 200 },
+        { channel: 'logs', container: c.id, tail: 200, ...ctx.session.wsEngine },
         {
           onFrame: (f) => {
             // After a reconnect the client subscribes again and the tail is replayed: start over, no duplicates.
@@ -94,7 +94,7 @@ export function livePane(section: HTMLElement, ctx: Ctx): { open(c: ContainerSum
     const cpu: number[] = [];
     subs.push(
       ws.subscribe(
-        { channel: 'stats', container: c.id, interval: 1 },
+        { channel: 'stats', container: c.id, interval: 1, ...ctx.session.wsEngine },
         {
           onFrame: (f) => {
             if (f.type !== 'stats') return;

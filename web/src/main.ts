@@ -1,7 +1,9 @@
 import type { Ctx } from './context';
 import { byId, debounce } from './dom';
 import { containersPanel } from './containers-panel';
+import { enginesHeader } from './engines';
 import { eventsPanel } from './events-panel';
+import { fleetPanel } from './fleet-panel';
 import { imagesPanel } from './images-panel';
 import { jobsPanels } from './jobs-panel';
 import { livePane } from './live-pane';
@@ -86,15 +88,17 @@ async function start(): Promise<void> {
   const live = livePane(byId('live'), ctx);
   const terminal = terminalPane(byId('terminal'), ctx);
   const events = eventsPanel(byId('events'), ctx);
+  const engines = enginesHeader(byId('engine-list'), byId<HTMLSelectElement>('engine-picker'), ctx);
+  const fleet = fleetPanel(byId('fleet'), ctx);
   const refreshImages = debounce(() => void images.refresh(), 300);
   const refreshContainers = debounce(() => void containers.refresh(), 300);
   byId('main').hidden = false;
 
-  await Promise.all([images.refresh(), containers.refresh(), jobs.refreshJobs(), jobs.reattach()]);
+  await Promise.all([images.refresh(), containers.refresh(), jobs.refreshJobs(), jobs.reattach(), engines.start(), fleet.refresh()]);
   events.start();
   // The lists follow the engine: any container or image event (whatever the feed's filters) re-reads them.
   session.ws?.subscribe(
-    { channel: 'events', filters: { type: ['container', 'image'] } },
+    { channel: 'events', filters: { type: ['container', 'image'], ...(session.engine === 'default' ? {} : { engine: [session.engine] }) } },
     {
       onFrame: (f) => {
         if (f.type !== 'event') return;

@@ -6,10 +6,13 @@ import { DockhandWsClient, type WebSocketLike } from '../../src/client/ws-client
  * the REST client and the one WebSocket, opened with a single-use ticket because browsers cannot send headers.
  */
 const TOKEN_KEY = 'dockhand.token';
+const ENGINE_KEY = 'dockhand.engine';
 const ROLES: Role[] = ['viewer', 'operator', 'admin'];
 
 export class Session {
-  readonly api = new DockhandRestClient({ token: () => this.token });
+  /** The engine the engine-scoped panels work on, chosen in the header for this tab. */
+  readonly engine: string = sessionStorage.getItem(ENGINE_KEY) ?? 'default';
+  readonly api = new DockhandRestClient({ token: () => this.token, engine: this.engine });
   principal: Principal | undefined;
   ws: DockhandWsClient | undefined;
   private token: string | undefined = sessionStorage.getItem(TOKEN_KEY) ?? undefined;
@@ -46,6 +49,17 @@ export class Session {
       if (err instanceof ApiError && err.status === 401) this.signOut();
       throw err;
     }
+  }
+
+  /** The `engine` field for a WebSocket subscription: absent for `default`, as before engines existed. */
+  get wsEngine(): { engine?: string } {
+    return this.engine === 'default' ? {} : { engine: this.engine };
+  }
+
+  /** Chooses the engine for this tab; the caller reloads so every panel starts over on it. */
+  chooseEngine(name: string): void {
+    if (name === 'default') sessionStorage.removeItem(ENGINE_KEY);
+    else sessionStorage.setItem(ENGINE_KEY, name);
   }
 
   signOut(): void {

@@ -156,9 +156,9 @@ export function terminalPane(section: HTMLElement, ctx: Ctx): { open(c: Containe
         if (kind === 'exec') {
           fill(status, 'Starting sh…');
           const exec = await ctx.session.api.createExec(c.id, { cmd: ['sh'], tty: true });
-          spec = { channel: 'exec', execId: exec.execId, cols: term.cols, rows: term.rows, encoding: 'base64' };
+          spec = { channel: 'exec', execId: exec.execId, cols: term.cols, rows: term.rows, encoding: 'base64', ...ctx.session.wsEngine };
         } else {
-          spec = { channel: 'attach', container: c.id, cols: term.cols, rows: term.rows, encoding: 'base64' };
+          spec = { channel: 'attach', container: c.id, cols: term.cols, rows: term.rows, encoding: 'base64', ...ctx.session.wsEngine };
         }
         if (ended || !section.contains(host)) return; // closed while the exec was being created
         // base64: raw bytes, so a UTF-8 character split across two frames is decoded whole by xterm.
