@@ -84,7 +84,11 @@ export function eventsPanel(section: HTMLElement, ctx: Ctx): { start(): void } {
     const ws = ctx.session.ws;
     if (!ws) return fill(state, 'Live events are unavailable (no WebSocket).');
     sub = ws.subscribe(
-      { channel: 'events', filters: { ...filters, ...(ctx.session.engine === 'default' ? {} : { engine: [ctx.session.engine] }) }, ...(since !== undefined ? { since } : {}) },
+      {
+        channel: 'events',
+        filters: { ...filters, ...(ctx.session.engine === 'default' ? {} : { engine: [ctx.session.engine] }) },
+        ...(since !== undefined ? { since } : {}),
+      },
       {
         onFrame: (f) => {
           if (f.type === 'subscribed') {
