@@ -1785,7 +1785,7 @@ export interface components {
             [key: string]: unknown;
         };
         /**
-         * @description An engine name, in the docker-context grammar (`all` names the fleet views).
+         * @description An engine name, in the docker-context grammar (`all` is reserved for the fleet views and names no engine).
          * @example default
          * @example edge-1
          */
@@ -3816,6 +3816,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
         };

@@ -45,3 +45,9 @@ export function withEnginePaths(source: Obj): Obj {
   }
   return doc;
 }
+
+/** The plain paths of engine-scoped operations (`/api/v1/images`, …): they mean the `default` engine. */
+export function plainEngineScopedRoutes(doc: Obj): Set<string> {
+  const paths = doc.paths as Record<string, Obj>;
+  return new Set(Object.keys(paths).filter((p) => paths[p]['x-engine-scoped'] === true));
+}
