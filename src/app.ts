@@ -101,8 +101,8 @@ export interface AppServices {
   metrics: ServiceMetrics;
   /** Per-token budgets on costly operations. */
   rateLimits: RateLimitConfig;
-  /** A fleet view waits this long for each engine's list (absent: 10 s). */
-  engineTimeoutMs?: number;
+  /** A fleet view waits this long for each engine's list: its engine timeout (absent: 10 s). */
+  engineTimeouts?: ReadonlyMap<string, number>;
   /** The log budget, shared with the WebSocket logs channel (absent: the REST path builds its own). */
   logTails?: RateLimiter;
   /** Exec and attach (admin, audit-logged); sessions run over the WebSocket `exec` and `attach` channels. */
@@ -190,7 +190,7 @@ export function appPipeline(services: AppServices, opts: AppOptions, reads: Read
   api.use(registryRouter(services.registries));
   api.use(auditRouter(services.audit));
   api.use(meRouter());
-  api.use(enginesRouter(services.engines, services.monitor, fleetReads, () => services.engineTimeoutMs ?? 10_000));
+  api.use(enginesRouter(services.engines, services.monitor, fleetReads, (name) => services.engineTimeouts?.get(name) ?? 10_000));
   for (const [name, own] of routers) for (const r of own) api.use(enginePrefix(name), r);
   for (const r of routers.get('default') ?? []) api.use(r);
   const otherPaths = 'serves only paths outside /api/v1';
