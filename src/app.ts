@@ -179,7 +179,7 @@ export function appPipeline(services: AppServices, opts: AppOptions, reads: Read
   const fleetReads = new Map<string, FleetReads>();
   for (const [name, scope] of services.engines.all()) {
     const own =
-      name === 'default' ? reads : { images: imageReads(scope.images), containers: containerReads(scope.containers, scope.containerUpdates) };
+      name === 'default' ? reads : { images: imageReads(scope.images, scope.updates), containers: containerReads(scope.containers, scope.containerUpdates) };
     routers.set(name, engineRoutes(scope, services.events, own));
     fleetReads.set(name, { listContainers: own.containers.listContainers, listImages: own.images.listImages });
   }
@@ -282,7 +282,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
-  const reads = { images: imageReads(services.images), containers: containerReads(services.containers, services.containerUpdates) };
+  const reads = { images: imageReads(services.images, services.updates), containers: containerReads(services.containers, services.containerUpdates) };
   const pipeline = appPipeline(services, opts, reads);
   let expected = 0;
   for (const stage of pipeline) {
