@@ -6,7 +6,7 @@
 # pidfile and bridge, each holding the seed image seed/web:1.43 pulled from the loopback registry.
 # It never touches an engine the user already runs, nor the host's firewall (no iptables rules, no ip_forward
 # change: published ports reach containers through the userland proxy on 127.0.0.1), and `down` removes
-# everything `up` made: processes (by pid), the bridge, the exec root under /run.
+# everything `up` made: processes (by pid), the bridges, the exec roots under /run, engines B and C's state.
 #
 #   scripts/test-env.sh up     install what is missing, start everything, write $STATE/env
 #   scripts/test-env.sh down   stop what `up` started

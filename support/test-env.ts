@@ -54,7 +54,9 @@ export function testEnv(): TestEnv {
     (k) => !vars[k],
   );
   if (missing.length > 0) {
-    throw new Error(`${file} lacks ${missing.join(', ')}: it was written by an older scripts/test-env.sh — run \`bash scripts/test-env.sh up\` again`);
+    throw new Error(
+      `${file} lacks ${missing.join(', ')}: it was written by an older scripts/test-env.sh — run \`bash scripts/test-env.sh up\` again`,
+    );
   }
   const engineC = new URL(vars.TEST_ENGINE_C_HOST.replace(/^tcp:/, 'https:'));
   cached = {

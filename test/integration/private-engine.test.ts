@@ -53,7 +53,7 @@ test('when dockerode and the docker CLI use the client material, then both see t
   for (const f of ['ca.pem', 'cert.pem', 'key.pem']) expect(fs.existsSync(`${engine.tlsDir}/${f}`)).toBe(true);
 });
 
-test('when asked GET /info, then its ID is its own, not the shared engine\'s', async () => {
+test("when asked GET /info, then its ID is its own, not the shared engine's", async () => {
   const [mine, shared] = await Promise.all([dockerode().info(), sharedEngine().info()]);
   expect(typeof mine.ID).toBe('string');
   expect(mine.ID).not.toBe(shared.ID);
