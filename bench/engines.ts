@@ -102,7 +102,9 @@ async function runFleetEvents(o: {
     const k = `${/"type":"([a-z_]+)"/.exec(r.text)?.[1]}/${/"action":"([a-z_]+)"/.exec(r.text)?.[1]}/${ENGINE.exec(r.text)?.[1]}`;
     kinds.set(k, (kinds.get(k) ?? 0) + 1);
   }
-  o.log(`engines events: frames by type/action/engine ${JSON.stringify(Object.fromEntries(kinds))}; an error: ${frames.find((r) => r.text.includes('"type":"error"'))?.text.slice(0, 300) ?? 'none'}`);
+  o.log(
+    `engines events: frames by type/action/engine ${JSON.stringify(Object.fromEntries(kinds))}; an error: ${frames.find((r) => r.text.includes('"type":"error"'))?.text.slice(0, 300) ?? 'none'}`,
+  );
   for (const r of frames) {
     const l = latencyOf(r.text, r.at);
     if (l === undefined) continue;

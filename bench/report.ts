@@ -198,7 +198,11 @@ function engineRows(e: EnginesResult): Row[] {
   if (e.events) {
     const v = e.events;
     const fl = v.floor;
-    const miss = v.missing ? `, ${v.missing} missing (${Object.entries(v.missingByEngine).map(([k, m]) => `${k} ${m}`).join(', ')})` : '';
+    const miss = v.missing
+      ? `, ${v.missing} missing (${Object.entries(v.missingByEngine)
+          .map(([k, m]) => `${k} ${m}`)
+          .join(', ')})`
+      : '';
     for (const q of ['p50', 'p99'] as const) {
       const rq = ratio(v.ws[q], fl.latency[q]);
       out.push([

@@ -231,7 +231,9 @@ async function main(): Promise<void> {
     if (!partial) writeBenchmarksMd(path.join(ROOT, 'BENCHMARKS.md'), results);
     // The engines rows have a section of their own, so `BENCH_ONLY=engines` can refresh them alone.
     if (!QUICK && results.engines) writeEnginesMd(path.join(ROOT, 'BENCHMARKS.md'), results);
-    log(`done in ${results.durationS} s${partial ? ' (quick or BENCH_ONLY: BENCHMARKS.md not written)' : '; BENCHMARKS.md written'}`);
+    log(
+      `done in ${results.durationS} s${partial ? ' (quick or BENCH_ONLY: the figures section not written)' : '; BENCHMARKS.md written'}${!QUICK && results.engines ? '; the engines section written' : ''}`,
+    );
   } finally {
     await cleanup();
   }

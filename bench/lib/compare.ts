@@ -86,9 +86,12 @@ export async function compare(service: Call, direct: Call, o: { concurrency: num
  * More than two sides (the fleet view and each engine's own list): blocks of each in an order that rotates from
  * block to block, so every side runs first, middle and last as often as the others. One warm-up block each.
  */
-export async function compareMany(calls: Record<string, Call>, o: { concurrency: number; perBlock: number; blocks: number }): Promise<Record<string, SideResult>> {
+export async function compareMany(
+  calls: Record<string, Call>,
+  o: { concurrency: number; perBlock: number; blocks: number },
+): Promise<Record<string, SideResult>> {
   const names = Object.keys(calls);
-  const accs = new Map(names.map((n) => [n, { samples: [], busyMs: 0, errors: 0 } as Acc]));
+  const accs = new Map<string, Acc>(names.map((n) => [n, { samples: [], busyMs: 0, errors: 0 }]));
   const warm: Acc = { samples: [], busyMs: 0, errors: 0 };
   for (const n of names) await block(calls[n], o.concurrency, Math.max(o.concurrency, 5), warm);
   for (let b = 0; b < o.blocks; b++) {
