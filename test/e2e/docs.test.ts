@@ -154,6 +154,19 @@ test('when GET /api/v1/images/{ref} is executed with a registry reference, then 
   await shot('3-inspect', block.getByRole('heading', { name: 'Response body' }));
 });
 
+test('when an engine-scoped operation is executed with its engine, then it is the generated /engines/{engine} path and answers as the plain one', async () => {
+  const engines = await execute(await operation('GET', '/api/v1/engines'));
+  expect(engines.status).toBe('200');
+  expect(JSON.parse(engines.body).items[0]).toMatchObject({ name: 'default', status: 'up' });
+  const block = await operation('GET', '/api/v1/engines/{engine}/images/{ref}');
+  await block.getByRole('textbox', { name: 'engine' }).fill('default');
+  await block.getByRole('textbox', { name: 'ref' }).fill(seed.web143());
+  const { status, body, url } = await execute(block);
+  expect(url).toBe(`${svc.baseUrl}/api/v1/engines/default/images/${encodeURIComponent(seed.web143())}`);
+  expect(status).toBe('200');
+  expect((JSON.parse(body) as { repoTags: string[] }).repoTags).toContain(seed.web143());
+});
+
 test('when POST /api/v1/images/prune is executed as a dry run with a JSON body, then 200 previews nothing to remove', async () => {
   const block = await operation('POST', '/api/v1/images/prune');
   await block
