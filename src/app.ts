@@ -179,7 +179,9 @@ export function appPipeline(services: AppServices, opts: AppOptions, reads: Read
   const fleetReads = new Map<string, FleetReads>();
   for (const [name, scope] of services.engines.all()) {
     const own =
-      name === 'default' ? reads : { images: imageReads(scope.images, scope.updates), containers: containerReads(scope.containers, scope.containerUpdates) };
+      name === 'default'
+        ? reads
+        : { images: imageReads(scope.images, scope.updates), containers: containerReads(scope.containers, scope.containerUpdates) };
     routers.set(name, engineRoutes(scope, services.events, own));
     fleetReads.set(name, { listContainers: own.containers.listContainers, listImages: own.images.listImages });
   }
