@@ -14,9 +14,9 @@ import type { ImageTagger } from './domain/images/image-tagger';
 import type { EngineJobs, JobService } from './domain/jobs/job-service';
 import type { EngineDirectory } from './domain/engines/engine-directory';
 import type { EngineMonitor } from './domain/engines/engine-monitor';
-import { enginesRouter, type FleetReads } from './http/routes/engines';
+import { enginePrefix, engineScope, enginesRouter, type FleetReads } from './http/routes/engines';
+import { plainEngineScopedRoutes } from './http/engine-contract';
 import { eventsRouter, ticketRouter } from './http/routes/streaming';
-import { identify } from './http/auth';
 import type { RegistryService } from './domain/registries/registry-service';
 import type { TerminalService } from './domain/terminal/exec-service';
 import { accessLog } from './http/access-log';
@@ -101,8 +101,8 @@ export interface AppServices {
   metrics: ServiceMetrics;
   /** Per-token budgets on costly operations. */
   rateLimits: RateLimitConfig;
-  /** A fleet view waits this long for each engine's list (absent: 10 s). */
-  engineTimeoutMs?: number;
+  /** A fleet view waits this long for each engine's list: its engine timeout (absent: 10 s). */
+  engineTimeouts?: ReadonlyMap<string, number>;
   /** The log budget, shared with the WebSocket logs channel (absent: the REST path builds its own). */
   logTails?: RateLimiter;
   /** Exec and attach (admin, audit-logged); sessions run over the WebSocket `exec` and `attach` channels. */
@@ -159,27 +159,29 @@ export type PipelineStage = { name: string; handler: StageHandler; path?: string
 
 type Reads = { images: ReturnType<typeof imageReads>; containers: ReturnType<typeof containerReads> };
 
-/** One engine's routes: every engine-scoped operation of the contract, over that engine's scope. */
-function engineRoutes(s: EngineScope, events: EventsHub, reads: Reads): express.Router {
-  const r = express.Router();
-  r.use(imageAdminRouter(s.imageAdmin));
-  r.use(updatesRouter(s.updates, s.updateService, s.recreator));
-  r.use(imageReadRouter(s.images, reads.images));
-  r.use(containerCreateRouter(s.containerCreator));
-  r.use(containerRouter(s.containers, reads.containers, s.containerUpdates));
-  r.use(eventsRouter(events, s.name));
-  r.use(imageTransferRouter(s.jobs, s.imageTagger));
-  r.use(execRouter(s.terminals));
-  return r;
+/** One engine's routes: every engine-scoped operation of the contract, over that engine's scope (one router per resource). */
+function engineRoutes(s: EngineScope, events: EventsHub, reads: Reads): express.Router[] {
+  return [
+    imageAdminRouter(s.imageAdmin),
+    updatesRouter(s.updates, s.updateService, s.recreator),
+    imageReadRouter(s.images, reads.images),
+    containerCreateRouter(s.containerCreator),
+    containerRouter(s.containers, reads.containers, s.containerUpdates),
+    eventsRouter(events, s.name),
+    imageTransferRouter(s.jobs, s.imageTagger),
+    execRouter(s.terminals),
+  ];
 }
 
 /** The Express pipeline, in order: the one definition the app is mounted from and the fast read path is checked against. */
 export function appPipeline(services: AppServices, opts: AppOptions, reads: Reads): PipelineStage[] {
-  const routers = new Map<string, RequestHandler>();
+  const routers = new Map<string, express.Router[]>();
   const fleetReads = new Map<string, FleetReads>();
   for (const [name, scope] of services.engines.all()) {
     const own =
-      name === 'default' ? reads : { images: imageReads(scope.images), containers: containerReads(scope.containers, scope.containerUpdates) };
+      name === 'default'
+        ? reads
+        : { images: imageReads(scope.images, scope.updates), containers: containerReads(scope.containers, scope.containerUpdates) };
     routers.set(name, engineRoutes(scope, services.events, own));
     fleetReads.set(name, { listContainers: own.containers.listContainers, listImages: own.images.listImages });
   }
@@ -190,14 +192,9 @@ export function appPipeline(services: AppServices, opts: AppOptions, reads: Read
   api.use(registryRouter(services.registries));
   api.use(auditRouter(services.audit));
   api.use(meRouter());
-  api.use(enginesRouter(services.engines, services.monitor, routers, fleetReads, () => services.engineTimeoutMs ?? 10_000));
-  // A token limited to other engines finds nothing at the `default` engine's paths.
-  api.use((req, _res, next) => {
-    const principal = identify(services.verifier, req);
-    if (principal) services.engines.get('default', principal);
-    next();
-  });
-  api.use(routers.get('default') as RequestHandler);
+  api.use(enginesRouter(services.engines, services.monitor, fleetReads, (name) => services.engineTimeouts?.get(name) ?? 10_000));
+  for (const [name, own] of routers) for (const r of own) api.use(enginePrefix(name), r);
+  for (const r of routers.get('default') ?? []) api.use(r);
   const otherPaths = 'serves only paths outside /api/v1';
   return [
     // Every request is observed from its start.
@@ -243,6 +240,12 @@ export function appPipeline(services: AppServices, opts: AppOptions, reads: Read
       how: 'hands any request that carries body bytes to Express, which refuses it here',
     },
     {
+      name: 'engine scope',
+      handler: engineScope(services.engines, plainEngineScopedRoutes(loadSpec().doc)),
+      fastPath: 'same-work',
+      how: "takes only the default engine's plain paths, and only for a token that may use the default engine",
+    },
+    {
       name: 'rate limits',
       handler: rateLimits(services.rateLimits, (limit) => services.metrics.rateLimited.inc({ limit }), { logTailsPerMinute: services.logTails }),
       fastPath: 'skipped',
@@ -281,7 +284,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
-  const reads = { images: imageReads(services.images), containers: containerReads(services.containers, services.containerUpdates) };
+  const reads = { images: imageReads(services.images, services.updates), containers: containerReads(services.containers, services.containerUpdates) };
   const pipeline = appPipeline(services, opts, reads);
   let expected = 0;
   for (const stage of pipeline) {

@@ -1785,7 +1785,7 @@ export interface components {
             [key: string]: unknown;
         };
         /**
-         * @description An engine name, in the docker-context grammar (`all` names the fleet views).
+         * @description An engine name, in the docker-context grammar (`all` is reserved for the fleet views and names no engine).
          * @example default
          * @example edge-1
          */
@@ -1856,6 +1856,7 @@ export interface components {
             containers: number;
             inUse: boolean;
             labels: components["schemas"]["Labels"];
+            update?: components["schemas"]["ImageUpdateStatus"];
         };
         ImageDetails: {
             id: string;
@@ -2127,6 +2128,18 @@ export interface components {
             /** @description Bytes of its whole filesystem: image plus own layer, its virtual size (with `size=true`). */
             sizeRootFs?: number;
             update?: components["schemas"]["ContainerUpdate"];
+        };
+        /** @description Whether the registry has another image behind one of this image's tags, from the update cache only (with `updates=true`). `unknown`: no answer is cached for any of its tags. */
+        ImageUpdateStatus: {
+            /** @enum {string} */
+            status: "up_to_date" | "outdated" | "unknown";
+            /**
+             * Format: date-time
+             * @description When the registry was last asked about the tag (null: never, or the answer expired).
+             */
+            checkedAt: string | null;
+            /** @description The tag the status is about; null for an untagged image. */
+            reference: string | null;
         };
         /**
          * @description Whether a newer image exists for a container, from what is already known (never a registry call).
@@ -2614,6 +2627,7 @@ export interface components {
             containers: number;
             inUse: boolean;
             labels: components["schemas"]["Labels"];
+            update?: components["schemas"]["ImageUpdateStatus"];
         };
         /** @description ContainerSummary, with the engine it is on (fleet views). */
         EngineContainerSummary: {
@@ -2847,6 +2861,8 @@ export interface operations {
                 reference?: string[];
                 /** @description Only untagged images (`true`) or only tagged ones (`false`). */
                 dangling?: boolean;
+                /** @description Add each image's `update` status, from the update cache only: the list never calls a registry (a check of one image, or `POST /api/v1/updates/check`, fills the cache). */
+                updates?: boolean;
                 /** @description Only images with this label (`key` or `key=value`). Repeatable. */
                 label?: string[];
             };
@@ -2877,6 +2893,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -3050,6 +3067,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -3162,6 +3180,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -3816,6 +3835,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
         };
@@ -4211,6 +4231,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -4236,6 +4257,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -4322,6 +4344,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             /** @description `resync_required`: events after `since` are no longer held (or `since` is ahead of the newest); list the current state and start again without `since`. */
             409: {
                 headers: {
@@ -4363,6 +4386,8 @@ export interface operations {
                 reference?: string[];
                 /** @description Only untagged images (`true`) or only tagged ones (`false`). */
                 dangling?: boolean;
+                /** @description Add each image's `update` status, from the update cache only: the list never calls a registry (a check of one image, or `POST /api/v1/updates/check`, fills the cache). */
+                updates?: boolean;
                 /** @description Only images with this label (`key` or `key=value`). Repeatable. */
                 label?: string[];
             };

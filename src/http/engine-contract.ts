@@ -19,6 +19,11 @@ export function withEnginePaths(source: Obj): Obj {
   for (const [p, item] of Object.entries(paths)) {
     if (item['x-engine-scoped'] !== true) continue;
     if (!p.startsWith(`${PREFIX}/`)) throw new Error(`x-engine-scoped path ${p} is not under ${PREFIX}`);
+    // A token limited to other engines is answered 404 engine_not_found at the plain path too.
+    for (const m of METHODS) {
+      const responses = (item[m] as Obj | undefined)?.responses as Obj | undefined;
+      if (responses && !responses['404']) responses['404'] = { $ref: '#/components/responses/NotFound' };
+    }
     const copy = clone(item);
     delete copy['x-engine-scoped'];
     for (const m of METHODS) {
@@ -44,4 +49,10 @@ export function withEnginePaths(source: Obj): Obj {
     schemas[`Engine${name}`] = twin;
   }
   return doc;
+}
+
+/** The plain paths of engine-scoped operations (`/api/v1/images`, …): they mean the `default` engine. */
+export function plainEngineScopedRoutes(doc: Obj): Set<string> {
+  const paths = doc.paths as Record<string, Obj>;
+  return new Set(Object.keys(paths).filter((p) => paths[p]['x-engine-scoped'] === true));
 }

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { TokenVerifier } from '../domain/auth/tokens';
 import { isRole, type Role } from '../domain/auth/roles';
 import { admit } from './auth';
+import { DEFAULT_ENGINE, mayUse } from '../domain/engines/engine-directory';
 import { encodeAnswer, type ReadAnswer, type ReadOperation } from './json-answer';
 import { logFailure, problemOf, toProblemError } from './problem';
 import { carriesBody } from './no-body';
@@ -221,7 +222,8 @@ export function fastReads(opts: FastReadOptions): FastReads {
         if (op.others.some((r) => r.test(path))) return false;
         const accepted = accept(op, req, match);
         const principal = accepted && admit(opts.verifier, req as Request, op.role);
-        if (!accepted || !principal) return false;
+        // A token limited to other engines gets its 404 engine_not_found from the full path.
+        if (!accepted || !principal || !mayUse(principal, DEFAULT_ENGINE)) return false;
         (req as { openapi?: unknown }).openapi = { openApiRoute: op.route, expressRoute: path, pathParams: accepted.params, schema: op.operation };
         for (const observe of opts.observers) observe(req as Request, res as Response, noop);
         const header = (name: string) => {

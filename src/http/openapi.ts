@@ -52,9 +52,7 @@ export function fullSpecText(): string {
   if (served === undefined) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, on purpose
     const yaml = require('yaml') as typeof import('yaml');
-    served =
-      '# Generated from openapi.yaml: its x-engine-scoped paths also under /api/v1/engines/{engine} (src/http/engine-contract.ts).\n' +
-      yaml.stringify(loadSpec().doc, { lineWidth: 0, aliasDuplicateObjects: false });
+    served = yaml.stringify(loadSpec().doc, { lineWidth: 0, aliasDuplicateObjects: false });
   }
   return served;
 }

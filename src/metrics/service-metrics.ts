@@ -97,7 +97,7 @@ export class ServiceMetrics {
     wsCounter('dockhand_ws_frames_sent_total', 'WebSocket frames sent to clients.', (s) => s.framesSent);
     new Gauge({
       name: 'dockhand_engine_event_stream_connected',
-      help: '1 while the default engine\'s /events stream is connected and reconciled.',
+      help: "1 while the default engine's /events stream is connected and reconciled.",
       registers,
       collect() {
         this.set(self.sources.events?.connected ? 1 : 0);

@@ -46,6 +46,7 @@ describe('one pipeline for both paths', () => {
       'web console: skipped',
       'contract validator: same-work',
       'unexpected body: same-work',
+      'engine scope: same-work',
       'rate limits: skipped',
       'docs: skipped',
       'metrics: skipped',

@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
-import type { EngineDirectory } from '../../domain/engines/engine-directory';
+import { withTimeout } from '../../domain/timeout';
+import { DEFAULT_ENGINE, type EngineDirectory } from '../../domain/engines/engine-directory';
 import type { EngineMonitor, EngineReport } from '../../domain/engines/engine-monitor';
 import { DomainError, isDomainError } from '../../domain/errors';
 import { principalOf } from '../auth';
@@ -27,20 +28,13 @@ export interface FleetReads {
   listImages: ReadOperation;
 }
 
-const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new DomainError('engine_timeout', `no answer within ${ms} ms`)), ms);
-    p.then(resolve, reject).finally(() => clearTimeout(t));
-  });
-
 /**
- * `/engines`, `/engines/{engine}`, the fleet views `/engines/all/…`, and every engine-scoped route under
- * `/engines/{engine}/…` (the engine's own router, from `routers`). An engine the token may not use is 404.
+ * `/engines`, `/engines/{engine}` and the fleet views `/engines/all/…`. An engine the token may not use is 404.
+ * (Each engine's own routes, `/engines/{engine}/…`, are its router mounted at its literal prefix: see engineMounts.)
  */
 export function enginesRouter(
   engines: EngineDirectory<unknown>,
   monitor: EngineMonitor,
-  routers: ReadonlyMap<string, RequestHandler>,
   reads: ReadonlyMap<string, FleetReads>,
   timeoutOf: (engine: string) => number,
 ): Router {
@@ -58,7 +52,11 @@ export function enginesRouter(
       delete query.engine;
       const answers = await Promise.allSettled(
         names.map((n) =>
-          withTimeout((reads.get(n) as FleetReads)[op]({ role: principal.role, query, params: {}, header: (h) => req.get(h) }), timeoutOf(n)),
+          withTimeout(
+            (reads.get(n) as FleetReads)[op]({ role: principal.role, query, params: {}, header: (h) => req.get(h) }),
+            timeoutOf(n),
+            () => new DomainError('engine_timeout', `no answer within ${timeoutOf(n)} ms`),
+          ),
         ),
       );
       const items: unknown[] = [];
@@ -85,9 +83,23 @@ export function enginesRouter(
     engines.get(req.params.engine, principalOf(req));
     res.json(engineView(await monitor.report(req.params.engine)));
   });
-  router.use('/engines/:engine', (req, res, next) => {
-    engines.get(req.params.engine, principalOf(req));
-    (routers.get(req.params.engine) as RequestHandler)(req, res, next);
-  });
   return router;
+}
+
+/** An engine name as a literal Express path (path-to-regexp treats `.` and `+` specially unless escaped). */
+export const enginePrefix = (engine: string): string => `/engines/${engine.replace(/[^a-zA-Z0-9_-]/g, (c) => `\\${c}`)}`;
+
+/**
+ * Which engine a request that matched a contract operation is for, checked against the token before any route
+ * runs: `/api/v1/engines/{engine}/…` names it (404 engine_not_found when it is not configured or not the token's),
+ * the plain paths of engine-scoped operations mean `default`. Service-wide operations pass.
+ */
+export function engineScope(engines: Pick<EngineDirectory<unknown>, 'get'>, plainScoped: ReadonlySet<string>): RequestHandler {
+  return (req, _res, next) => {
+    const matched = (req as { openapi?: { openApiRoute?: string; pathParams?: Record<string, string> } }).openapi;
+    const route = matched?.openApiRoute;
+    if (route?.startsWith('/api/v1/engines/{engine}/')) engines.get(matched?.pathParams?.engine ?? '', principalOf(req));
+    else if (route && plainScoped.has(route)) engines.get(DEFAULT_ENGINE, principalOf(req));
+    next();
+  };
 }
