@@ -10,7 +10,7 @@ import { seed } from '../../support/test-env';
  * Swagger UI at /docs in a real headless Chromium, driving the real service and the isolated engine: the page a
  * newcomer opens first must load from this service alone, take a token and make real calls with it.
  */
-jest.setTimeout(60000);
+jest.setTimeout(120000);
 const SHOTS = path.resolve(__dirname, '../../test-results/screenshots');
 
 let svc: TestService;
@@ -58,7 +58,9 @@ beforeAll(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
   [svc, browser] = await Promise.all([startService(), launchChromium()]);
   page = await browser.context.newPage();
-  page.setDefaultTimeout(10000);
+  // Swagger UI renders the whole generated contract (engine-scoped paths beside the plain ones) on the page's one
+  // thread: on a loaded machine a reload or a click waits seconds for it.
+  page.setDefaultTimeout(30000);
   // Chromium's own CSP message does not say what was refused: the event does.
   await page.addInitScript(
     `document.addEventListener('securitypolicyviolation', (e) => console.error('CSP ' + e.violatedDirective + ' refused: ' + e.sample))`,
