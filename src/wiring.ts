@@ -47,6 +47,7 @@ import { DockerDistribution } from './engine/docker-distribution';
 import { UpdateService } from './domain/updates/update-service';
 import { ContainerUpdates } from './domain/updates/container-updates';
 import { ContainerRecreator } from './domain/updates/container-recreator';
+import { wireWebhooks } from './wiring-webhooks';
 
 export interface Wired extends AppServices {
   /** The WebSocket endpoint, for startServer's upgrade routing at `/api/v1/ws`. */
@@ -226,5 +227,6 @@ export function wire(config: Config, logger: Logger): Wired {
     },
   };
   metrics.observe({ jobs: () => jobs.list(), events, ws: wired.ws, readCaches });
-  return wired;
+  const hooks = wireWebhooks(config, logger, { db, secrets, events, jobs, recreator: wired.recreator, audit: auditTrail, metrics });
+  return { ...wired, ...hooks.services, close: async () => (hooks.close(), wired.close()) };
 }
