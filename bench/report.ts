@@ -170,7 +170,14 @@ function rows(r: BenchResults): Row[] {
         '≤ 1.05×',
         met(rt <= 1.05 && a.sqlite.errors === 0 && a.stdoutOnly.errors === 0),
       ]);
-      out.push([`… · p99`, `${fmt(a.sqlite[op].p99)} ms`, `${fmt(a.stdoutOnly[op].p99)} ms`, `${fmt(ratio(a.sqlite[op].p99, a.stdoutOnly[op].p99), 3)}×`, '—', '—']);
+      out.push([
+        `… · p99`,
+        `${fmt(a.sqlite[op].p99)} ms`,
+        `${fmt(a.stdoutOnly[op].p99)} ms`,
+        `${fmt(ratio(a.sqlite[op].p99, a.stdoutOnly[op].p99), 3)}×`,
+        '—',
+        '—',
+      ]);
     }
   }
   return out;

@@ -73,9 +73,7 @@ export function wireWebhooks(config: Config, logger: Logger, p: WebhookParts): {
   }
   follow();
 
-  const stopJobs = p.jobs.onEnded((job) =>
-    dispatcher.publish('job', job, (w) => wantsJob(w, job)),
-  );
+  const stopJobs = p.jobs.onEnded((job) => dispatcher.publish('job', job, (w) => wantsJob(w, job)));
 
   const triggers = new TriggerService(
     new SqliteTriggerStore(p.db),

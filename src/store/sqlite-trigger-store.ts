@@ -26,7 +26,10 @@ export class SqliteTriggerStore implements TriggerStore {
   }
 
   hashes(): { trigger: Trigger; tokenHash: Buffer }[] {
-    return (this.db.prepare('SELECT * FROM triggers').all() as Row[]).map((r) => ({ trigger: triggerOf(r), tokenHash: Buffer.from(r.token_hash, 'hex') }));
+    return (this.db.prepare('SELECT * FROM triggers').all() as Row[]).map((r) => ({
+      trigger: triggerOf(r),
+      tokenHash: Buffer.from(r.token_hash, 'hex'),
+    }));
   }
 
   remove(id: string): boolean {

@@ -65,7 +65,20 @@ export class SqliteWebhookStore implements WebhookStore {
     );
     this.insertDeliveries = db.transaction((ds: readonly StoredDelivery[]) => {
       for (const d of ds) {
-        insert.run(d.id, d.webhookId, d.kind, d.payload, d.status, d.attempts, d.responseStatus, d.lastError, d.latencyMs, d.createdAt, d.updatedAt, d.webhookId);
+        insert.run(
+          d.id,
+          d.webhookId,
+          d.kind,
+          d.payload,
+          d.status,
+          d.attempts,
+          d.responseStatus,
+          d.lastError,
+          d.latencyMs,
+          d.createdAt,
+          d.updatedAt,
+          d.webhookId,
+        );
       }
     });
     this.updateStmt = db.prepare(
@@ -80,7 +93,9 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   update(w: Webhook, secret?: string): void {
-    this.db.prepare('UPDATE webhooks SET url = ?, events = ?, description = ? WHERE id = ?').run(w.url, JSON.stringify(w.events), w.description, w.id);
+    this.db
+      .prepare('UPDATE webhooks SET url = ?, events = ?, description = ? WHERE id = ?')
+      .run(w.url, JSON.stringify(w.events), w.description, w.id);
     if (secret !== undefined) this.db.prepare('UPDATE webhooks SET secret = ? WHERE id = ?').run(this.secrets.seal(secret), w.id);
   }
 
@@ -125,7 +140,9 @@ export class SqliteWebhookStore implements WebhookStore {
       before === undefined
         ? this.db.prepare('SELECT * FROM deliveries WHERE webhook_id = ? ORDER BY rowid DESC LIMIT ?').all(webhookId, limit)
         : this.db
-            .prepare('SELECT * FROM deliveries WHERE webhook_id = ? AND rowid < (SELECT rowid FROM deliveries WHERE id = ?) ORDER BY rowid DESC LIMIT ?')
+            .prepare(
+              'SELECT * FROM deliveries WHERE webhook_id = ? AND rowid < (SELECT rowid FROM deliveries WHERE id = ?) ORDER BY rowid DESC LIMIT ?',
+            )
             .all(webhookId, before, limit);
     return (rows as DeliveryRow[]).map(deliveryOf);
   }
@@ -136,6 +153,8 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   failPending(reason: string): number {
-    return this.db.prepare("UPDATE deliveries SET status = 'failed', last_error = ?, updated_at = ? WHERE status = 'pending'").run(reason, new Date().toISOString()).changes;
+    return this.db
+      .prepare("UPDATE deliveries SET status = 'failed', last_error = ?, updated_at = ? WHERE status = 'pending'")
+      .run(reason, new Date().toISOString()).changes;
   }
 }

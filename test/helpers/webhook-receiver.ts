@@ -15,7 +15,9 @@ export interface Receiver {
 }
 
 /** A webhook receiver on 127.0.0.1: records each POST, answers `status` after `delayMs`. */
-export async function startReceiver(opts: { port?: number; delayMs?: number; status?: number; headers?: Record<string, string> } = {}): Promise<Receiver> {
+export async function startReceiver(
+  opts: { port?: number; delayMs?: number; status?: number; headers?: Record<string, string> } = {},
+): Promise<Receiver> {
   const received: Received[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -78,7 +78,9 @@ describe('inbound triggers', () => {
     expect(res.body.token).toMatch(/^dkt_[A-Za-z0-9_-]{43}$/);
     expect(res.body.url).toBe(`/api/v1/triggers/${res.body.token}`);
     const list = await svc.http.get('/api/v1/triggers').set(auth('admin'));
-    expect(list.body.items).toEqual(expect.arrayContaining([{ id: res.body.id, action: 'redeploy', target: ctr.name('once'), createdAt: res.body.createdAt }]));
+    expect(list.body.items).toEqual(
+      expect.arrayContaining([{ id: res.body.id, action: 'redeploy', target: ctr.name('once'), createdAt: res.body.createdAt }]),
+    );
     expect(JSON.stringify(list.body)).not.toContain(res.body.token);
     const db = fs.readFileSync(path.join(dataDir, 'dockhand.db'));
     const wal = fs.existsSync(path.join(dataDir, 'dockhand.db-wal')) ? fs.readFileSync(path.join(dataDir, 'dockhand.db-wal')) : Buffer.alloc(0);
@@ -123,7 +125,11 @@ describe('inbound triggers', () => {
     const hook = await svc.http
       .post('/api/v1/webhooks')
       .set(auth('admin'))
-      .send({ url: `http://127.0.0.1:${receiver.port}/ci`, secret: SECRET, events: { jobs: { states: ['succeeded', 'failed'], kinds: ['recreate'] } } });
+      .send({
+        url: `http://127.0.0.1:${receiver.port}/ci`,
+        secret: SECRET,
+        events: { jobs: { states: ['succeeded', 'failed'], kinds: ['recreate'] } },
+      });
     expect(hook.status).toBe(201);
     const name = ctr.name('app');
     const old = await engine().createContainer({
@@ -154,7 +160,12 @@ describe('inbound triggers', () => {
     expect(now.Image).toBe(builtIds[1]);
 
     const calls = await svc.http.get('/api/v1/audit').query({ target: name }).set(auth('admin'));
-    const ops = calls.body.items.map((r: { operation: string; token: string; outcome: string; requestId: string }) => [r.operation, r.token, r.outcome, r.requestId]);
+    const ops = calls.body.items.map((r: { operation: string; token: string; outcome: string; requestId: string }) => [
+      r.operation,
+      r.token,
+      r.outcome,
+      r.requestId,
+    ]);
     expect(ops).toEqual(
       expect.arrayContaining([
         ['fireTrigger', `trigger:${trigger.body.id}`, 'ok', 'trg-fire-1'],
@@ -166,7 +177,10 @@ describe('inbound triggers', () => {
     const got = receiver.received.find((r) => JSON.parse(r.body).data?.id === job.id);
     expect(got?.headers['dockhand-event']).toBe('job');
     expect(verifySignature(SECRET, String(got?.headers['dockhand-signature']), String(got?.body), Math.floor(Date.now() / 1000))).toBe(true);
-    expect(JSON.parse(String(got?.body))).toMatchObject({ kind: 'job', data: { state: 'succeeded', kind: 'recreate', createdBy: `trigger:${trigger.body.id}` } });
+    expect(JSON.parse(String(got?.body))).toMatchObject({
+      kind: 'job',
+      data: { state: 'succeeded', kind: 'recreate', createdBy: `trigger:${trigger.body.id}` },
+    });
 
     // Deleted: the token opens nothing any more.
     expect((await svc.http.delete(`/api/v1/triggers/by-id/${trigger.body.id}`).set(auth('admin'))).status).toBe(204);

@@ -32,11 +32,25 @@ async function startContainer(what: string): Promise<void> {
 
 const startsOfThisRun = { type: ['container'], action: ['start'], label: [`dockhand.test.run=${run.id}`] };
 const createHook = (port: number, events: object = { engine: startsOfThisRun }, secret = SECRET) =>
-  svc.http.post('/api/v1/webhooks').set(auth('admin')).send({ url: `http://127.0.0.1:${port}/hook`, secret, events });
+  svc.http
+    .post('/api/v1/webhooks')
+    .set(auth('admin'))
+    .send({ url: `http://127.0.0.1:${port}/hook`, secret, events });
 const deliveriesOf = async (id: string, query: Record<string, string | number> = {}) => {
   const res = await svc.http.get(`/api/v1/webhooks/${id}/deliveries`).query(query).set(auth('admin'));
   expect(res.status).toBe(200);
-  return res.body as { items: { id: string; status: string; attempts: number; lastError: string | null; responseStatus: number | null; latencyMs: number | null; kind: string }[]; next: string | null };
+  return res.body as {
+    items: {
+      id: string;
+      status: string;
+      attempts: number;
+      lastError: string | null;
+      responseStatus: number | null;
+      latencyMs: number | null;
+      kind: string;
+    }[];
+    next: string | null;
+  };
 };
 const bodiesFor = (r: Receiver, container: string) => r.received.filter((x) => JSON.parse(x.body).data?.attributes?.name === container);
 
@@ -110,7 +124,10 @@ describe('webhook administration', () => {
     ['a file URL', 'file:///etc/passwd', 403],
     ['credentials in the URL', 'http://user:pw@127.0.0.1:1/x', 400],
   ])('when the URL is %s, then the webhook is refused', async (_what, url, status) => {
-    const res = await svc.http.post('/api/v1/webhooks').set(auth('admin')).send({ url, secret: SECRET, events: { engine: {} } });
+    const res = await svc.http
+      .post('/api/v1/webhooks')
+      .set(auth('admin'))
+      .send({ url, secret: SECRET, events: { engine: {} } });
     expect(res.status).toBe(status);
     expect(res.body.code).toBe(status === 403 ? 'policy_denied' : 'invalid_request');
   });
@@ -131,14 +148,23 @@ describe('deliveries', () => {
     expect(got.headers['content-type']).toBe('application/json');
     expect(got.headers['dockhand-event']).toBe('engine_event');
     expect(verifySignature(SECRET, String(got.headers['dockhand-signature']), got.body, Math.floor(Date.now() / 1000))).toBe(true);
-    expect(verifySignature('not-the-secret-0123456789', String(got.headers['dockhand-signature']), got.body, Math.floor(Date.now() / 1000))).toBe(false);
+    expect(verifySignature('not-the-secret-0123456789', String(got.headers['dockhand-signature']), got.body, Math.floor(Date.now() / 1000))).toBe(
+      false,
+    );
     expect(verifySignature(SECRET, String(got.headers['dockhand-signature']), `${got.body} `, Math.floor(Date.now() / 1000))).toBe(false);
     const body = JSON.parse(got.body);
     expect(body).toMatchObject({ kind: 'engine_event', data: { type: 'container', action: 'start', attributes: { name: run.name('signed') } } });
 
     await waitFor(async () => (await deliveriesOf(hook.body.id)).items[0]?.status === 'succeeded', 10_000);
     const [d] = (await deliveriesOf(hook.body.id)).items;
-    expect(d).toMatchObject({ id: got.headers['dockhand-delivery'], kind: 'engine_event', status: 'succeeded', attempts: 1, responseStatus: 204, lastError: null });
+    expect(d).toMatchObject({
+      id: got.headers['dockhand-delivery'],
+      kind: 'engine_event',
+      status: 'succeeded',
+      attempts: 1,
+      responseStatus: 204,
+      lastError: null,
+    });
     expect(d.latencyMs).toBeGreaterThanOrEqual(0);
 
     // Redelivered: the same body, a new delivery id, signed again.
@@ -151,7 +177,9 @@ describe('deliveries', () => {
     expect(second.body).toBe(got.body);
     expect(second.headers['dockhand-delivery']).toBe(again.body.id);
     expect(verifySignature(SECRET, String(second.headers['dockhand-signature']), second.body, Math.floor(Date.now() / 1000))).toBe(true);
-    const missing = await svc.http.post(`/api/v1/webhooks/${hook.body.id}/deliveries/00000000-0000-4000-8000-000000000000/redeliver`).set(auth('admin'));
+    const missing = await svc.http
+      .post(`/api/v1/webhooks/${hook.body.id}/deliveries/00000000-0000-4000-8000-000000000000/redeliver`)
+      .set(auth('admin'));
     expect(missing.status).toBe(404);
 
     // Pages: one delivery per page, newest first, walking both.

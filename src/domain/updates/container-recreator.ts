@@ -69,7 +69,12 @@ export class ContainerRecreator {
       return this.jobs.startTask('recreate', old.id, image, by.name, (ctx) => this.run(old, image, body.pull === true, by, ctx));
     };
     if (idempotencyKey === undefined) return { job: await open(), replayed: false };
-    const { value, replayed } = await this.idempotency.run(by.name, idempotencyKey, fingerprint({ id, pull: body.pull === true, tag: body.tag ?? null }), open);
+    const { value, replayed } = await this.idempotency.run(
+      by.name,
+      idempotencyKey,
+      fingerprint({ id, pull: body.pull === true, tag: body.tag ?? null }),
+      open,
+    );
     // A replay answers the job as it is now, not as it was when it started.
     return { job: (replayed && this.jobs.get(value.id)) || value, replayed };
   }

@@ -170,14 +170,21 @@ export class WebhookDispatcher {
       try {
         const { status } = await this.sender.post(lane.webhook.url, headers, d.payload, this.opts.attemptTimeoutMs);
         const latencyMs = Date.now() - t0;
-        if (status >= 200 && status < 300) return this.settle(d, { status: 'succeeded', attempts: d.attempts + 1, responseStatus: status, lastError: null, latencyMs });
+        if (status >= 200 && status < 300)
+          return this.settle(d, { status: 'succeeded', attempts: d.attempts + 1, responseStatus: status, lastError: null, latencyMs });
         again = retryable(status);
-        const why = status >= 300 && status < 400 ? `the receiver answered ${status} (redirects are not followed)` : `the receiver answered ${status}`;
+        const why =
+          status >= 300 && status < 400 ? `the receiver answered ${status} (redirects are not followed)` : `the receiver answered ${status}`;
         patch = { attempts: d.attempts + 1, responseStatus: status, lastError: why, latencyMs };
       } catch (err) {
         // A target the policy refuses now (a name that resolves elsewhere, a host no longer listed) is not retried.
         again = !(isDomainError(err) && err.code === 'policy_denied');
-        patch = { attempts: d.attempts + 1, responseStatus: null, lastError: err instanceof Error ? err.message : String(err), latencyMs: Date.now() - t0 };
+        patch = {
+          attempts: d.attempts + 1,
+          responseStatus: null,
+          lastError: err instanceof Error ? err.message : String(err),
+          latencyMs: Date.now() - t0,
+        };
       }
       const delay = this.backoff(d.attempts + 1);
       if (!again || Date.now() + delay - first > this.opts.retryForMs || this.stop.signal.aborted) {

@@ -19,7 +19,10 @@ export function triggerRouter(triggers: TriggerService): Router {
   });
   router.post('/triggers', (req, res) => {
     const { trigger, token } = triggers.create(String((req.body as { container: string }).container));
-    res.status(201).location(`/api/v1/triggers/by-id/${trigger.id}`).json({ ...trigger, token, url: `/api/v1/triggers/${token}` });
+    res
+      .status(201)
+      .location(`/api/v1/triggers/by-id/${trigger.id}`)
+      .json({ ...trigger, token, url: `/api/v1/triggers/${token}` });
   });
   router.delete('/triggers/by-id/:id', (req, res) => {
     triggers.remove(String(req.params.id));

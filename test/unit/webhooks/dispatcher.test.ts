@@ -22,7 +22,13 @@ function memoryStore(hooks: Webhook[]): WebhookStore & { rows: Map<string, Store
   };
 }
 
-const hook = (id: string): Webhook => ({ id, url: `http://${id}.example/`, description: null, events: { engine: {} }, createdAt: '2026-01-01T00:00:00Z' });
+const hook = (id: string): Webhook => ({
+  id,
+  url: `http://${id}.example/`,
+  description: null,
+  events: { engine: {} },
+  createdAt: '2026-01-01T00:00:00Z',
+});
 const OPTS = { queueSize: 3, attemptTimeoutMs: 1000, retryForMs: 2000, baseDelayMs: 10, maxDelayMs: 40 };
 const until = async (pred: () => boolean, ms = 5000) => {
   const end = Date.now() + ms;
@@ -90,7 +96,13 @@ describe('WebhookDispatcher', () => {
   test('when retries run out of time, then the delivery fails with its last error', async () => {
     const sender: WebhookSender = { check: async () => undefined, post: async () => Promise.reject(new Error('connect ECONNREFUSED')) };
     const store = memoryStore([hook('down')]);
-    const d = new WebhookDispatcher(store, sender, { ...OPTS, retryForMs: 100 }, { dropped: () => undefined, ended: () => undefined }, () => undefined);
+    const d = new WebhookDispatcher(
+      store,
+      sender,
+      { ...OPTS, retryForMs: 100 },
+      { dropped: () => undefined, ended: () => undefined },
+      () => undefined,
+    );
     d.publish('engine_event', {}, () => true);
     await until(() => [...store.rows.values()][0]?.status === 'failed');
     const [row] = store.rows.values();
@@ -102,8 +114,22 @@ describe('WebhookDispatcher', () => {
   test('backoff doubles from the base up to the cap, each with jitter between half and all of it', () => {
     const store = memoryStore([]);
     const sender: WebhookSender = { check: async () => undefined, post: async () => ({ status: 200 }) };
-    const low = new WebhookDispatcher(store, sender, { ...OPTS, baseDelayMs: 100, maxDelayMs: 1000 }, { dropped: () => undefined, ended: () => undefined }, () => undefined, () => 0);
-    const high = new WebhookDispatcher(store, sender, { ...OPTS, baseDelayMs: 100, maxDelayMs: 1000 }, { dropped: () => undefined, ended: () => undefined }, () => undefined, () => 1);
+    const low = new WebhookDispatcher(
+      store,
+      sender,
+      { ...OPTS, baseDelayMs: 100, maxDelayMs: 1000 },
+      { dropped: () => undefined, ended: () => undefined },
+      () => undefined,
+      () => 0,
+    );
+    const high = new WebhookDispatcher(
+      store,
+      sender,
+      { ...OPTS, baseDelayMs: 100, maxDelayMs: 1000 },
+      { dropped: () => undefined, ended: () => undefined },
+      () => undefined,
+      () => 1,
+    );
     expect([1, 2, 3, 4, 5, 10].map((n) => low.backoff(n))).toEqual([50, 100, 200, 400, 500, 500]);
     expect([1, 2, 3, 4, 5, 10].map((n) => high.backoff(n))).toEqual([100, 200, 400, 800, 1000, 1000]);
   });

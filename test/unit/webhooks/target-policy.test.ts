@@ -82,7 +82,13 @@ describe('HttpWebhookSender', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const sender = (resolve: Resolve, host = 'rebind.example') =>
-    new HttpWebhookSender(new WebhookTargetPolicy([{ host, port }, { host: '127.0.0.1', port }]), resolve);
+    new HttpWebhookSender(
+      new WebhookTargetPolicy([
+        { host, port },
+        { host: '127.0.0.1', port },
+      ]),
+      resolve,
+    );
 
   test('when an allowlisted name resolves to the metadata address, then nothing is sent, at create and at send', async () => {
     const s = sender(async () => [{ address: '169.254.169.254', family: 4 }]);

@@ -18,12 +18,28 @@ describe('SqliteWebhookStore', () => {
     const db = openDatabase(file);
     const store = new SqliteWebhookStore(db, new SecretBox(randomBytes(32)));
     const secret = 'plain-webhook-secret-that-must-not-be-on-disk';
-    const w = { id: '11111111-1111-4111-8111-111111111111', url: 'https://ci.example/', description: null, events: { updateAvailable: true }, createdAt: '2026-01-01T00:00:00.000Z' };
+    const w = {
+      id: '11111111-1111-4111-8111-111111111111',
+      url: 'https://ci.example/',
+      description: null,
+      events: { updateAvailable: true },
+      createdAt: '2026-01-01T00:00:00.000Z',
+    };
     store.create(w, secret);
     expect(store.get(w.id)).toEqual(w);
     expect(store.secretOf(w.id)).toBe(secret);
     const now = new Date().toISOString();
-    const base = { webhookId: w.id, kind: 'update_available' as const, attempts: 0, responseStatus: null, lastError: null, latencyMs: null, createdAt: now, updatedAt: now, payload: '{}' };
+    const base = {
+      webhookId: w.id,
+      kind: 'update_available' as const,
+      attempts: 0,
+      responseStatus: null,
+      lastError: null,
+      latencyMs: null,
+      createdAt: now,
+      updatedAt: now,
+      payload: '{}',
+    };
     store.addDeliveries([
       { ...base, id: '22222222-2222-4222-8222-222222222222', status: 'pending' },
       { ...base, id: '33333333-3333-4333-8333-333333333333', status: 'succeeded' },
@@ -62,7 +78,14 @@ describe('configuration', () => {
       { host: '127.0.0.1', port: 9000 },
       { host: '[::1]', port: 8080 },
     ]);
-    expect(load({}).webhooks).toEqual({ allowedHosts: [], timeoutMs: 10000, retryForMs: 3600000, retryBaseMs: 1000, queueSize: 1000, triggerCallsPerMinute: 6 });
+    expect(load({}).webhooks).toEqual({
+      allowedHosts: [],
+      timeoutMs: 10000,
+      retryForMs: 3600000,
+      retryBaseMs: 1000,
+      queueSize: 1000,
+      triggerCallsPerMinute: 6,
+    });
     expect(() => load({ ALLOWED_WEBHOOK_HOSTS: 'http://ci.example' })).toThrow(/ALLOWED_WEBHOOK_HOSTS/);
     expect(() => load({ ALLOWED_WEBHOOK_HOSTS: 'ci.example:70000' })).toThrow(/ALLOWED_WEBHOOK_HOSTS/);
     expect(() => load({ WEBHOOK_QUEUE_SIZE: '0' })).toThrow(/WEBHOOK_QUEUE_SIZE/);
