@@ -153,6 +153,8 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   failPending(reason: string): number {
+    // A read first: a start with nothing pending (the usual case) takes no write lock.
+    if (!this.db.prepare("SELECT 1 FROM deliveries WHERE status = 'pending' LIMIT 1").get()) return 0;
     return this.db
       .prepare("UPDATE deliveries SET status = 'failed', last_error = ?, updated_at = ? WHERE status = 'pending'")
       .run(reason, new Date().toISOString()).changes;
