@@ -22,6 +22,7 @@ import { ServiceMetrics } from './metrics/service-metrics';
 import { EngineDirectory } from './domain/engines/engine-directory';
 import { EngineMonitor } from './domain/engines/engine-monitor';
 import { engineAdapters, wireEngine, type WiredEngine } from './wiring-engine';
+import { wireWebhooks } from './wiring-webhooks';
 
 export interface Wired extends AppServices {
   /** The WebSocket endpoint, for startServer's upgrade routing at `/api/v1/ws`. */
@@ -140,5 +141,6 @@ export function wire(config: Config, logger: Logger): Wired {
     readCaches: Object.fromEntries([...wiredEngines].map(([n, w]) => [n, w.readCaches])),
     engines: async () => (await monitor.reports(engines.names())).map((r) => ({ name: r.name, up: r.status === 'up' })),
   });
-  return wired;
+  const hooks = wireWebhooks(config, logger, { db, secrets, events, jobs, recreator: main.recreator, audit: auditTrail, metrics });
+  return { ...wired, ...hooks.services, close: async () => (hooks.close(), wired.close()) };
 }

@@ -15,10 +15,11 @@ export function openDatabase(file: string, migrations: readonly string[] = MIGRA
   // Created 0600 before SQLite opens it, so it is never readable by others, even for an instant.
   fs.closeSync(fs.openSync(file, 'a', 0o600));
   const db = new Database(file);
+  // First: processes (or test workers) opening one file at once wait for each other's locks instead of failing.
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
   migrate(db, migrations);
   for (const f of [file, `${file}-wal`, `${file}-shm`]) {
     if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
