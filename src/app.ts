@@ -198,7 +198,7 @@ export function appPipeline(services: AppServices, opts: AppOptions, reads: Read
   api.use(jobRouter(services.jobs, services.engines));
   api.use(registryRouter(services.registries));
   api.use(auditRouter(services.audit));
-  api.use(webhookRouter(services.webhooks), triggerRouter(services.triggers));
+  api.use(webhookRouter(services.webhooks), triggerRouter(services.triggers, services.engines));
   api.use(meRouter());
   api.use(enginesRouter(services.engines, services.monitor, fleetReads, (name) => services.engineTimeouts?.get(name) ?? 10_000));
   for (const [name, own] of routers) for (const r of own) api.use(enginePrefix(name), r);

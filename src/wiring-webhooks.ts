@@ -29,7 +29,8 @@ export interface WebhookParts {
   secrets: SecretBox;
   events: EventsHub;
   jobs: JobService;
-  recreator: ContainerRecreator;
+  /** Each engine's recreator, by engine name. */
+  recreators: (engine: string) => ContainerRecreator | undefined;
   audit: AuditTrail;
   metrics: ServiceMetrics;
 }
@@ -77,10 +78,10 @@ export function wireWebhooks(config: Config, logger: Logger, p: WebhookParts): {
 
   const triggers = new TriggerService(
     new SqliteTriggerStore(p.db),
-    p.recreator,
+    p.recreators,
     p.jobs,
     new RateLimiter('trigger_calls', config.webhooks.triggerCallsPerMinute),
-    (entry) => p.audit.record({ ...entry, engine: 'default' }),
+    (entry) => p.audit.record(entry),
   );
   return {
     services: { webhooks, triggers },

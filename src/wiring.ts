@@ -141,6 +141,6 @@ export function wire(config: Config, logger: Logger): Wired {
     readCaches: Object.fromEntries([...wiredEngines].map(([n, w]) => [n, w.readCaches])),
     engines: async () => (await monitor.reports(engines.names())).map((r) => ({ name: r.name, up: r.status === 'up' })),
   });
-  const hooks = wireWebhooks(config, logger, { db, secrets, events, jobs, recreator: main.recreator, audit: auditTrail, metrics });
+  const hooks = wireWebhooks(config, logger, { db, secrets, events, jobs, recreators: (name) => wiredEngines.get(name)?.scope.recreator, audit: auditTrail, metrics });
   return { ...wired, ...hooks.services, close: async () => (hooks.close(), wired.close()) };
 }

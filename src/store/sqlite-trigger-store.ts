@@ -6,10 +6,11 @@ interface Row {
   token_hash: string;
   action: TriggerAction;
   target: string;
+  engine: string;
   created_at: string;
 }
 
-const triggerOf = (r: Row): Trigger => ({ id: r.id, action: r.action, target: r.target, createdAt: r.created_at });
+const triggerOf = (r: Row): Trigger => ({ id: r.id, action: r.action, engine: r.engine, target: r.target, createdAt: r.created_at });
 
 /** Inbound triggers in the `triggers` table: the token only as its SHA-256 (hex), which reveals nothing of it. */
 export class SqliteTriggerStore implements TriggerStore {
@@ -17,8 +18,8 @@ export class SqliteTriggerStore implements TriggerStore {
 
   create(t: Trigger, tokenHash: string): void {
     this.db
-      .prepare('INSERT INTO triggers (id, token_hash, action, target, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(t.id, tokenHash, t.action, t.target, t.createdAt);
+      .prepare('INSERT INTO triggers (id, token_hash, action, engine, target, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(t.id, tokenHash, t.action, t.engine, t.target, t.createdAt);
   }
 
   list(): Trigger[] {

@@ -1,3 +1,4 @@
+import Docker from 'dockerode';
 import fs from 'node:fs';
 import pino from 'pino';
 import os from 'node:os';
@@ -35,7 +36,14 @@ const waitJob = async (id: string) => {
   }
   throw new Error(`job ${id} did not end`);
 };
-const createTrigger = (container: string) => svc.http.post('/api/v1/triggers').set(auth('admin')).send({ container });
+const createTrigger = (container: string, engine?: string) =>
+  svc.http
+    .post('/api/v1/triggers')
+    .set(auth('admin'))
+    .send({ container, ...(engine ? { engine } : {}) });
+/** The test environment's second engine, configured as `edge-b`. */
+const onB = () => new Docker({ socketPath: env.engineB.socketPath });
+const onBNames: string[] = [];
 
 beforeAll(async () => {
   cfg = fs.mkdtempSync(path.join(os.tmpdir(), 'dkh-trg-cli-'));
@@ -56,6 +64,7 @@ beforeAll(async () => {
       RECREATE_SETTLE_MS: '500',
       TRIGGER_CALLS_PER_MINUTE: '2',
       ALLOWED_WEBHOOK_HOSTS: `127.0.0.1:${receiver.port}`,
+      ENGINES: `edge-b=${env.engineB.dockerHost}`,
       LOG_LEVEL: 'info',
     },
     { logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }) },
@@ -63,6 +72,16 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await ctr.cleanup();
+  for (const name of onBNames)
+    await onB()
+      .getContainer(name)
+      .remove({ force: true })
+      .catch(() => undefined);
+  for (const tag of ['1', '2'])
+    await onB()
+      .getImage(`${repo}:${tag}`)
+      .remove({ force: true })
+      .catch(() => undefined);
   await svc?.close();
   await receiver?.close();
   await removeImages(`${repo}:1`, `${repo}:2`, ...builtIds);
@@ -79,7 +98,7 @@ describe('inbound triggers', () => {
     expect(res.body.url).toBe(`/api/v1/triggers/${res.body.token}`);
     const list = await svc.http.get('/api/v1/triggers').set(auth('admin'));
     expect(list.body.items).toEqual(
-      expect.arrayContaining([{ id: res.body.id, action: 'redeploy', target: ctr.name('once'), createdAt: res.body.createdAt }]),
+      expect.arrayContaining([{ id: res.body.id, action: 'redeploy', engine: 'default', target: ctr.name('once'), createdAt: res.body.createdAt }]),
     );
     expect(JSON.stringify(list.body)).not.toContain(res.body.token);
     const db = fs.readFileSync(path.join(dataDir, 'dockhand.db'));
@@ -88,6 +107,9 @@ describe('inbound triggers', () => {
     expect(wal.includes(res.body.token)).toBe(false);
     expect((await svc.http.get('/api/v1/triggers').set(auth('operator'))).status).toBe(403);
     expect((await svc.http.post('/api/v1/triggers').send({ container: 'x1' })).status).toBe(401);
+    const nowhere = await createTrigger(ctr.name('nowhere'), 'no-such-engine');
+    expect(nowhere.status).toBe(404);
+    expect(nowhere.body.code).toBe('engine_not_found');
   });
 
   test('when the token is wrong or unknown, then the answer is the same 404, and the call is audited without the token', async () => {
@@ -186,5 +208,40 @@ describe('inbound triggers', () => {
     expect((await svc.http.delete(`/api/v1/triggers/by-id/${trigger.body.id}`).set(auth('admin'))).status).toBe(204);
     expect((await svc.http.post(`/api/v1/triggers/${trigger.body.token}`)).status).toBe(404);
     expect((await svc.http.delete(`/api/v1/triggers/by-id/${trigger.body.id}`).set(auth('admin'))).status).toBe(404);
+  });
+
+  test('when a trigger names another engine, then its call redeploys the container there, and the job says which engine', async () => {
+    const name = ctr.name('on-b');
+    onBNames.push(name);
+    await new Promise<void>((resolve, reject) =>
+      onB().pull(`${repo}:1`, {}, (err: Error | null, stream?: NodeJS.ReadableStream) =>
+        err || !stream ? reject(err) : onB().modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve())),
+      ),
+    );
+    const old = await onB().createContainer({
+      name,
+      Image: `${repo}:1`,
+      Entrypoint: ['sh', '-c', 'trap "exit 0" TERM; sleep 600 & wait'],
+      Labels: ctr.labels,
+    });
+    await old.start();
+    const trigger = await createTrigger(name, 'edge-b');
+    expect(trigger.status).toBe(201);
+    expect(trigger.body).toMatchObject({ engine: 'edge-b', target: name });
+
+    const res = await svc.http.post(`/api/v1/triggers/${trigger.body.token}`).send({ tag: '2' });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ kind: 'recreate', engine: 'edge-b', image: `${repo}:2` });
+    const job = await waitJob(res.body.id);
+    expect(job.error).toBeNull();
+    expect(job.state).toBe('succeeded');
+    const now = await onB().getContainer(name).inspect();
+    expect(now.Id).toBe(job.result.newId);
+    expect(now.Id).not.toBe(old.id);
+    expect(now.Config.Image).toBe(`${repo}:2`);
+    // Nothing of that name on the default engine.
+    await expect(engine().getContainer(name).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    const audit = await svc.http.get('/api/v1/audit').query({ operation: 'trigger.redeploy', target: name }).set(auth('admin'));
+    expect(audit.body.items).toEqual([expect.objectContaining({ engine: 'edge-b', outcome: 'ok' })]);
   });
 });

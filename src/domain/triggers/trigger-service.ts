@@ -19,7 +19,7 @@ export interface TriggerOutcomes {
 }
 
 /** The audit trail's record (src/domain/audit). */
-export type TriggerAudit = (entry: Omit<AuditEntry, 'time' | 'engine'>) => void;
+export type TriggerAudit = (entry: Omit<AuditEntry, 'time'>) => void;
 
 const hashOf = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
 const NOT_FOUND = () => new DomainError('not_found', 'no such trigger');
@@ -32,17 +32,18 @@ const NOT_FOUND = () => new DomainError('not_found', 'no such trigger');
 export class TriggerService {
   constructor(
     private readonly store: TriggerStore,
-    private readonly redeployer: Redeployer,
+    /** The redeployer of each engine; undefined for a name no longer configured. */
+    private readonly redeployers: (engine: string) => Redeployer | undefined,
     private readonly outcomes: TriggerOutcomes,
     private readonly limiter: RateLimiter,
     private readonly audit: TriggerAudit,
   ) {}
 
-  /** The new trigger and its token, which is never shown again. */
-  create(container: string): { trigger: Trigger; token: string } {
+  /** The new trigger and its token, which is never shown again; `engine` was checked by the caller (its directory). */
+  create(container: string, engine: string): { trigger: Trigger; token: string } {
     const target = parseContainerRef(container);
     const token = `dkt_${randomBytes(32).toString('base64url')}`;
-    const trigger: Trigger = { id: randomUUID(), action: 'redeploy', target, createdAt: new Date().toISOString() };
+    const trigger: Trigger = { id: randomUUID(), action: 'redeploy', engine, target, createdAt: new Date().toISOString() };
     this.store.create(trigger, hashOf(token).toString('hex'));
     return { trigger, token };
   }
@@ -73,12 +74,16 @@ export class TriggerService {
   async fire(trigger: Trigger, tag: string | undefined, requestId: string | null): Promise<Job> {
     this.limiter.take(trigger.id);
     const by: Principal = { name: `trigger:${trigger.id}`, role: 'operator' };
-    const { job } = await this.redeployer.start(trigger.target, { pull: true, ...(tag !== undefined ? { tag } : {}) }, by);
+    const redeployer = this.redeployers(trigger.engine);
+    // An engine removed from the configuration since: the trigger stays (an admin deletes it) and answers 503.
+    if (!redeployer) throw new DomainError('engine_unavailable', `the trigger's engine "${trigger.engine}" is not configured`, { engine: trigger.engine });
+    const { job } = await redeployer.start(trigger.target, { pull: true, ...(tag !== undefined ? { tag } : {}) }, by);
     void this.outcomes.wait(job.id).then(
       (ended) =>
         this.audit({
           token: by.name,
           role: null,
+          engine: trigger.engine,
           operation: 'trigger.redeploy',
           target: trigger.target,
           outcome: ended.state === 'succeeded' ? 'ok' : 'failed',

@@ -5,6 +5,8 @@ export type TriggerAction = 'redeploy';
 export interface Trigger {
   id: string;
   action: TriggerAction;
+  /** The engine the container runs on (`default` for the plain paths' engine). */
+  engine: string;
   /** The container's name. */
   target: string;
   createdAt: string;

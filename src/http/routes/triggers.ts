@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
+import { DEFAULT_ENGINE } from '../../domain/engines/engine-directory';
 import type { TriggerService } from '../../domain/triggers/trigger-service';
+import { principalOf } from '../auth';
 import { setAuditOverride } from '../audit-log';
 
 const requestIdOf = (req: Request): string => {
@@ -12,13 +14,17 @@ const requestIdOf = (req: Request): string => {
  * Inbound triggers: admins create (the token is answered once), list and delete them; anyone holding a token may
  * fire its trigger (`POST /triggers/{token}`, no bearer token: the contract's one such operation under /api/v1).
  */
-export function triggerRouter(triggers: TriggerService): Router {
+export function triggerRouter(triggers: TriggerService, engines: { get(engine: string, principal: ReturnType<typeof principalOf>): unknown }): Router {
   const router = Router();
   router.get('/triggers', (_req, res) => {
     res.json({ items: triggers.list() });
   });
   router.post('/triggers', (req, res) => {
-    const { trigger, token } = triggers.create(String((req.body as { container: string }).container));
+    const body = req.body as { container: string; engine?: string };
+    const engine = body.engine ?? DEFAULT_ENGINE;
+    // An engine this admin's token may not use is 404 engine_not_found, as everywhere.
+    engines.get(engine, principalOf(req));
+    const { trigger, token } = triggers.create(String(body.container), engine);
     res
       .status(201)
       .location(`/api/v1/triggers/by-id/${trigger.id}`)

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../../src/config/config';
 import { openDatabase } from '../../../src/store/sqlite/database';
+import { MIGRATIONS } from '../../../src/store/sqlite/migrations';
 import { SecretBox } from '../../../src/store/sqlite/secret-box';
 import { SqliteWebhookStore } from '../../../src/store/sqlite-webhook-store';
 import { SqliteTriggerStore } from '../../../src/store/sqlite-trigger-store';
@@ -60,12 +61,26 @@ describe('SqliteWebhookStore', () => {
   test('when a trigger is stored, then only its hash is kept', () => {
     const db = openDatabase(path.join(dir, 'dockhand.db'));
     const store = new SqliteTriggerStore(db);
-    const t = { id: '55555555-5555-4555-8555-555555555555', action: 'redeploy' as const, target: 'web1', createdAt: '2026-01-01T00:00:00.000Z' };
+    const t = { id: '55555555-5555-4555-8555-555555555555', action: 'redeploy' as const, engine: 'edge-1', target: 'web1', createdAt: '2026-01-01T00:00:00.000Z' };
     store.create(t, 'ab'.repeat(32));
     expect(store.list()).toEqual([t]);
     expect(store.hashes()).toEqual([{ trigger: t, tokenHash: Buffer.from('ab'.repeat(32), 'hex') }]);
     expect(store.remove(t.id)).toBe(true);
     expect(store.remove(t.id)).toBe(false);
+    db.close();
+  });
+
+  test('when a trigger was made before triggers named an engine (schema 2), then after the upgrade it is on default', () => {
+    const file = path.join(dir, 'dockhand.db');
+    const old = openDatabase(file, MIGRATIONS.slice(0, 2));
+    old
+      .prepare('INSERT INTO triggers (id, token_hash, action, target, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run('66666666-6666-4666-8666-666666666666', 'cd'.repeat(32), 'redeploy', 'web2', '2026-01-01T00:00:00.000Z');
+    old.close();
+    const db = openDatabase(file);
+    expect(new SqliteTriggerStore(db).list()).toEqual([
+      { id: '66666666-6666-4666-8666-666666666666', action: 'redeploy', engine: 'default', target: 'web2', createdAt: '2026-01-01T00:00:00.000Z' },
+    ]);
     db.close();
   });
 });
