@@ -88,7 +88,14 @@ async function main(): Promise<void> {
       rest: [],
       quick: QUICK,
     };
-    const svcOpts = { dockerHost: engine.dockerHost, allowedRegistries: env.registry, workDir };
+    // The bench's one token holds 1,000 events subscriptions at once (events, memory): more than the per-token stream
+    // cap a deployment gets by default (64).
+    const svcOpts = {
+      dockerHost: engine.dockerHost,
+      allowedRegistries: env.registry,
+      workDir,
+      env: { WS_MAX_STREAMS_PER_TOKEN: '2000', WS_MAX_STREAMS: '4000' },
+    };
 
     const images = QUICK ? 50 : 200;
     const containers = QUICK ? 50 : 200;
