@@ -1184,7 +1184,8 @@ export interface paths {
          * Create a trigger that redeploys a container; its token is answered once.
          * @description The answer carries the token (256 random bits) and the URL to call (`POST /api/v1/triggers/{token}`, no bearer
          *     token); it is never shown again (only its SHA-256 is stored): keep it as a secret of your CI. The container is
-         *     named when the trigger fires, not checked now.
+         *     named when the trigger fires, not checked now. `engine` (default `default`) is the engine it runs on: one the
+         *     token may use, else `404 engine_not_found`.
          */
         post: operations["createTrigger"];
         delete?: never;
@@ -2883,6 +2884,8 @@ export interface components {
              * @enum {string}
              */
             action: "redeploy";
+            /** @description The engine the container runs on. */
+            engine: string;
             /** @description The container's name. */
             target: string;
             /** Format: date-time */
@@ -2893,6 +2896,7 @@ export interface components {
             id: string;
             /** @enum {string} */
             action: "redeploy";
+            engine: string;
             /** @description The container's name. */
             target: string;
             /** Format: date-time */
@@ -4914,6 +4918,7 @@ export interface operations {
             content: {
                 "application/json": {
                     container: components["schemas"]["ContainerName"];
+                    engine?: components["schemas"]["EngineName"];
                 };
             };
         };
@@ -4931,6 +4936,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
     deleteTrigger: {
