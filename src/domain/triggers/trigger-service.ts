@@ -76,7 +76,8 @@ export class TriggerService {
     const by: Principal = { name: `trigger:${trigger.id}`, role: 'operator' };
     const redeployer = this.redeployers(trigger.engine);
     // An engine removed from the configuration since: the trigger stays (an admin deletes it) and answers 503.
-    if (!redeployer) throw new DomainError('engine_unavailable', `the trigger's engine "${trigger.engine}" is not configured`, { engine: trigger.engine });
+    if (!redeployer)
+      throw new DomainError('engine_unavailable', `the trigger's engine "${trigger.engine}" is not configured`, { engine: trigger.engine });
     const { job } = await redeployer.start(trigger.target, { pull: true, ...(tag !== undefined ? { tag } : {}) }, by);
     void this.outcomes.wait(job.id).then(
       (ended) =>

@@ -14,7 +14,10 @@ const requestIdOf = (req: Request): string => {
  * Inbound triggers: admins create (the token is answered once), list and delete them; anyone holding a token may
  * fire its trigger (`POST /triggers/{token}`, no bearer token: the contract's one such operation under /api/v1).
  */
-export function triggerRouter(triggers: TriggerService, engines: { get(engine: string, principal: ReturnType<typeof principalOf>): unknown }): Router {
+export function triggerRouter(
+  triggers: TriggerService,
+  engines: { get(engine: string, principal: ReturnType<typeof principalOf>): unknown },
+): Router {
   const router = Router();
   router.get('/triggers', (_req, res) => {
     res.json({ items: triggers.list() });
