@@ -61,7 +61,13 @@ describe('SqliteWebhookStore', () => {
   test('when a trigger is stored, then only its hash is kept', () => {
     const db = openDatabase(path.join(dir, 'dockhand.db'));
     const store = new SqliteTriggerStore(db);
-    const t = { id: '55555555-5555-4555-8555-555555555555', action: 'redeploy' as const, engine: 'edge-1', target: 'web1', createdAt: '2026-01-01T00:00:00.000Z' };
+    const t = {
+      id: '55555555-5555-4555-8555-555555555555',
+      action: 'redeploy' as const,
+      engine: 'edge-1',
+      target: 'web1',
+      createdAt: '2026-01-01T00:00:00.000Z',
+    };
     store.create(t, 'ab'.repeat(32));
     expect(store.list()).toEqual([t]);
     expect(store.hashes()).toEqual([{ trigger: t, tokenHash: Buffer.from('ab'.repeat(32), 'hex') }]);
