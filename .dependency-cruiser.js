@@ -9,7 +9,7 @@ module.exports = {
       comment: 'src/domain is our own types and rules: it knows no engine adapter, no HTTP or WebSocket edge and no config.',
       severity: 'error',
       from: { path: '^src/domain/' },
-      to: { path: '^src/(engine|http|ws|config)/' },
+      to: { path: '^src/(engine|outbound|http|ws|config|store)/' },
     },
     {
       name: 'engine-knows-no-edge',
@@ -20,11 +20,19 @@ module.exports = {
       to: { path: '^src/(http|ws|config)/' },
     },
     {
+      name: 'outbound-knows-no-edge',
+      comment:
+        'src/outbound holds the adapters that call out of the service (webhook POSTs): like the engine adapter, they implement domain interfaces and reach neither the edge, nor config, nor the engine.',
+      severity: 'error',
+      from: { path: '^src/outbound/' },
+      to: { path: '^src/(http|ws|config|engine|store)/' },
+    },
+    {
       name: 'edge-goes-through-the-domain',
       comment: 'HTTP routes and WebSocket channels call domain services; only the domain (through its ports) reaches the engine.',
       severity: 'error',
       from: { path: '^src/(http|ws)/' },
-      to: { path: '^src/engine/' },
+      to: { path: '^src/(engine|outbound)/' },
     },
     {
       name: 'wiring-knows-no-router',

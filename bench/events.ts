@@ -53,7 +53,8 @@ export async function startSubscribers(
     });
   const subscribed = next();
   child.send({ url, token, count, filters });
-  await subscribed;
+  const answer = await subscribed;
+  if (answer !== 'subscribed') throw new Error((answer as { error?: string }).error ?? 'subscribers failed');
   return {
     child,
     collect: async () => {

@@ -6,6 +6,7 @@ import type { PullResult } from './pull';
 import type { RestRow } from './rest';
 import { fmt } from './lib/stats';
 import type { StartupResult } from './startup';
+import type { AuditResult } from './audit';
 
 export interface BenchResults {
   date: string;
@@ -30,6 +31,7 @@ export interface BenchResults {
   memoryFinalKb?: number;
   startup?: StartupResult;
   engines?: EnginesResult;
+  audit?: AuditResult;
 }
 
 type Row = [string, string, string, string, string, string];
@@ -156,6 +158,29 @@ function rows(r: BenchResults): Row[] {
       '≤ 500 ms',
       met(s.medianMs <= 500),
     ]);
+  }
+  if (r.audit) {
+    const a = r.audit;
+    const errs = a.sqlite.errors || a.stdoutOnly.errors ? ` (errors: ${a.sqlite.errors} / ${a.stdoutOnly.errors})` : '';
+    for (const op of ['start', 'stop'] as const) {
+      const rt = ratio(a.sqlite[op].p50, a.stdoutOnly[op].p50);
+      out.push([
+        `POST /containers/{id}/${op} with audit rows in SQLite vs the audit log line only · p50 of ${a.cycles} a side (${a.rowsWritten} rows written)`,
+        `${fmt(a.sqlite[op].p50)} ms${errs}`,
+        `${fmt(a.stdoutOnly[op].p50)} ms (log line only)`,
+        `${fmt(rt, 3)}×`,
+        '≤ 1.05×',
+        met(rt <= 1.05 && a.sqlite.errors === 0 && a.stdoutOnly.errors === 0),
+      ]);
+      out.push([
+        `… · p99`,
+        `${fmt(a.sqlite[op].p99)} ms`,
+        `${fmt(a.stdoutOnly[op].p99)} ms`,
+        `${fmt(ratio(a.sqlite[op].p99, a.stdoutOnly[op].p99), 3)}×`,
+        '—',
+        '—',
+      ]);
+    }
   }
   return out;
 }

@@ -19,11 +19,12 @@ import { runPull } from './pull';
 import { renderEnginesTable, renderTable, writeBenchmarksMd, writeEnginesMd, type BenchResults } from './report';
 import { restEndpoints, runRest, type RestPlan } from './rest';
 import { runStartup } from './startup';
+import { runAudit } from './audit';
 
 const BASE_IMAGE = 'bench-busybox:1';
 const QUICK = process.env.BENCH_QUICK === '1';
 /** `BENCH_ONLY=startup,events` runs only those parts (and never writes BENCHMARKS.md): for profiling one of them. */
-const PARTS = ['startup', 'rest', 'events', 'memory', 'pull', 'rest1000', 'engines'] as const;
+const PARTS = ['startup', 'rest', 'events', 'memory', 'pull', 'rest1000', 'engines', 'audit'] as const;
 const ONLY = (process.env.BENCH_ONLY ?? '')
   .split(',')
   .map((s) => s.trim())
@@ -87,7 +88,14 @@ async function main(): Promise<void> {
       rest: [],
       quick: QUICK,
     };
-    const svcOpts = { dockerHost: engine.dockerHost, allowedRegistries: env.registry, workDir };
+    // The bench's one token holds 1,000 events subscriptions at once (events, memory): more than the per-token stream
+    // cap a deployment gets by default (64).
+    const svcOpts = {
+      dockerHost: engine.dockerHost,
+      allowedRegistries: env.registry,
+      workDir,
+      env: { WS_MAX_STREAMS_PER_TOKEN: '2000', WS_MAX_STREAMS: '4000' },
+    };
 
     const images = QUICK ? 50 : 200;
     const containers = QUICK ? 50 : 200;
@@ -221,6 +229,18 @@ async function main(): Promise<void> {
         for (const s of socks) s.close();
       }
     }
+
+    // Audit rows in SQLite vs the audit line alone, on container start/stop (in this process: see bench/audit.ts).
+    if (runs('audit'))
+      results.audit = await runAudit({
+        engine: sock,
+        dockerHost: engine.dockerHost,
+        image: BASE_IMAGE,
+        workDir,
+        blocks: QUICK ? 2 : 8,
+        perBlock: QUICK ? 10 : 25,
+        log,
+      });
 
     results.machine.loadAvgEnd = os.loadavg().map((l) => Number(l.toFixed(2)));
     results.durationS = Math.round((Date.now() - started) / 1000);

@@ -23,6 +23,10 @@ import { accessLog } from './http/access-log';
 import { auditTrail } from './http/audit-log';
 import type { AuditTrail } from './domain/audit/audit-trail';
 import { auditRouter } from './http/routes/audit';
+import { webhookRouter } from './http/routes/webhooks';
+import { triggerRouter } from './http/routes/triggers';
+import type { WebhookService } from './domain/webhooks/webhook-service';
+import type { TriggerService } from './domain/triggers/trigger-service';
 import { requestMetrics } from './http/request-metrics';
 import { rateLimits, type RateLimitConfig } from './http/rate-limits';
 import type { RateLimiter } from './domain/limits/rate-limiter';
@@ -117,6 +121,9 @@ export interface AppServices {
   recreator: ContainerRecreator;
   /** The audit trail: log lines and rows in DATA_DIR/dockhand.db, queried by GET /audit (admin). */
   audit: AuditTrail;
+  /** Outbound webhooks (admin) and inbound triggers (src/wiring-webhooks.ts). */
+  webhooks: WebhookService;
+  triggers: TriggerService;
 }
 
 export interface AppOptions {
@@ -191,6 +198,7 @@ export function appPipeline(services: AppServices, opts: AppOptions, reads: Read
   api.use(jobRouter(services.jobs, services.engines));
   api.use(registryRouter(services.registries));
   api.use(auditRouter(services.audit));
+  api.use(webhookRouter(services.webhooks), triggerRouter(services.triggers, services.engines));
   api.use(meRouter());
   api.use(enginesRouter(services.engines, services.monitor, fleetReads, (name) => services.engineTimeouts?.get(name) ?? 10_000));
   for (const [name, own] of routers) for (const r of own) api.use(enginePrefix(name), r);

@@ -13,6 +13,7 @@ import { DEFAULT_JOB_OPTIONS, JobService, systemClock } from './domain/jobs/job-
 import { RegistryAllowlist } from './domain/registries/registry';
 import { RegistryService } from './domain/registries/registry-service';
 import { openDatabase } from './store/sqlite/database';
+import { MIGRATIONS } from './store/sqlite/migrations';
 import { SecretBox } from './store/sqlite/secret-box';
 import { SqliteRegistryStore } from './store/sqlite-registry-store';
 import { SqliteAuditStore } from './store/sqlite-audit-store';
@@ -22,6 +23,7 @@ import { ServiceMetrics } from './metrics/service-metrics';
 import { EngineDirectory } from './domain/engines/engine-directory';
 import { EngineMonitor } from './domain/engines/engine-monitor';
 import { engineAdapters, wireEngine, type WiredEngine } from './wiring-engine';
+import { wireWebhooks } from './wiring-webhooks';
 
 export interface Wired extends AppServices {
   /** The WebSocket endpoint, for startServer's upgrade routing at `/api/v1/ws`. */
@@ -57,7 +59,11 @@ export function wire(config: Config, logger: Logger): Wired {
   const secrets = new SecretBox(config.dataKey);
   const registryStore = new SqliteRegistryStore(db, secrets);
   registryStore.importLegacyFile(path.join(config.dataDir, 'registries.json'));
-  const auditTrail = new AuditTrail(new SqliteAuditStore(db), auditLogger(logger), {
+  // Audit rows on a connection of their own at synchronous=NORMAL: no fsync on the mutating call's path (the rows are
+  // written after its answer, in the same event-loop turn as the next request); a process crash loses none (tested),
+  // a power cut may lose the last ones. Logins, webhooks and triggers stay FULL.
+  const auditDb = openDatabase(path.join(config.dataDir, 'dockhand.db'), MIGRATIONS, { synchronous: 'NORMAL' });
+  const auditTrail = new AuditTrail(new SqliteAuditStore(auditDb), auditLogger(logger), {
     retentionDays: config.auditRetentionDays,
     onError: (err) => logger.error({ err }, 'audit rows could not be written'),
   });
@@ -130,6 +136,7 @@ export function wire(config: Config, logger: Logger): Wired {
       await events.close();
       await jobs.close();
       auditTrail.close();
+      auditDb.close();
       db.close();
     },
   };
@@ -140,5 +147,14 @@ export function wire(config: Config, logger: Logger): Wired {
     readCaches: Object.fromEntries([...wiredEngines].map(([n, w]) => [n, w.readCaches])),
     engines: async () => (await monitor.reports(engines.names())).map((r) => ({ name: r.name, up: r.status === 'up' })),
   });
-  return wired;
+  const hooks = wireWebhooks(config, logger, {
+    db,
+    secrets,
+    events,
+    jobs,
+    recreators: (name) => wiredEngines.get(name)?.scope.recreator,
+    audit: auditTrail,
+    metrics,
+  });
+  return { ...wired, ...hooks.services, close: async () => (hooks.close(), wired.close()) };
 }

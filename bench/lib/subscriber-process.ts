@@ -33,6 +33,14 @@ process.once('message', (start: Start) => {
         process.exit(0);
       })();
     });
+    // Every subscription must be in: a refused one (a stream cap, a ticket limit) would make the figure one of fewer
+    // subscribers than the bench says.
+    const ok = received.filter((r) => r.text.includes('"type":"subscribed"')).length;
+    if (ok < start.count) {
+      const refused = received.find((r) => r.text.includes('"type":"error"'))?.text ?? 'none answered';
+      await send({ error: `${ok} of ${start.count} subscriptions answered subscribed; first refusal: ${refused.slice(0, 300)}` });
+      process.exit(1);
+    }
     await send('subscribed');
   })();
 });

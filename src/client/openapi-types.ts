@@ -1048,6 +1048,201 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The webhooks, without their secrets.
+         * @description Every webhook with its URL and what it is told about; the secret is write-only and never returned.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Create a webhook; its deliveries are signed JSON POSTs.
+         * @description The URL's host (and port; without a port in the list, only the scheme's default port) must be listed in
+         *     `ALLOWED_WEBHOOK_HOSTS`. Refused with `403 policy_denied`, here and again at every delivery: a host not
+         *     listed, a name that resolves to (or an address that is) a link-local (169.254.0.0/16, fe80::/10), cloud
+         *     metadata (169.254.169.254, fd00:ec2::254, 100.100.100.200, metadata.google.internal), unspecified or multicast
+         *     address, the Docker engine's own TCP endpoint, any scheme but http and https (no unix sockets). A name that
+         *     does not resolve is `400`. Redirects are never followed.
+         *
+         *     Each delivery is a `POST` with `Content-Type: application/json` and the headers `Dockhand-Event` (the body's
+         *     `kind`), `Dockhand-Delivery` (the delivery id, the same on every retry) and
+         *     `Dockhand-Signature: t=<unix seconds>,v1=<hex>`, where `v1` is the HMAC-SHA256 with the secret over
+         *     `<t>.<raw body>` (signed afresh at each attempt). The body is
+         *     `{"kind": "engine_event" | "job" | "update_available", "occurredAt": <ISO time>, "data": <the event or the job>}`.
+         *     A 2xx answer is a success; no answer, 408, 429 and 5xx are retried with exponential backoff and jitter
+         *     (from `WEBHOOK_RETRY_BASE_MS`, doubling, at most a minute apart) until `WEBHOOK_RETRY_FOR_MS` after the first
+         *     attempt; other answers fail at once. Each webhook has its own queue of `WEBHOOK_QUEUE_SIZE` deliveries: a slow
+         *     or dead receiver never delays the others nor the event stream; a full queue drops its oldest waiting delivery
+         *     (recorded as `dropped`, counted in `dockhand_webhook_deliveries_total{outcome="dropped"}`).
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook's id (a lowercase UUID). */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One webhook, without its secret.
+         * @description One webhook by id; the secret is never returned.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a webhook and its recorded deliveries.
+         * @description Deliveries waiting in its queue are not sent.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook's URL, secret, description or events.
+         * @description Only the fields given change; a new URL is checked as at creation. Deliveries waiting in its queue are sent to the new URL, signed with the new secret.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook's id (a lowercase UUID). */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A webhook's recorded deliveries, newest first.
+         * @description Status, attempts, the receiver's last HTTP status, last error and latency of each delivery (the last 1000 per webhook are kept). Pass `next` as `before` for the following (older) page.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook's id (a lowercase UUID). */
+                id: components["parameters"]["WebhookId"];
+                /** @description A recorded delivery of this webhook. */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a recorded delivery's body again, as a new delivery.
+         * @description The same body (same `occurredAt` and data) is queued as a new delivery with a new id and a fresh signature, and retried as any other.
+         */
+        post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/triggers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The inbound triggers, without their tokens.
+         * @description Tokens are shown once, at creation; only their SHA-256 is stored.
+         */
+        get: operations["listTriggers"];
+        put?: never;
+        /**
+         * Create a trigger that redeploys a container; its token is answered once.
+         * @description The answer carries the token (256 random bits) and the URL to call (`POST /api/v1/triggers/{token}`, no bearer
+         *     token); it is never shown again (only its SHA-256 is stored): keep it as a secret of your CI. The container is
+         *     named when the trigger fires, not checked now. `engine` (default `default`) is the engine it runs on: one the
+         *     token may use, else `404 engine_not_found`.
+         */
+        post: operations["createTrigger"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/triggers/by-id/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A trigger's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a trigger; its token stops working at once.
+         * @description Removes the trigger by its id (the token is not needed).
+         */
+        delete: operations["deleteTrigger"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/triggers/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeploy the trigger's container (pull, then recreate), with no bearer token.
+         * @description The only operation under `/api/v1` that needs no bearer token: the token in the path is the credential. It
+         *     starts a `recreate` job (as `POST /api/v1/containers/{id}/recreate` with `pull: true`) on the container's
+         *     image, or on `tag` of the same repository; the job's `createdBy` is `trigger:<trigger id>`. A wrong token and
+         *     an unknown one get the same `404`. At most `TRIGGER_CALLS_PER_MINUTE` calls a minute per trigger (a minute's
+         *     worth in a burst), beyond `429`. Every call is an audit row (operation `fireTrigger`, token
+         *     `trigger:<id>`, the container as target), and the job's end another (`trigger.redeploy`, outcome `ok` or
+         *     `failed`); the job's outcome is also sent to webhooks that ask for job outcomes.
+         */
+        post: operations["fireTrigger"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/engines/{engine}/images": {
         parameters: {
             query?: never;
@@ -2606,6 +2801,111 @@ export interface components {
             /** @description False while the engine stream is down (events will be reconciled on reconnect). */
             engineConnected: boolean;
         };
+        /** @description The `events` channel's filters. Values of one key are alternatives; different keys must all match; every label must match. `{}` matches every engine event. */
+        WebhookEventFilters: {
+            type?: ("container" | "image" | "volume" | "network" | "daemon" | "plugin" | "node" | "service" | "secret" | "config" | "builder")[];
+            /** @description `health_status` also matches `health_status: healthy`. */
+            action?: string[];
+            /** @description Name, full id, or id prefix of 12+ hex digits. */
+            container?: string[];
+            image?: string[];
+            /** @description `key` or `key=value`. */
+            label?: string[];
+        };
+        /** @description What the webhook is told about; at least one part must ask for something. */
+        WebhookSubscription: {
+            engine?: components["schemas"]["WebhookEventFilters"];
+            /** @description Jobs that ended in one of `states`, of any kind or only of `kinds`. */
+            jobs?: {
+                states: ("succeeded" | "failed" | "cancelled")[];
+                kinds?: ("pull" | "push" | "update_check" | "recreate")[];
+            };
+            /** @description A newer image behind a tag in use (the `image` / `update_available` announcement); sent with kind `update_available`, never as an engine event. */
+            updateAvailable?: boolean;
+        };
+        Webhook: {
+            /** Format: uuid */
+            id: string;
+            /** @description Where deliveries are POSTed. */
+            url: string;
+            description: string | null;
+            events: components["schemas"]["WebhookSubscription"];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        WebhookCreateRequest: {
+            /** @description An http or https URL on a host of ALLOWED_WEBHOOK_HOSTS, without credentials. */
+            url: string;
+            /** @description The HMAC key of the signature; stored encrypted when DATA_KEY is set; never returned. */
+            secret: string;
+            description?: string | null;
+            events: components["schemas"]["WebhookSubscription"];
+        };
+        WebhookUpdateRequest: {
+            url?: string;
+            secret?: string;
+            description?: string | null;
+            events?: components["schemas"]["WebhookSubscription"];
+        };
+        WebhookDelivery: {
+            /**
+             * Format: uuid
+             * @description The `Dockhand-Delivery` header.
+             */
+            id: string;
+            /** Format: uuid */
+            webhookId: string;
+            /**
+             * @description The `Dockhand-Event` header.
+             * @enum {string}
+             */
+            kind: "engine_event" | "job" | "update_available";
+            /**
+             * @description `pending` while queued or between retries; `failed` after a final refusal or when its retry time ran out; `dropped` when its queue was full.
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "failed" | "dropped";
+            attempts: number;
+            /** @description The receiver's HTTP status of the last attempt; null when it never answered. */
+            responseStatus: number | null;
+            lastError: string | null;
+            /** @description How long the last attempt took, until the status line or the failure. */
+            latencyMs: number | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        Trigger: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description Pull the container's image (or another tag of its repository) and recreate it.
+             * @enum {string}
+             */
+            action: "redeploy";
+            /** @description The engine the container runs on. */
+            engine: string;
+            /** @description The container's name. */
+            target: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        TriggerCreated: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            action: "redeploy";
+            engine: string;
+            /** @description The container's name. */
+            target: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The credential, shown this once. */
+            token: string;
+            /** @description The path to POST to (`/api/v1/triggers/<token>`). */
+            url: string;
+        };
         /** @description ImageSummary, with the engine it is on (fleet views). */
         EngineImageSummary: {
             /** @description The engine it is on. */
@@ -2765,6 +3065,8 @@ export interface components {
         JobId: string;
         /** @description A stored registry login's id (a lowercase UUID). */
         RegistryId: string;
+        /** @description A webhook's id (a lowercase UUID). */
+        WebhookId: string;
         /** @description Answer only when the job has ended (see the operation's description for failures). */
         JobWait: boolean;
     };
@@ -4377,6 +4679,325 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhooks, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Webhook"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook's id (a lowercase UUID). */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook's id (a lowercase UUID). */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook's id (a lowercase UUID). */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description The webhook as it is now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Deliveries per page. */
+                limit?: number;
+                /** @description The `next` of the previous page: deliveries older than this one. */
+                before?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A webhook's id (a lowercase UUID). */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of deliveries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["WebhookDelivery"][];
+                        /** @description Pass as `before` for the next (older) page; null on the last. */
+                        next: string | null;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook's id (a lowercase UUID). */
+                id: components["parameters"]["WebhookId"];
+                /** @description A recorded delivery of this webhook. */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listTriggers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The triggers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Trigger"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    createTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    container: components["schemas"]["ContainerName"];
+                    engine?: components["schemas"]["EngineName"];
+                };
+            };
+        };
+        responses: {
+            /** @description Created; the token is in this answer only. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A trigger's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    fireTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token answered when the trigger was created. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description Another tag of the container's image repository (never another repository or registry). */
+                    tag?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The recreate job started (or the one already running for this container). */
+            202: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listImagesOnEngine: {

@@ -75,6 +75,23 @@ export interface Config {
   dataKey?: Buffer;
   /** Audit rows older than this many days are deleted (0: kept forever). */
   auditRetentionDays: number;
+  /** Outbound webhooks and inbound triggers (src/wiring-webhooks.ts). */
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** ALLOWED_WEBHOOK_HOSTS: `host[:port]` a webhook URL may name (empty: no webhook can be created). */
+  allowedHosts: { host: string; port?: number }[];
+  /** One POST may take this long. */
+  timeoutMs: number;
+  /** A failing delivery is retried (exponential backoff with jitter) until this long after its first attempt. */
+  retryForMs: number;
+  /** The first retry's delay (doubling per attempt, at most a minute). */
+  retryBaseMs: number;
+  /** Deliveries waiting per webhook; beyond, the oldest waiting one is dropped. */
+  queueSize: number;
+  /** Calls a minute per trigger (a minute's worth in a burst). */
+  triggerCallsPerMinute: number;
 }
 
 /** How long a client may take to send a request, and how many connections the server holds at once. */
@@ -151,6 +168,12 @@ const envSchema = z.object({
   RECREATE_SETTLE_MS: intIn('RECREATE_SETTLE_MS', 0, 600000).default(5000),
   DATA_KEY: z.string().optional(),
   AUDIT_RETENTION_DAYS: intIn('AUDIT_RETENTION_DAYS', 0, 36500).default(90),
+  ALLOWED_WEBHOOK_HOSTS: z.string().optional(),
+  WEBHOOK_TIMEOUT_MS: intIn('WEBHOOK_TIMEOUT_MS', 100, 120000).default(10000),
+  WEBHOOK_RETRY_FOR_MS: intIn('WEBHOOK_RETRY_FOR_MS', 0, 86400000).default(3600000),
+  WEBHOOK_RETRY_BASE_MS: intIn('WEBHOOK_RETRY_BASE_MS', 10, 600000).default(1000),
+  WEBHOOK_QUEUE_SIZE: intIn('WEBHOOK_QUEUE_SIZE', 1, 100000).default(1000),
+  TRIGGER_CALLS_PER_MINUTE: intIn('TRIGGER_CALLS_PER_MINUTE', 1, 10000).default(6),
 });
 
 export function parseDockerHost(value: string | undefined, tlsVerify?: string, certPath?: string, setting = 'DOCKER_HOST'): EngineEndpoint {
@@ -336,6 +359,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
   for (const r of allowedRegistries) {
     if (!registryHost.test(r)) throw new ConfigError(`ALLOWED_REGISTRIES: "${r}" is not a host with an optional port`);
   }
+  const allowedWebhookHosts = csv(e.ALLOWED_WEBHOOK_HOSTS).map((h) => {
+    if (!registryHost.test(h)) throw new ConfigError(`ALLOWED_WEBHOOK_HOSTS: "${h}" is not a host with an optional port`);
+    const m = /^(.*?)(?::(\d{1,5}))?$/.exec(h) as RegExpExecArray;
+    const port = m[2] === undefined ? undefined : Number(m[2]);
+    if (port !== undefined && (port < 1 || port > 65535)) throw new ConfigError(`ALLOWED_WEBHOOK_HOSTS: "${h}" has a port out of range`);
+    return { host: m[1].toLowerCase(), ...(port === undefined ? {} : { port }) };
+  });
   const allowedOrigins = csv(e.ALLOWED_ORIGINS);
   for (const o of allowedOrigins) {
     if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`ALLOWED_ORIGINS: "${o}" must be an origin like https://host:port`);
@@ -393,6 +423,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, generateToken: () => string):
     updates: { cacheTtlMs: e.UPDATE_CHECK_TTL_MS, checkIntervalMs: e.UPDATE_CHECK_INTERVAL_MS, recreateSettleMs: e.RECREATE_SETTLE_MS },
     ...(e.DATA_KEY ? { dataKey: parseDataKey(e.DATA_KEY) } : {}),
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    webhooks: {
+      allowedHosts: allowedWebhookHosts,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryForMs: e.WEBHOOK_RETRY_FOR_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      queueSize: e.WEBHOOK_QUEUE_SIZE,
+      triggerCallsPerMinute: e.TRIGGER_CALLS_PER_MINUTE,
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { principalOf } from './auth';
+import { maskSecretPath } from './secret-path';
 
 const tokenName = (req: Request): string | undefined => {
   try {
@@ -15,9 +16,9 @@ const tokenName = (req: Request): string | undefined => {
  * point from it, and a response that finishes there would be logged without its prefix. The fast read path's
  * requests are bare Node requests (no `originalUrl`), answered before Express.
  */
-const pathOf = (req: Request): string => (req.originalUrl ?? req.url ?? '').split('?')[0];
+const pathOf = (req: Request): string => maskSecretPath((req.originalUrl ?? req.url ?? '').split('?')[0]);
 
-/** One line per request, naming the token's name — never the token. */
+/** One line per request, naming the token's name — never the token (nor a trigger's, masked in its path). */
 export function accessLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const start = process.hrtime.bigint();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { auditTarget } from '../audit/audit-logger';
 import { outcomeOf } from '../domain/audit/audit-record';
 import type { AuditTrail } from '../domain/audit/audit-trail';
@@ -20,12 +20,28 @@ const principal = (req: Request): Principal | null => {
   }
 };
 
-/** What the call acted on: its path identifiers, else the object a create names. Bounded; pino escapes it. */
+/** What a route says its audit row should name instead of what the request shows (a trigger: never its token). */
+export interface AuditOverride {
+  token: string | null;
+  target: string | null;
+  requestId: string;
+}
+
+const OVERRIDE = Symbol('auditOverride');
+type WithOverride = Response & { [OVERRIDE]?: AuditOverride };
+
+export function setAuditOverride(res: Response, o: AuditOverride): void {
+  (res as WithOverride)[OVERRIDE] = o;
+}
+
+/** What the call acted on: its path identifiers (a token never), else the object a create names. Bounded; pino escapes it. */
 function targetOf(req: Request): string | null {
-  const params = Object.values((req as OpenApiMeta).openapi?.pathParams ?? {}).map(String);
+  const params = Object.entries((req as OpenApiMeta).openapi?.pathParams ?? {})
+    .filter(([name]) => name !== 'token')
+    .map(([, v]) => String(v));
   if (params.length > 0) return auditTarget(params.join(' '));
   const body = req.body as Record<string, unknown> | undefined;
-  for (const k of ['image', 'name', 'serverAddress']) {
+  for (const k of ['image', 'name', 'serverAddress', 'container']) {
     if (body && typeof body === 'object' && typeof body[k] === 'string') return auditTarget(body[k]);
   }
   return null;
@@ -49,15 +65,16 @@ export function auditTrail(trail: AuditTrail): RequestHandler {
       const operation = (req as OpenApiMeta).openapi?.schema?.operationId;
       if (!operation) return;
       const who = principal(req);
+      const override = (res as WithOverride)[OVERRIDE];
       trail.record({
-        token: who?.name ?? null,
-        role: who?.role ?? null,
+        token: override ? override.token : (who?.name ?? null),
+        role: override ? null : (who?.role ?? null),
         engine: 'default',
         operation,
-        target: targetOf(req),
+        target: override ? override.target : targetOf(req),
         outcome: outcomeOf(res.statusCode),
         status: res.statusCode,
-        requestId: requestIdOf(req),
+        requestId: override ? override.requestId : requestIdOf(req),
       });
     });
     next();

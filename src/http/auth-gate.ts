@@ -19,20 +19,28 @@ interface GatedOperation {
   params: number;
 }
 
-/** Every operation of the contract that asks for a bearer token, with the least role it needs. */
-function gatedOperations(contract: Json): GatedOperation[] {
+/**
+ * Every operation of the contract that asks for a bearer token, with the least role it needs; and (role `null`) those
+ * under /api/v1 whose `security` is explicitly empty (`[]`), which need none (an inbound trigger's call).
+ */
+function gatedOperations(contract: Json): { gated: GatedOperation[]; open: RegExp[] } {
   const ops: GatedOperation[] = [];
+  const open: RegExp[] = [];
   for (const [route, item] of Object.entries(contract.paths as Record<string, Record<string, Json>>)) {
     const { source, names } = templateSource(route);
     // As Express routes them: any case, one trailing slash allowed.
     const regexp = new RegExp(`^${source}/?$`, 'i');
     for (const [method, op] of Object.entries(item)) {
+      if (Array.isArray(op?.security) && op.security.length === 0 && route.startsWith('/api/v1/')) {
+        open.push(new RegExp(`^${method.toUpperCase()} ${source}/?$`, 'i'));
+        continue;
+      }
       const scope = ((op?.security as Record<string, string[]>[] | undefined)?.[0]?.bearerAuth ?? []).find(isRole);
       if (scope)
         ops.push({ operationId: String(op.operationId), route, names, method: method.toUpperCase(), regexp, role: scope, params: names.length });
     }
   }
-  return ops.sort((a, b) => a.params - b.params);
+  return { gated: ops.sort((a, b) => a.params - b.params), open };
 }
 
 function pathParams(op: GatedOperation, path: string): Record<string, string> {
@@ -55,11 +63,12 @@ function pathParams(op: GatedOperation, path: string): Record<string, string> {
  * only makes sure nobody unauthenticated gets the body parser's work (or its memory).
  */
 export function authGate(verifier: TokenVerifier, contract: Json): RequestHandler {
-  const ops = gatedOperations(contract);
+  const { gated: ops, open } = gatedOperations(contract);
   return (req, res, next) => {
     const path = req.path;
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     const op = ops.find((o) => o.method === method && o.regexp.test(path));
+    if (!op && open.some((o) => o.test(`${method} ${path}`))) return next();
     if (!op && !/^\/api\/v1(\/|$)/i.test(path)) return next();
     const principal = identify(verifier, req);
     const refuse = (err: DomainError) => {

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { DomainError, isDomainError, type ErrorCode } from '../domain/errors';
+import { maskSecretPath } from './secret-path';
 
 /** The one table that turns a domain error code into an HTTP status. */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -156,8 +157,8 @@ export function toProblemError(err: unknown): DomainError {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const problem = toProblemError(err);
-    logFailure(logger, err, problem, req.method, req.path);
-    sendProblem(res, problem, req.originalUrl.split('?')[0]);
+    logFailure(logger, err, problem, req.method, maskSecretPath(req.originalUrl.split('?')[0]));
+    sendProblem(res, problem, maskSecretPath(req.originalUrl.split('?')[0]));
   };
 }
 

@@ -29,6 +29,7 @@ export class ServiceMetrics {
   readonly engineCallDuration: Histogram<'engine' | 'method' | 'route' | 'status'>;
   readonly rateLimited: Counter<'limit'>;
   readonly registryLookups: Counter<'registry' | 'via' | 'outcome'>;
+  readonly webhookDeliveries: Counter<'outcome'>;
   private sources: MetricsSources = {};
 
   constructor() {
@@ -57,6 +58,12 @@ export class ServiceMetrics {
       name: 'dockhand_registry_update_lookups_total',
       help: 'Update checks that asked a registry, by registry (allowlisted hosts only), way (registry HEAD or engine distribution inspect) and outcome.',
       labelNames: ['registry', 'via', 'outcome'],
+      registers,
+    });
+    this.webhookDeliveries = new Counter({
+      name: 'dockhand_webhook_deliveries_total',
+      help: 'Webhook deliveries that ended, by outcome: succeeded, failed (after its retries) or dropped (its webhook had a full queue).',
+      labelNames: ['outcome'],
       registers,
     });
 

@@ -94,6 +94,7 @@ export interface EngineJobs extends ImagePuller {
 export class JobService implements JobFeed, ImagePuller {
   private readonly entries = new Map<string, Entry>();
   private readonly active = new Map<string, Entry>();
+  private readonly endListeners = new Set<Listener>();
   private readonly sweeper: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
 
@@ -254,6 +255,12 @@ export class JobService implements JobFeed, ImagePuller {
     return () => e.listeners.delete(listener);
   }
 
+  /** Told of every job once it ended (succeeded, failed or cancelled), e.g. for webhooks. */
+  onEnded(listener: Listener): () => void {
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
+  }
+
   /** Stops the sweep and aborts what still runs, so the process can exit. */
   async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
@@ -402,6 +409,13 @@ export class JobService implements JobFeed, ImagePuller {
     // Close the engine stream before anyone hears the job ended: a failed or stalled pull must not run on.
     e.controller.abort();
     e.settle(e.job);
+    for (const l of [...this.endListeners]) {
+      try {
+        l(e.job);
+      } catch (err) {
+        this.onListenerError(err);
+      }
+    }
     this.sweep();
   }
 

@@ -4,7 +4,7 @@ import { parseContainerRef } from '../containers/container-ref';
 import { fingerprint, IdempotencyStore, type IdempotencyOptions } from '../containers/idempotency-store';
 import { DomainError, isDomainError } from '../errors';
 import type { ImagePuller } from '../images/image-puller';
-import { parseImageLookup } from '../images/reference';
+import { parseImageLookup, resolveReference } from '../images/reference';
 import type { Job } from '../jobs/job';
 import type { EngineJobs, TaskContext } from '../jobs/job-service';
 
@@ -24,6 +24,14 @@ export interface RecreateOptions {
 
 /** A structured audit line (`log: "audit"`). */
 export type RecreateAudit = (event: string, fields: Record<string, unknown>) => void;
+
+/** Another tag of the same repository: the tag alone is taken from the caller, never a registry or repository. */
+function retagged(repository: string, tag: string): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
+    throw new DomainError('invalid_reference', `"${tag.slice(0, 130)}" is not a tag (1-128 of [A-Za-z0-9_.-], not starting with . or -)`);
+  }
+  return resolveReference(`${repository}:${tag}`).full;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const reason = (err: unknown): DomainError =>
@@ -49,31 +57,38 @@ export class ContainerRecreator {
   }
 
   /** Starts (or joins, while one runs for the container) the job; a retried Idempotency-Key answers the same job. */
-  async start(ref: string, body: { pull?: boolean }, by: Principal, idempotencyKey?: string): Promise<{ job: Job; replayed: boolean }> {
+  async start(ref: string, body: { pull?: boolean; tag?: string }, by: Principal, idempotencyKey?: string): Promise<{ job: Job; replayed: boolean }> {
     const id = parseContainerRef(ref);
     const open = async (): Promise<Job> => {
       const old = await this.replicas.replicaOf(id);
-      if (body.pull === true && !parseImageLookup(old.spec.image).reference) {
+      const lookup = parseImageLookup(old.spec.image).reference;
+      if ((body.pull === true || body.tag !== undefined) && !lookup) {
         throw new DomainError(
           'invalid_request',
           `container ${old.name} was created from an image id (${old.spec.image.slice(0, 19)}): there is nothing to pull`,
         );
       }
-      return this.jobs.startTask('recreate', old.id, old.spec.image, by.name, (ctx) => this.run(old, body.pull === true, by, ctx));
+      const image = body.tag === undefined || !lookup ? old.spec.image : retagged(lookup.name, body.tag);
+      return this.jobs.startTask('recreate', old.id, image, by.name, (ctx) => this.run(old, image, body.pull === true, by, ctx));
     };
     if (idempotencyKey === undefined) return { job: await open(), replayed: false };
-    const { value, replayed } = await this.idempotency.run(by.name, idempotencyKey, fingerprint({ id, pull: body.pull === true }), open);
+    const { value, replayed } = await this.idempotency.run(
+      by.name,
+      idempotencyKey,
+      fingerprint({ id, pull: body.pull === true, tag: body.tag ?? null }),
+      open,
+    );
     // A replay answers the job as it is now, not as it was when it started.
     return { job: (replayed && this.jobs.get(value.id)) || value, replayed };
   }
 
-  private async run(old: ContainerReplica, pull: boolean, by: Principal, ctx: TaskContext): Promise<Record<string, unknown>> {
+  private async run(old: ContainerReplica, image: string, pull: boolean, by: Principal, ctx: TaskContext): Promise<Record<string, unknown>> {
     const total = pull ? 6 : 5;
     let n = 0;
     const step = (status: string) => ctx.step(n++, total, status);
     if (pull) {
-      step(`pulling ${old.spec.image}`);
-      await this.puller.pullAndWait(old.spec.image, { createdBy: by.name });
+      step(`pulling ${image}`);
+      await this.puller.pullAndWait(image, { createdBy: by.name });
     }
     // The old one steps aside under another name, so the replacement can take its name before it is removed.
     const aside = `${old.name}-dkh-old-${old.id.slice(0, 12)}`;
@@ -82,7 +97,7 @@ export class ContainerRecreator {
     let newId: string | undefined;
     try {
       step(`creating the replacement ${old.name}`);
-      newId = await this.repo.create({ ...old.spec, name: old.name });
+      newId = await this.repo.create({ ...old.spec, image, name: old.name });
       step(`stopping ${old.id.slice(0, 12)}, starting ${newId.slice(0, 12)}`);
       if (old.running) await this.repo.stop(old.id, this.opts.stopGraceSeconds);
       await this.repo.start(newId);

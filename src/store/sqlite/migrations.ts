@@ -55,4 +55,6 @@ export const MIGRATIONS: readonly string[] = [
      target TEXT NOT NULL,
      created_at TEXT NOT NULL
    );`,
+  // 3: a trigger redeploys a container on a named engine; those made before engines existed meant `default`.
+  `ALTER TABLE triggers ADD COLUMN engine TEXT NOT NULL DEFAULT 'default';`,
 ];

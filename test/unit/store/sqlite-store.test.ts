@@ -102,29 +102,32 @@ describe('SqliteRegistryStore', () => {
 });
 
 describe('crash safety', () => {
-  test('when the writing process is SIGKILLed during a burst of writes, then every row it reported committed is present', async () => {
-    const file = path.join(dir, 'dockhand.db');
-    openDatabase(file).close();
-    const writer = path.resolve(__dirname, '../../fixtures/sqlite-burst-writer.js');
-    const child = spawn(process.execPath, [writer, file], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const committed: number[] = [];
-    let pending = '';
-    await new Promise<void>((resolve) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        pending += chunk.toString();
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const l of lines) committed.push(Number(l));
-        if (committed.length >= 300) child.kill('SIGKILL');
+  test.each(['FULL', 'NORMAL'])(
+    'when the writing process (synchronous=%s) is SIGKILLed during a burst of writes, then every row it reported committed is present',
+    async (mode) => {
+      const file = path.join(dir, 'dockhand.db');
+      openDatabase(file).close();
+      const writer = path.resolve(__dirname, '../../fixtures/sqlite-burst-writer.js');
+      const child = spawn(process.execPath, [writer, file, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const committed: number[] = [];
+      let pending = '';
+      await new Promise<void>((resolve) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          pending += chunk.toString();
+          const lines = pending.split('\n');
+          pending = lines.pop() ?? '';
+          for (const l of lines) committed.push(Number(l));
+          if (committed.length >= 300) child.kill('SIGKILL');
+        });
+        child.on('exit', () => resolve());
       });
-      child.on('exit', () => resolve());
-    });
-    expect(child.signalCode).toBe('SIGKILL');
-    const db = openDatabase(file);
-    const present = new Set((db.prepare('SELECT target FROM audit').all() as { target: string }[]).map((r) => Number(r.target)));
-    const missing = committed.filter((n) => !present.has(n));
-    expect(committed.length).toBeGreaterThanOrEqual(300);
-    expect(missing).toEqual([]);
-    db.close();
-  });
+      expect(child.signalCode).toBe('SIGKILL');
+      const db = openDatabase(file);
+      const present = new Set((db.prepare('SELECT target FROM audit').all() as { target: string }[]).map((r) => Number(r.target)));
+      const missing = committed.filter((n) => !present.has(n));
+      expect(committed.length).toBeGreaterThanOrEqual(300);
+      expect(missing).toEqual([]);
+      db.close();
+    },
+  );
 });
