@@ -215,7 +215,9 @@ describe('inbound triggers', () => {
     onBNames.push(name);
     await new Promise<void>((resolve, reject) =>
       onB().pull(`${repo}:1`, {}, (err: Error | null, stream?: NodeJS.ReadableStream) =>
-        err || !stream ? reject(err) : onB().modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve())),
+        err || !stream
+          ? reject(err ?? new Error('the engine answered the pull without a stream'))
+          : onB().modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve())),
       ),
     );
     const old = await onB().createContainer({
