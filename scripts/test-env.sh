@@ -116,6 +116,9 @@ launch_dockerd() { # launch_dockerd DIR EXEC_ROOT BRIDGE HOST [DOCKERD-ARGS...]:
   local d=$1 exec_root=$2 bridge=$3 host=$4; shift 4
   mkdir -p "$d" "$exec_root"
   rm -f "$d/docker.sock" "$d/docker.pid"
+  # The network store of an earlier start remembers its bridge's old address: with another TEST_BRIDGE_CIDR the
+  # engine would put it back on the bridge. Networks are not kept between starts (images are).
+  rm -f "$d/data/network/files/local-kv.db"
   echo "$exec_root" >"$d/exec-root"
   # dockerd 20.10 derives GET /info's ID from /etc/docker/key.json, shared by every daemon on the host: a key of its
   # own (settable only in a config file, as deprecated-key-path) makes each engine's ID its own.

@@ -26,8 +26,9 @@ describe('GET /api/v1/images', () => {
     // Both versions share the busybox base and one common layer: most of each image is shared.
     for (const img of [a, b]) {
       expect(img.sharedSize).toBeGreaterThan(img.size / 2);
+      // Not "unique ≥ its own top layer": other suites build images on these seeds (the triggers' and the updates'
+      // variants), and then every layer of a seed is shared.
       expect(img.uniqueSize).toBe(img.size - img.sharedSize);
-      expect(img.uniqueSize).toBeGreaterThanOrEqual(65536);
     }
     // The engine agrees on the figures we report.
     const engine = await docker().getImage(seed.web143()).inspect();

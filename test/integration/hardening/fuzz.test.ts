@@ -21,7 +21,9 @@ import {
 // An OpenAPI-driven fuzzer with a fixed seed, against a service whose engine calls all pass a recording proxy.
 // It never changes shared objects: mutating operations get either inputs that are certainly invalid, or targets
 // that cannot exist (names under a prefix of this run); only reads get anything at all.
-jest.setTimeout(120_000);
+// 58 operations × 450 requests: ~1 minute on a quiet machine, several at load 10 on 2 cores. A test that times out
+// keeps sending after the next one started, whose engine-call check then sees its calls: time out late, not early.
+jest.setTimeout(600_000);
 
 const SEED = 20240611;
 const RUNS = { invalid: 200, absent: 100, read: 150 };
