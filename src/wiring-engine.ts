@@ -34,6 +34,8 @@ import { ContainerRecreator } from './domain/updates/container-recreator';
 import type { EngineScope } from './app';
 import type { EventSource } from './domain/events/engine-event';
 import type { ImageTransfer } from './domain/images/image-transfer';
+import { SwarmService } from './domain/swarm/swarm-service';
+import { DockerSwarm } from './engine/docker-swarm';
 
 /** One engine's adapters, made before the services: the events hub and the jobs service take every engine's. */
 export interface EngineAdapters {
@@ -176,6 +178,7 @@ export function wireEngine(a: EngineAdapters, shared: SharedServices): WiredEngi
       stopGraceSeconds: Math.max(1, Math.floor(timeoutMs / 1000) - 2),
       idempotency: { ttlMs: 24 * 3600_000, maxEntries: 1000 },
     }),
+    swarm: new SwarmService(new DockerSwarm(docker.api, timeoutMs)),
   };
   return { scope, readCaches: readCaches, close: () => updateService.close() };
 }

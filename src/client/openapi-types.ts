@@ -1048,6 +1048,179 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/swarm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The engine's swarm — its id, age and node counts (never its join tokens).
+         * @description Answered by a manager. An engine outside a swarm is 409 `swarm_inactive`; a worker is 409 `not_swarm_manager` (ask a manager, or `GET /api/v1/engines` for another engine).
+         */
+        get: operations["getSwarm"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/init": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make this engine the first manager of a new swarm (`docker swarm init`). Admin.
+         * @description An engine already in a swarm is 409 `swarm_already_active`. `advertiseAddr` is the address other nodes reach this one at (an IP or interface, optional `:port`); `listenAddr` defaults to `0.0.0.0:2377`.
+         */
+        post: operations["initSwarm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join this engine into a swarm — another registered engine's (the token never reaches the client), or by addresses and token. Admin.
+         * @description With `manager` (the name of a registered engine that is a swarm manager), the service reads that swarm's join
+         *     token for `role` and the manager's address itself and joins this engine with them: the token is never sent to
+         *     the client. With `remoteAddrs` and `joinToken`, those are used as given. An engine already in a swarm is 409
+         *     `swarm_already_active`; a `manager` engine outside a swarm is 409 `swarm_inactive`, a worker 409 `not_swarm_manager`.
+         */
+        post: operations["joinSwarm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take this engine out of its swarm (`docker swarm leave`). Admin.
+         * @description The last manager leaving ends the swarm with its services: refused with 409 `swarm_last_manager` unless `force=true`. A manager whose leave would cost the swarm its quorum is refused by the engine (409 `conflict`). Outside a swarm: 409 `swarm_inactive`.
+         */
+        post: operations["leaveSwarm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/join-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The swarm's worker and manager join tokens. Admin.
+         * @description Anyone holding a token can join a node to the swarm: admins only, and never part of `GET /swarm`.
+         */
+        get: operations["getSwarmJoinTokens"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/join-tokens/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the worker and/or manager join token. Admin.
+         * @description The old token stops working at once; nodes already joined are not affected. A concurrent change of the swarm is retried once, then 409 `version_conflict`.
+         */
+        post: operations["rotateSwarmJoinTokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/nodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The swarm's nodes, each with the registered engine that is that node.
+         * @description Answered by a manager (409 `swarm_inactive` / `not_swarm_manager` otherwise). `engine` names the registered engine whose `GET /info` node id is this node's (null when none is registered, or the token may not use it): its containers are at `/api/v1/engines/{engine}/containers`.
+         */
+        get: operations["listSwarmNodes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/nodes/{nodeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node id (or its hostname, as the engine accepts). */
+                nodeId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One node of the swarm.
+         * @description A node the swarm does not have is 404 `node_not_found`.
+         */
+        get: operations["getSwarmNode"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a node's availability (active / pause / drain), role or labels. Admin.
+         * @description `labels` replace the node's labels. Draining a node moves its tasks to other nodes. With `version` (the node's
+         *     `version` as read), a node changed since is refused with 409 `version_conflict`; without it, a race with
+         *     another writer (the engine's version check) is retried once on the node as it is then, and a second race is
+         *     409 `version_conflict`.
+         */
+        patch: operations["updateSwarmNode"];
+        trace?: never;
+    };
     "/api/v1/engines/{engine}/images": {
         parameters: {
             query?: never;
@@ -1761,10 +1934,236 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/engines/{engine}/swarm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The engine's swarm — its id, age and node counts (never its join tokens). (on one engine)
+         * @description Answered by a manager. An engine outside a swarm is 409 `swarm_inactive`; a worker is 409 `not_swarm_manager` (ask a manager, or `GET /api/v1/engines` for another engine).
+         */
+        get: operations["getSwarmOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/init": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make this engine the first manager of a new swarm (`docker swarm init`). Admin. (on one engine)
+         * @description An engine already in a swarm is 409 `swarm_already_active`. `advertiseAddr` is the address other nodes reach this one at (an IP or interface, optional `:port`); `listenAddr` defaults to `0.0.0.0:2377`.
+         */
+        post: operations["initSwarmOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join this engine into a swarm — another registered engine's (the token never reaches the client), or by addresses and token. Admin. (on one engine)
+         * @description With `manager` (the name of a registered engine that is a swarm manager), the service reads that swarm's join
+         *     token for `role` and the manager's address itself and joins this engine with them: the token is never sent to
+         *     the client. With `remoteAddrs` and `joinToken`, those are used as given. An engine already in a swarm is 409
+         *     `swarm_already_active`; a `manager` engine outside a swarm is 409 `swarm_inactive`, a worker 409 `not_swarm_manager`.
+         */
+        post: operations["joinSwarmOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take this engine out of its swarm (`docker swarm leave`). Admin. (on one engine)
+         * @description The last manager leaving ends the swarm with its services: refused with 409 `swarm_last_manager` unless `force=true`. A manager whose leave would cost the swarm its quorum is refused by the engine (409 `conflict`). Outside a swarm: 409 `swarm_inactive`.
+         */
+        post: operations["leaveSwarmOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/join-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The swarm's worker and manager join tokens. Admin. (on one engine)
+         * @description Anyone holding a token can join a node to the swarm: admins only, and never part of `GET /swarm`.
+         */
+        get: operations["getSwarmJoinTokensOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/join-tokens/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the worker and/or manager join token. Admin. (on one engine)
+         * @description The old token stops working at once; nodes already joined are not affected. A concurrent change of the swarm is retried once, then 409 `version_conflict`.
+         */
+        post: operations["rotateSwarmJoinTokensOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/nodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The swarm's nodes, each with the registered engine that is that node. (on one engine)
+         * @description Answered by a manager (409 `swarm_inactive` / `not_swarm_manager` otherwise). `engine` names the registered engine whose `GET /info` node id is this node's (null when none is registered, or the token may not use it): its containers are at `/api/v1/engines/{engine}/containers`.
+         */
+        get: operations["listSwarmNodesOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/nodes/{nodeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node id (or its hostname, as the engine accepts). */
+                nodeId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One node of the swarm. (on one engine)
+         * @description A node the swarm does not have is 404 `node_not_found`.
+         */
+        get: operations["getSwarmNodeOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a node's availability (active / pause / drain), role or labels. Admin. (on one engine)
+         * @description `labels` replace the node's labels. Draining a node moves its tasks to other nodes. With `version` (the node's
+         *     `version` as read), a node changed since is refused with 409 `version_conflict`; without it, a race with
+         *     another writer (the engine's version check) is retried once on the node as it is then, and a second race is
+         *     409 `version_conflict`.
+         */
+        patch: operations["updateSwarmNodeOnEngine"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A swarm as its manager sees it; never its join tokens. */
+        SwarmState: {
+            /** @description The swarm's (cluster's) id. */
+            id: string;
+            /** @description When the swarm was created (RFC 3339). */
+            createdAt: string;
+            /** @description When its spec last changed. */
+            updatedAt: string;
+            /** @description The swarm spec's version (moves with every change). */
+            version: number;
+            /** @description This engine's own node id. */
+            nodeId: string;
+            nodes: {
+                total: number;
+                managers: number;
+                workers: number;
+                /** @description Nodes whose state is `ready`. */
+                ready: number;
+            };
+        };
+        /** @description Secrets that let a node join the swarm as a worker or a manager. */
+        SwarmJoinTokens: {
+            worker: string;
+            manager: string;
+        };
+        /** @description A node of the swarm. */
+        SwarmNode: {
+            id: string;
+            /** @description The node's version: send it back as `version` to refuse a change on a stale read. */
+            version: number;
+            hostname: string;
+            /** @enum {string} */
+            role: "worker" | "manager";
+            /** @enum {string} */
+            availability: "active" | "pause" | "drain";
+            /** @description ready, down, unknown or disconnected. */
+            state: string;
+            /** @description The address the node is reached at. */
+            address: string;
+            /** @description This manager is the raft leader. */
+            leader: boolean;
+            /** @description A manager: reachable, unreachable or unknown. */
+            managerReachability?: string;
+            /** @description The node's Docker engine version. */
+            engineVersion: string;
+            labels: {
+                [key: string]: string;
+            };
+            createdAt: string;
+            updatedAt: string;
+            /** @description The registered engine that is this node (its `GET /info` node id matches), or null. */
+            engine: string | null;
+        };
         /** @description An RFC 9457 problem document. `code` is stable; `detail` is for people. */
         Problem: {
             /** @description A URI naming the problem type (`urn:dockhand:problem:<code>`). */
@@ -1774,7 +2173,7 @@ export interface components {
             detail?: string;
             instance?: string;
             /** @enum {string} */
-            code: "invalid_request" | "invalid_reference" | "invalid_identifier" | "unexpected_body" | "unauthorized" | "forbidden" | "policy_denied" | "bind_path_escapes" | "not_found" | "route_not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "image_not_found" | "image_in_use" | "container_not_found" | "container_running" | "container_not_running" | "container_paused" | "name_conflict" | "port_conflict" | "conflict" | "idempotency_mismatch" | "idempotency_in_progress" | "job_not_found" | "registry_not_found" | "registry_not_allowed" | "registry_unreachable" | "registry_auth_failed" | "exec_not_found" | "engine_not_found" | "resync_required" | "rate_limited" | "engine_unavailable" | "engine_timeout" | "engine_error" | "shutting_down" | "internal_error";
+            code: "invalid_request" | "invalid_reference" | "invalid_identifier" | "unexpected_body" | "unauthorized" | "forbidden" | "policy_denied" | "bind_path_escapes" | "not_found" | "route_not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "image_not_found" | "image_in_use" | "container_not_found" | "container_running" | "container_not_running" | "container_paused" | "name_conflict" | "port_conflict" | "conflict" | "swarm_inactive" | "not_swarm_manager" | "swarm_already_active" | "swarm_last_manager" | "version_conflict" | "idempotency_mismatch" | "idempotency_in_progress" | "job_not_found" | "registry_not_found" | "registry_not_allowed" | "registry_unreachable" | "registry_auth_failed" | "exec_not_found" | "node_not_found" | "engine_not_found" | "resync_required" | "rate_limited" | "engine_unavailable" | "engine_timeout" | "engine_error" | "shutting_down" | "internal_error";
             /** @description For validation problems, one entry per field. */
             errors?: {
                 /** @description Where, e.g. `body.image` or `query.tail`. */
@@ -4357,6 +4756,320 @@ export interface operations {
             403: components["responses"]["Forbidden"];
         };
     };
+    getSwarm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The swarm as its manager sees it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    initSwarm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    advertiseAddr: string;
+                    listenAddr?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new swarm. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    joinSwarm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    manager: components["schemas"]["EngineName"];
+                    /**
+                     * @default worker
+                     * @enum {string}
+                     */
+                    role?: "worker" | "manager";
+                    advertiseAddr?: string;
+                    listenAddr?: string;
+                } | {
+                    remoteAddrs: string[];
+                    joinToken: string;
+                    advertiseAddr?: string;
+                    listenAddr?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description This engine's place in the swarm it joined. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description This engine's node id in the swarm. */
+                        nodeId: string;
+                        /** @description Its swarm state (active, or pending while it joins). */
+                        state: string;
+                        /** @description It joined as a manager. */
+                        manager: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    leaveSwarm: {
+        parameters: {
+            query?: {
+                /** @description Confirms leaving as the last manager (the swarm and its services end). */
+                force?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The engine left its swarm. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getSwarmJoinTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The current join tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmJoinTokens"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    rotateSwarmJoinTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Rotate the worker token. */
+                    worker?: boolean;
+                    /** @description Rotate the manager token. */
+                    manager?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The join tokens after the rotation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmJoinTokens"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    listSwarmNodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The nodes, by hostname. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmNode"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getSwarmNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node id (or its hostname, as the engine accepts). */
+                nodeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The node. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmNode"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    updateSwarmNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node id (or its hostname, as the engine accepts). */
+                nodeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    availability?: "active" | "pause" | "drain";
+                    /** @enum {string} */
+                    role?: "worker" | "manager";
+                    labels?: {
+                        [key: string]: string;
+                    };
+                    /** @description The node's version the change is based on. */
+                    version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The node after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmNode"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
     listImagesOnEngine: {
         parameters: {
             query?: {
@@ -5522,6 +6235,345 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+        };
+    };
+    getSwarmOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The swarm as its manager sees it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    initSwarmOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    advertiseAddr: string;
+                    listenAddr?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new swarm. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    joinSwarmOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    manager: components["schemas"]["EngineName"];
+                    /**
+                     * @default worker
+                     * @enum {string}
+                     */
+                    role?: "worker" | "manager";
+                    advertiseAddr?: string;
+                    listenAddr?: string;
+                } | {
+                    remoteAddrs: string[];
+                    joinToken: string;
+                    advertiseAddr?: string;
+                    listenAddr?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description This engine's place in the swarm it joined. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description This engine's node id in the swarm. */
+                        nodeId: string;
+                        /** @description Its swarm state (active, or pending while it joins). */
+                        state: string;
+                        /** @description It joined as a manager. */
+                        manager: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    leaveSwarmOnEngine: {
+        parameters: {
+            query?: {
+                /** @description Confirms leaving as the last manager (the swarm and its services end). */
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The engine left its swarm. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getSwarmJoinTokensOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The current join tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmJoinTokens"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    rotateSwarmJoinTokensOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Rotate the worker token. */
+                    worker?: boolean;
+                    /** @description Rotate the manager token. */
+                    manager?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The join tokens after the rotation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmJoinTokens"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    listSwarmNodesOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The nodes, by hostname. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmNode"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getSwarmNodeOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node id (or its hostname, as the engine accepts). */
+                nodeId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The node. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmNode"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    updateSwarmNodeOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node id (or its hostname, as the engine accepts). */
+                nodeId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    availability?: "active" | "pause" | "drain";
+                    /** @enum {string} */
+                    role?: "worker" | "manager";
+                    labels?: {
+                        [key: string]: string;
+                    };
+                    /** @description The node's version the change is based on. */
+                    version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The node after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmNode"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
         };
     };
 }

@@ -1,0 +1,66 @@
+import { Router } from 'express';
+import type { Principal } from '../../domain/auth/tokens';
+import type { NodeSpecChange, SwarmJoinRequest, SwarmNode } from '../../domain/swarm/swarm';
+import type { SwarmService } from '../../domain/swarm/swarm-service';
+import { principalOf } from '../auth';
+import { queryBool } from '../query';
+
+/** The other registered engines' swarms, as `principal` may reach them (404 engine_not_found otherwise). */
+export interface SwarmPeers {
+  get(engine: string, principal: Principal): SwarmService;
+  /** Node id → the registered engine that is that node, over the engines `principal` may use. */
+  nodeEngines(principal: Principal): Promise<Map<string, string>>;
+}
+
+type JoinBody = { manager: string; role?: 'worker' | 'manager'; advertiseAddr?: string; listenAddr?: string } | SwarmJoinRequest;
+
+/** Swarm mode of one engine: lifecycle (admin), join tokens (admin), nodes. */
+export function swarmRouter(swarm: SwarmService, peers: SwarmPeers): Router {
+  const router = Router();
+  const withEngine = (nodes: SwarmNode[], owners: Map<string, string>) => nodes.map((n) => ({ ...n, engine: owners.get(n.id) ?? null }));
+
+  router.get('/swarm', async (_req, res) => {
+    res.json(await swarm.state());
+  });
+  router.post('/swarm/init', async (req, res) => {
+    const body = req.body as { advertiseAddr: string; listenAddr?: string };
+    res.status(201).json(await swarm.init(body));
+  });
+  router.post('/swarm/join', async (req, res) => {
+    const body = req.body as JoinBody;
+    let join: SwarmJoinRequest;
+    if ('manager' in body) {
+      // The token goes from one registered engine to the other inside the service: the client never sees it.
+      const invite = await peers.get(body.manager, principalOf(req)).invitation(body.role ?? 'worker');
+      join = { ...invite, advertiseAddr: body.advertiseAddr, listenAddr: body.listenAddr };
+    } else join = body;
+    const local = await swarm.join(join);
+    res.json({ nodeId: local.nodeId, state: local.state, manager: local.manager });
+  });
+  router.post('/swarm/leave', async (req, res) => {
+    await swarm.leave(queryBool(req.query.force) ?? false);
+    res.status(204).end();
+  });
+  router.get('/swarm/join-tokens', async (_req, res) => {
+    res.json(await swarm.joinTokens());
+  });
+  router.post('/swarm/join-tokens/rotate', async (req, res) => {
+    const body = req.body as { worker?: boolean; manager?: boolean };
+    res.json(await swarm.rotateJoinTokens({ worker: body.worker ?? false, manager: body.manager ?? false }));
+  });
+  router.get('/swarm/nodes', async (req, res) => {
+    const [nodes, owners] = await Promise.all([swarm.listNodes(), peers.nodeEngines(principalOf(req))]);
+    res.json(withEngine(nodes, owners));
+  });
+  router.get('/swarm/nodes/:nodeId', async (req, res) => {
+    const [node, owners] = await Promise.all([swarm.inspectNode(String(req.params.nodeId)), peers.nodeEngines(principalOf(req))]);
+    res.json(withEngine([node], owners)[0]);
+  });
+  router.patch('/swarm/nodes/:nodeId', async (req, res) => {
+    const body = req.body as NodeSpecChange & { version?: number };
+    const { version, ...change } = body;
+    const node = await swarm.updateNode(String(req.params.nodeId), change, version);
+    res.json(withEngine([node], await peers.nodeEngines(principalOf(req)))[0]);
+  });
+  return router;
+}
