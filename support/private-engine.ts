@@ -49,9 +49,54 @@ const alive = (pid: number): boolean => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts a private dockerd and imports a busybox image into it as `image` (default `pe-busybox:1`). */
-export async function startPrivateEngine(image = 'pe-busybox:1'): Promise<PrivateEngine> {
+/**
+ * A network namespace of the engine's own, joined to the host's by a veth pair: what a second node of a swarm
+ * needs (the gossip port 7946 cannot be moved, so two swarm daemons cannot share one namespace).
+ */
+export interface EngineNetns {
+  /** The namespace's name (created, and deleted with its veth pair by destroy()). */
+  name: string;
+  /** The other end's address, e.g. `10.232.5.1`. */
+  hostAddr: string;
+  /** The namespace the other end of the veth pair goes into (another engine's, made before): absent, the host's. */
+  link?: string;
+  /** The namespace end's address, e.g. `10.232.5.2` (both ends are in one /24): the engine's swarm advertise address. */
+  addr: string;
+}
+
+const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+
+function createNetns(ns: EngineNetns): void {
+  const hostEnd = `${ns.name}-h`.slice(0, 15);
+  const nsEnd = `${ns.name}-n`.slice(0, 15);
+  run('ip', ['netns', 'add', ns.name]);
+  run('ip', ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', nsEnd]);
+  run('ip', ['link', 'set', nsEnd, 'netns', ns.name]);
+  const inOther = (args: string[]) => (ns.link ? run('ip', ['netns', 'exec', ns.link, 'ip', ...args]) : run('ip', args));
+  if (ns.link) run('ip', ['link', 'set', hostEnd, 'netns', ns.link]);
+  inOther(['addr', 'add', `${ns.hostAddr}/24`, 'dev', hostEnd]);
+  inOther(['link', 'set', hostEnd, 'up']);
+  run('ip', ['netns', 'exec', ns.name, 'ip', 'addr', 'add', `${ns.addr}/24`, 'dev', nsEnd]);
+  run('ip', ['netns', 'exec', ns.name, 'ip', 'link', 'set', nsEnd, 'up']);
+  run('ip', ['netns', 'exec', ns.name, 'ip', 'link', 'set', 'lo', 'up']);
+}
+
+/** Deleting the namespace deletes the veth pair with it (the host end goes with its peer). */
+function deleteNetns(ns: EngineNetns): void {
+  try {
+    run('ip', ['netns', 'delete', ns.name]);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Starts a private dockerd and imports a busybox image into it as `image` (default `pe-busybox:1`). With `netns`,
+ * the daemon runs in a network namespace of its own (created here, removed by destroy()).
+ */
+export async function startPrivateEngine(image = 'pe-busybox:1', opts: { netns?: EngineNetns } = {}): Promise<PrivateEngine> {
   const dir = fs.mkdtempSync('/tmp/pe-');
+  if (opts.netns) createNetns(opts.netns);
   const socketPath = path.join(dir, 'd.sock');
   let pid = 0;
   const args = [
@@ -82,7 +127,10 @@ export async function startPrivateEngine(image = 'pe-busybox:1'): Promise<Privat
     },
     async start() {
       const log = fs.openSync(path.join(dir, 'dockerd.log'), 'a');
-      const child = spawn('dockerd', args, { detached: true, stdio: ['ignore', log, log] });
+      // nsenter (not `ip netns exec`, which remounts /sys and hides the cgroups) execs dockerd in place: its pid is the daemon's.
+      const cmd = opts.netns ? 'nsenter' : 'dockerd';
+      const cmdArgs = opts.netns ? [`--net=/var/run/netns/${opts.netns.name}`, 'dockerd', ...args] : args;
+      const child = spawn(cmd, cmdArgs, { detached: true, stdio: ['ignore', log, log] });
       fs.closeSync(log);
       child.unref();
       pid = child.pid ?? 0;
@@ -104,6 +152,7 @@ export async function startPrivateEngine(image = 'pe-busybox:1'): Promise<Privat
     },
     async destroy() {
       await engine.stop();
+      if (opts.netns) deleteNetns(opts.netns);
       try {
         fs.rmSync(dir, { recursive: true, force: true });
       } catch {
@@ -115,7 +164,12 @@ export async function startPrivateEngine(image = 'pe-busybox:1'): Promise<Privat
     },
   };
 
-  await engine.start();
+  try {
+    await engine.start();
+  } catch (err) {
+    await engine.destroy();
+    throw err;
+  }
   const rootfs = path.join(dir, 'rootfs');
   fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
   fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));
