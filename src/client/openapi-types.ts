@@ -1221,6 +1221,53 @@ export interface paths {
         patch: operations["updateSwarmNode"];
         trace?: never;
     };
+    "/api/v1/swarm/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The swarm's services, with running and desired tasks and the state of their last update.
+         * @description Answered by a manager (409 `swarm_inactive` / `not_swarm_manager` otherwise). `running` and `desired` are counted by the engine (`status=true`), not from a task list.
+         */
+        get: operations["listSwarmServices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/services/{serviceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One service of the swarm.
+         * @description A service the swarm does not have is 404 `service_not_found`.
+         */
+        get: operations["getSwarmService"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a service; the engine stops and removes its tasks' containers on every node.
+         * @description Operator. A service the swarm does not have is 404 `service_not_found`.
+         */
+        delete: operations["removeSwarmService"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/engines/{engine}/images": {
         parameters: {
             query?: never;
@@ -2107,6 +2154,53 @@ export interface paths {
         patch: operations["updateSwarmNodeOnEngine"];
         trace?: never;
     };
+    "/api/v1/engines/{engine}/swarm/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The swarm's services, with running and desired tasks and the state of their last update. (on one engine)
+         * @description Answered by a manager (409 `swarm_inactive` / `not_swarm_manager` otherwise). `running` and `desired` are counted by the engine (`status=true`), not from a task list.
+         */
+        get: operations["listSwarmServicesOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/services/{serviceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One service of the swarm. (on one engine)
+         * @description A service the swarm does not have is 404 `service_not_found`.
+         */
+        get: operations["getSwarmServiceOnEngine"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a service; the engine stops and removes its tasks' containers on every node. (on one engine)
+         * @description Operator. A service the swarm does not have is 404 `service_not_found`.
+         */
+        delete: operations["removeSwarmServiceOnEngine"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2135,6 +2229,30 @@ export interface components {
         SwarmJoinTokens: {
             worker: string;
             manager: string;
+        };
+        /** @description A swarm service and how far it is from its desired state. */
+        SwarmService: {
+            id: string;
+            name: string;
+            /** @description The image of its spec, with the digest the engine pinned it to. */
+            image: string;
+            /** @enum {string} */
+            mode: "replicated" | "global";
+            /** @description Tasks the orchestrator wants running (replicas, or one per eligible node). */
+            desired: number;
+            /** @description Tasks running now. */
+            running: number;
+            /** @description The last rolling update's state (updating, paused, completed, rollback_started, rollback_paused, rollback_completed), null when never updated. */
+            updateState: string | null;
+            /** @description The engine's message on that update. */
+            updateMessage: string | null;
+            /** @description The service spec's version. */
+            version: number;
+            labels: {
+                [key: string]: string;
+            };
+            createdAt: string;
+            updatedAt: string;
         };
         /** @description A node of the swarm. */
         SwarmNode: {
@@ -2173,7 +2291,7 @@ export interface components {
             detail?: string;
             instance?: string;
             /** @enum {string} */
-            code: "invalid_request" | "invalid_reference" | "invalid_identifier" | "unexpected_body" | "unauthorized" | "forbidden" | "policy_denied" | "bind_path_escapes" | "not_found" | "route_not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "image_not_found" | "image_in_use" | "container_not_found" | "container_running" | "container_not_running" | "container_paused" | "name_conflict" | "port_conflict" | "conflict" | "swarm_inactive" | "not_swarm_manager" | "swarm_already_active" | "swarm_last_manager" | "version_conflict" | "idempotency_mismatch" | "idempotency_in_progress" | "job_not_found" | "registry_not_found" | "registry_not_allowed" | "registry_unreachable" | "registry_auth_failed" | "exec_not_found" | "node_not_found" | "engine_not_found" | "resync_required" | "rate_limited" | "engine_unavailable" | "engine_timeout" | "engine_error" | "shutting_down" | "internal_error";
+            code: "invalid_request" | "invalid_reference" | "invalid_identifier" | "unexpected_body" | "unauthorized" | "forbidden" | "policy_denied" | "bind_path_escapes" | "not_found" | "route_not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "image_not_found" | "image_in_use" | "container_not_found" | "container_running" | "container_not_running" | "container_paused" | "name_conflict" | "port_conflict" | "conflict" | "swarm_inactive" | "not_swarm_manager" | "swarm_already_active" | "swarm_last_manager" | "version_conflict" | "idempotency_mismatch" | "idempotency_in_progress" | "job_not_found" | "registry_not_found" | "registry_not_allowed" | "registry_unreachable" | "registry_auth_failed" | "exec_not_found" | "node_not_found" | "service_not_found" | "engine_not_found" | "resync_required" | "rate_limited" | "engine_unavailable" | "engine_timeout" | "engine_error" | "shutting_down" | "internal_error";
             /** @description For validation problems, one entry per field. */
             errors?: {
                 /** @description Where, e.g. `body.image` or `query.tail`. */
@@ -5070,6 +5188,94 @@ export interface operations {
             504: components["responses"]["EngineTimeout"];
         };
     };
+    listSwarmServices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The services, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmService"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getSwarmService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The service. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmService"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    removeSwarmService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The service is removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
     listImagesOnEngine: {
         parameters: {
             query?: {
@@ -6565,6 +6771,101 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["SwarmNode"];
                 };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    listSwarmServicesOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The services, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmService"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getSwarmServiceOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The service. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmService"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    removeSwarmServiceOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The service is removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];

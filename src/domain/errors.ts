@@ -39,6 +39,7 @@ export const ERROR_CODES = [
   'registry_auth_failed',
   'exec_not_found',
   'node_not_found',
+  'service_not_found',
   'engine_not_found',
   'resync_required',
   'rate_limited',

@@ -4,6 +4,7 @@ import type {
   LocalSwarmState,
   NodeAvailability,
   NodeRole,
+  ServiceSummary,
   SwarmEngine,
   SwarmInitRequest,
   SwarmJoinRequest,
@@ -42,6 +43,39 @@ function nodeOf(n: RawNode): SwarmNode {
   };
 }
 
+interface RawService {
+  ID: string;
+  Version?: { Index?: number };
+  CreatedAt?: string;
+  UpdatedAt?: string;
+  Spec?: {
+    Name?: string;
+    Labels?: Record<string, string>;
+    TaskTemplate?: { ContainerSpec?: { Image?: string } };
+    Mode?: { Replicated?: { Replicas?: number }; Global?: object };
+  };
+  ServiceStatus?: { RunningTasks?: number; DesiredTasks?: number };
+  UpdateStatus?: { State?: string; Message?: string };
+}
+
+function serviceOf(s: RawService): ServiceSummary {
+  const global = s.Spec?.Mode?.Global !== undefined;
+  return {
+    id: s.ID,
+    name: s.Spec?.Name ?? '',
+    image: s.Spec?.TaskTemplate?.ContainerSpec?.Image ?? '',
+    mode: global ? 'global' : 'replicated',
+    desired: s.ServiceStatus?.DesiredTasks ?? (global ? 0 : (s.Spec?.Mode?.Replicated?.Replicas ?? 0)),
+    running: s.ServiceStatus?.RunningTasks ?? 0,
+    updateState: s.UpdateStatus?.State ?? null,
+    updateMessage: s.UpdateStatus?.Message ?? null,
+    version: s.Version?.Index ?? 0,
+    labels: s.Spec?.Labels ?? {},
+    createdAt: s.CreatedAt ?? '',
+    updatedAt: s.UpdatedAt ?? '',
+  };
+}
+
 /**
  * The engine answers 503 to a swarm call it cannot make in its state (not in a swarm, a worker, a manager's leave
  * that would lose quorum): a state conflict, not an engine outage. The domain checks the state first; this is the race.
@@ -58,7 +92,7 @@ export class DockerSwarm implements SwarmEngine {
     private readonly timeoutMs: number,
   ) {}
 
-  private call<T>(fn: () => Promise<T>, notFound?: 'node_not_found'): Promise<T> {
+  private call<T>(fn: () => Promise<T>, notFound?: 'node_not_found' | 'service_not_found'): Promise<T> {
     return engineCall(() => fn().catch(stateConflict), { timeoutMs: this.timeoutMs, notFound });
   }
 
@@ -146,5 +180,26 @@ export class DockerSwarm implements SwarmEngine {
 
   async updateNode(id: string, version: number, spec: Record<string, unknown>): Promise<void> {
     await this.call(() => this.docker.getNode(id).update({ _query: { version }, _body: spec }), 'node_not_found');
+  }
+
+  async listServices(): Promise<ServiceSummary[]> {
+    // status=true (API 1.41) has the engine count running and desired tasks: no task list per service.
+    const list = (await this.call(() => this.docker.listServices({ status: true } as object))) as RawService[];
+    return list.map(serviceOf).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async inspectService(id: string): Promise<ServiceSummary> {
+    // Inspect has no task counts: the list, filtered to this id or name, has them.
+    const byId = (await this.call(() => this.docker.listServices({ status: true, filters: { id: [id] } } as object))) as RawService[];
+    const found = byId.find((s) => s.ID === id) ?? byId[0];
+    if (found) return serviceOf(found);
+    const byName = (await this.call(() => this.docker.listServices({ status: true, filters: { name: [id] } } as object))) as RawService[];
+    const named = byName.find((s) => s.Spec?.Name === id);
+    if (!named) throw new DomainError('service_not_found', `no service "${id}"`);
+    return serviceOf(named);
+  }
+
+  async removeService(id: string): Promise<void> {
+    await this.call(() => this.docker.getService(id).remove(), 'service_not_found');
   }
 }

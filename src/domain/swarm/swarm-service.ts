@@ -1,5 +1,14 @@
 import { DomainError } from '../errors';
-import type { JoinTokens, LocalSwarmState, NodeSpecChange, SwarmEngine, SwarmInitRequest, SwarmJoinRequest, SwarmNode } from './swarm';
+import type {
+  JoinTokens,
+  LocalSwarmState,
+  NodeSpecChange,
+  ServiceSummary,
+  SwarmEngine,
+  SwarmInitRequest,
+  SwarmJoinRequest,
+  SwarmNode,
+} from './swarm';
 
 /** What a client may see of a swarm: never its join tokens. */
 export interface SwarmState {
@@ -17,6 +26,11 @@ const NODE_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 
 export function checkNodeId(id: string): string {
   if (!NODE_ID.test(id)) throw new DomainError('invalid_identifier', `"${id.slice(0, 64)}" is not a valid node id`);
+  return id;
+}
+
+export function checkServiceId(id: string): string {
+  if (!NODE_ID.test(id)) throw new DomainError('invalid_identifier', `"${id.slice(0, 64)}" is not a valid service id or name`);
   return id;
 }
 
@@ -120,6 +134,24 @@ export class SwarmService {
     checkNodeId(id);
     await this.requireManager();
     return this.engine.inspectNode(id);
+  }
+
+  async listServices(): Promise<ServiceSummary[]> {
+    await this.requireManager();
+    return this.engine.listServices();
+  }
+
+  async inspectService(id: string): Promise<ServiceSummary> {
+    checkServiceId(id);
+    await this.requireManager();
+    return this.engine.inspectService(id);
+  }
+
+  /** Removes the service; its tasks' containers are stopped and removed by the engine. */
+  async removeService(id: string): Promise<void> {
+    checkServiceId(id);
+    await this.requireManager();
+    await this.engine.removeService(id);
   }
 
   /**

@@ -72,6 +72,25 @@ export interface NodeSpecChange {
   labels?: Record<string, string>;
 }
 
+/** A swarm service as listed: its spec's essentials and how far it is from its desired state. */
+export interface ServiceSummary {
+  id: string;
+  name: string;
+  /** The image reference of its spec (with the digest it was resolved to, as the engine keeps it). */
+  image: string;
+  mode: 'replicated' | 'global';
+  /** Replicas asked for (replicated), or tasks the orchestrator wants (global: one per eligible node). */
+  desired: number;
+  running: number;
+  /** The last rolling update's state (updating, paused, completed, rollback_started, …), or null when never updated. */
+  updateState: string | null;
+  updateMessage: string | null;
+  version: number;
+  labels: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** What the domain may ask an engine about swarm mode. Engine failures arrive as DomainErrors. */
 export interface SwarmEngine {
   local(): Promise<LocalSwarmState>;
@@ -87,4 +106,7 @@ export interface SwarmEngine {
   /** The node's spec as the engine keeps it (passed back whole, with our change applied) and its version. */
   nodeSpec(id: string): Promise<{ version: number; spec: Record<string, unknown> }>;
   updateNode(id: string, version: number, spec: Record<string, unknown>): Promise<void>;
+  listServices(): Promise<ServiceSummary[]>;
+  inspectService(id: string): Promise<ServiceSummary>;
+  removeService(id: string): Promise<void>;
 }

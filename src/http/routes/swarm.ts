@@ -62,5 +62,15 @@ export function swarmRouter(swarm: SwarmService, peers: SwarmPeers): Router {
     const node = await swarm.updateNode(String(req.params.nodeId), change, version);
     res.json(withEngine([node], await peers.nodeEngines(principalOf(req)))[0]);
   });
+  router.get('/swarm/services', async (_req, res) => {
+    res.json(await swarm.listServices());
+  });
+  router.get('/swarm/services/:serviceId', async (req, res) => {
+    res.json(await swarm.inspectService(String(req.params.serviceId)));
+  });
+  router.delete('/swarm/services/:serviceId', async (req, res) => {
+    await swarm.removeService(String(req.params.serviceId));
+    res.status(204).end();
+  });
   return router;
 }

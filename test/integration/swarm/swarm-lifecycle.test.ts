@@ -115,6 +115,37 @@ describe('swarm lifecycle on a registered engine', () => {
     expect(back.body.availability).toBe('active');
   });
 
+  test('when a service runs 2 replicas, then it is listed and inspected with its task counts, and removed by an operator', async () => {
+    engine.cli(['service', 'create', '-d', '--name', 'web', '--replicas', '2', '--stop-grace-period', '1s', 'pe-busybox:1', 'sleep', '300']);
+    const deadline = Date.now() + 60000;
+    let listed: { name: string; running: number }[] = [];
+    while (Date.now() < deadline) {
+      const res = await svc.http.get(`${base}/services`).set(auth('viewer'));
+      expect(res.status).toBe(200);
+      listed = res.body;
+      if (listed[0]?.running === 2) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ name: 'web', mode: 'replicated', desired: 2, running: 2, updateState: null });
+
+    const byName = await svc.http.get(`${base}/services/web`).set(auth('viewer'));
+    expect(byName.status).toBe(200);
+    expect(byName.body.image).toMatch(/^pe-busybox:1/);
+    const byId = await svc.http.get(`${base}/services/${byName.body.id}`).set(auth('viewer'));
+    expect(byId.body).toMatchObject({ id: byName.body.id, name: 'web', desired: 2 });
+    const missing = await svc.http.get(`${base}/services/nosuchservice`).set(auth('viewer'));
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('service_not_found');
+
+    expect((await svc.http.delete(`${base}/services/web`).set(auth('viewer'))).status).toBe(403);
+    expect((await svc.http.delete(`${base}/services/web`).set(auth('operator'))).status).toBe(204);
+    expect(engine.cli(['service', 'ls', '-q']).trim()).toBe('');
+    const gone = await svc.http.delete(`${base}/services/web`).set(auth('operator'));
+    expect(gone.status).toBe(404);
+    expect(gone.body.code).toBe('service_not_found');
+  });
+
   test('when the last manager leaves without force, then 409 swarm_last_manager and the swarm stays; with force it leaves', async () => {
     const refused = await svc.http.post(`${base}/leave`).set(auth('admin'));
     expect(refused.status).toBe(409);
