@@ -29,7 +29,7 @@ const TAG = /"(?:action|Action)"\s*:\s*"tag"/;
 const NAME = /"name"\s*:\s*"bench\/ev:[0-9]+"/;
 
 /** Engine time of a tag event line or frame → latency to `at` (ms); both clocks are this host's. */
-const latencyOf = (text: string, at: number): number | undefined => {
+export const latencyOf = (text: string, at: number): number | undefined => {
   const t = TIME_NANO.exec(text);
   if (!t || !TAG.test(text) || !NAME.test(text)) return undefined;
   return at - Number(BigInt(t[1]) / 1000n) / 1000;
@@ -38,7 +38,12 @@ const latencyOf = (text: string, at: number): number | undefined => {
 type Frame = { text: string; at: number };
 
 /** The N subscribers in a child process (bench/lib/subscriber-process.ts): subscribed when this resolves. */
-async function startSubscribers(url: string | string[], token: string, count: number): Promise<{ child: ChildProcess; collect(): Promise<Frame[]> }> {
+export async function startSubscribers(
+  url: string | string[],
+  token: string,
+  count: number,
+  filters: Record<string, string[]> = { type: ['image'], action: ['tag', 'untag'] },
+): Promise<{ child: ChildProcess; collect(): Promise<Frame[]> }> {
   // fork() reuses this process's execArgv: the tsx loader the bench runs under.
   const child = fork(path.join(__dirname, 'lib', 'subscriber-process.ts'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = () =>
@@ -47,7 +52,7 @@ async function startSubscribers(url: string | string[], token: string, count: nu
       child.once('exit', (code) => reject(new Error(`subscriber process exited (${code})`)));
     });
   const subscribed = next();
-  child.send({ url, token, count, filters: { type: ['image'], action: ['tag', 'untag'] } });
+  child.send({ url, token, count, filters });
   await subscribed;
   return {
     child,

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { EnginesResult } from './engines';
 import type { EventsRow, FloorRow } from './events';
 import type { IdleMemory } from './memory';
 import type { PullResult } from './pull';
@@ -28,6 +29,7 @@ export interface BenchResults {
   memory?: IdleMemory;
   memoryFinalKb?: number;
   startup?: StartupResult;
+  engines?: EnginesResult;
 }
 
 type Row = [string, string, string, string, string, string];
@@ -158,11 +160,93 @@ function rows(r: BenchResults): Row[] {
   return out;
 }
 
-export function renderTable(r: BenchResults): string {
+/** Issue 16: the fleet view, events of three engines, one engine's reads while another hangs. */
+function engineRows(e: EnginesResult): Row[] {
+  const out: Row[] = [];
+  const n = e.engines.length;
+  const f = e.fleet;
+  const slowest = f.single.reduce((a, b) => (b.result.latency.p50 > a.result.latency.p50 ? b : a));
+  const errs = f.all.errors + f.single.reduce((a, b) => a + b.result.errors, 0);
+  const scale = `${n} engines × ${e.containersEach} containers, \`Cache-Control: no-cache\` on both sides, c=${f.concurrency}`;
+  const rt = ratio(f.all.latency.p50, slowest.result.latency.p50);
+  out.push([
+    `GET /api/v1/engines/all/containers?all=true · ${scale} (${f.all.latency.n} samples a side) · p50`,
+    `${fmt(f.all.latency.p50)} ms${errs ? ` (${errs} errors)` : ''}`,
+    `${fmt(slowest.result.latency.p50)} ms (slowest single engine's own list, \`${slowest.engine}\`; ${f.single.map((s) => `${s.engine} ${fmt(s.result.latency.p50)}`).join(', ')})`,
+    `${fmt(rt)}×`,
+    '≤ 1.2× the slowest single engine',
+    met(rt <= 1.2 && errs === 0),
+  ]);
+  const slowest99 = Math.max(...f.single.map((s) => s.result.latency.p99));
+  out.push([
+    `GET /api/v1/engines/all/containers?all=true · ${scale} · p99`,
+    `${fmt(f.all.latency.p99)} ms`,
+    `${fmt(slowest99)} ms (slowest single p99; ${f.single.map((s) => `${s.engine} ${fmt(s.result.latency.p99)}`).join(', ')})`,
+    `${fmt(ratio(f.all.latency.p99, slowest99))}×`,
+    '—',
+    '—',
+  ]);
+  const dSlowest = f.directSingle.reduce((a, b) => (b.result.latency.p50 > a.result.latency.p50 ? b : a));
+  out.push([
+    `the same three reads straight on the engine sockets, at once (\`Promise.all\`), vs the slowest alone · p50 (no service: what parallel engines allow here)`,
+    `${fmt(f.directAll.latency.p50)} ms`,
+    `${fmt(dSlowest.result.latency.p50)} ms (\`${dSlowest.engine}\`; ${f.directSingle.map((s) => `${s.engine} ${fmt(s.result.latency.p50)}`).join(', ')})`,
+    `${fmt(ratio(f.directAll.latency.p50, dSlowest.result.latency.p50))}×`,
+    '— (shown for what it tells)',
+    '—',
+  ]);
+  if (e.events) {
+    const v = e.events;
+    const fl = v.floor;
+    const miss = v.missing
+      ? `, ${v.missing} missing (${Object.entries(v.missingByEngine)
+          .map(([k, m]) => `${k} ${m}`)
+          .join(', ')})`
+      : '';
+    for (const q of ['p50', 'p99'] as const) {
+      const rq = ratio(v.ws[q], fl.latency[q]);
+      out.push([
+        `events of ${n} engines (image tag, engine after engine) → ${v.subscribers} WS subscribers with \`engine: ['*']\`, ${v.events} events, vs the bare \`ws\` floor · ${q}`,
+        `${fmt(v.ws[q])} ms${miss}`,
+        `${fmt(fl.latency[q])} ms (bare ws, ${fl.subscribers} subscribers${fl.missing ? `, ${fl.missing} missing` : ''})`,
+        `${fmt(rq)}×`,
+        '≤ 1.1× the floor',
+        met(rq <= 1.1 && v.missing === 0),
+      ]);
+    }
+  }
+  const iso = e.isolation;
+  const d = iso.fleetDuringHang;
+  for (const q of ['p50', 'p99'] as const) {
+    const rq = ratio(iso.whileHung.latency[q], iso.healthy.latency[q]);
+    out.push([
+      `isolation: GET /api/v1/engines/${iso.reader}/containers?all=true (no-cache, c=1) while \`${iso.hung}\` is SIGSTOPped vs healthy, ${iso.whileHung.latency.n} + ${iso.healthy.latency.n} samples · ${q}`,
+      `${fmt(iso.whileHung.latency[q])} ms${iso.whileHung.errors ? ` (${iso.whileHung.errors} errors)` : ''}`,
+      `${fmt(iso.healthy.latency[q])} ms (${iso.hung} healthy)`,
+      `${fmt(rq)}×`,
+      q === 'p99' ? '— (issue: "never slows or fails")' : '—',
+      q === 'p99' ? met(iso.whileHung.errors === 0 && iso.healthy.errors === 0) + ' (no errors; ratio shown)' : '—',
+    ]);
+  }
+  out.push([
+    `isolation: fleet views sent beside those reads while \`${iso.hung}\` hung`,
+    `${d.sent} sent, ${d.reportedMissing} answered with \`${iso.hung}\` in \`missing\`; p50 ${fmt(d.latency.p50, 0)} ms`,
+    '—',
+    '—',
+    '—',
+    '—',
+  ]);
+  return out;
+}
+
+function table(body: Row[]): string {
   const header: Row = ['Benchmark', 'Service', 'Baseline', 'Ratio', 'Target', 'Met'];
-  const all = [header, ...rows(r)];
+  const all = [header, ...body];
   return all.map((row, i) => `| ${row.join(' | ')} |${i === 0 ? `\n|${row.map(() => '---').join('|')}|` : ''}`).join('\n');
 }
+
+export const renderTable = (r: BenchResults): string => table(rows(r));
+export const renderEnginesTable = (r: BenchResults): string => table(r.engines ? engineRows(r.engines) : []);
 
 export function renderMachine(r: BenchResults): string {
   const m = r.machine;
@@ -185,4 +269,16 @@ export function writeBenchmarksMd(file: string, r: BenchResults): void {
   const j = text.indexOf(END);
   const next = i >= 0 && j > i ? text.slice(0, i) + generated + text.slice(j + END.length) : `${text.trimEnd()}\n\n${generated}\n`;
   fs.writeFileSync(file, next);
+}
+
+const ENGINES_BEGIN = '<!-- bench:engines:begin -->';
+const ENGINES_END = '<!-- bench:engines:end -->';
+
+/** The engines section (between its own markers): written by any run that measured it, `BENCH_ONLY=engines` too. */
+export function writeEnginesMd(file: string, r: BenchResults): void {
+  const generated = `${ENGINES_BEGIN}\n## Figures of the last engines run (issue 16)\n\n${renderMachine(r)}\n\n${renderEnginesTable(r)}\n${ENGINES_END}`;
+  const text = fs.readFileSync(file, 'utf8');
+  const i = text.indexOf(ENGINES_BEGIN);
+  const j = text.indexOf(ENGINES_END);
+  fs.writeFileSync(file, i >= 0 && j > i ? text.slice(0, i) + generated + text.slice(j + ENGINES_END.length) : `${text.trimEnd()}\n\n${generated}\n`);
 }

@@ -9,20 +9,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { startPrivateEngine, type PrivateEngine } from '../support/private-engine';
 import { testEnv } from '../support/test-env';
+import { runEngines, type BenchEngine } from './engines';
 import { runEvents, runFloor } from './events';
 import { EngineSocket } from './lib/engine-socket';
 import { createContainers, ensurePullImage, importImages } from './lib/fixtures';
 import { ROOT, ServiceClient, startServiceProcess, type ServiceProcess } from './lib/service-process';
 import { runIdleMemory, steadyRss } from './memory';
 import { runPull } from './pull';
-import { renderTable, writeBenchmarksMd, type BenchResults } from './report';
+import { renderEnginesTable, renderTable, writeBenchmarksMd, writeEnginesMd, type BenchResults } from './report';
 import { restEndpoints, runRest, type RestPlan } from './rest';
 import { runStartup } from './startup';
 
 const BASE_IMAGE = 'bench-busybox:1';
 const QUICK = process.env.BENCH_QUICK === '1';
 /** `BENCH_ONLY=startup,events` runs only those parts (and never writes BENCHMARKS.md): for profiling one of them. */
-const PARTS = ['startup', 'rest', 'events', 'memory', 'pull', 'rest1000'] as const;
+const PARTS = ['startup', 'rest', 'events', 'memory', 'pull', 'rest1000', 'engines'] as const;
 const ONLY = (process.env.BENCH_ONLY ?? '')
   .split(',')
   .map((s) => s.trim())
@@ -54,8 +55,18 @@ async function main(): Promise<void> {
   let engine: PrivateEngine | undefined;
   let sock: EngineSocket | undefined;
   const services: ServiceProcess[] = [];
+  const fleet: PrivateEngine[] = [];
   const cleanup = async () => {
     for (const s of services.splice(0)) await s.stop().catch(() => undefined);
+    for (const e of fleet.splice(0)) {
+      // A hung engine (the isolation row) must run again to hear its SIGTERM.
+      try {
+        process.kill(e.pid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
+      await e.destroy();
+    }
     sock?.close();
     if (engine) await engine.destroy();
     engine = undefined;
@@ -168,14 +179,61 @@ async function main(): Promise<void> {
     }
     client.close();
 
+    if (runs('engines')) {
+      // Three engines of their own (the first one is `default`), the same 50 containers on each.
+      const perEngine = 50;
+      const engineTimeoutMs = 2000;
+      log(`engines: starting 3 more private dockerd, ${perEngine} containers on each`);
+      fleet.push(...(await Promise.all([0, 1, 2].map(() => startPrivateEngine(BASE_IMAGE)))));
+      const names = ['default', 'eb', 'ec'];
+      const socks = fleet.map((e) => new EngineSocket(e.socketPath));
+      await Promise.all(socks.map((s) => createContainers(s, BASE_IMAGE, 0, perEngine)));
+      const multi = await startServiceProcess({
+        ...svcOpts,
+        dockerHost: fleet[0].dockerHost,
+        env: {
+          ENGINES: `eb=${fleet[1].dockerHost},ec=${fleet[2].dockerHost}`,
+          ENGINES_REQUIRED: names.join(','),
+          // A fleet view gives up on a hung engine after this: short, so the isolation row sees it happen.
+          ENGINE_TIMEOUT_MS: String(engineTimeoutMs),
+          // An events subscription counts as a stream, 64 a token by default: 1,000 subscribers need more.
+          WS_MAX_STREAMS_PER_TOKEN: '2000',
+          WS_MAX_STREAMS: '4000',
+        },
+      });
+      services.push(multi);
+      const multiClient = new ServiceClient(multi.port, multi.token);
+      const engines: BenchEngine[] = names.map((name, i) => ({ name, sock: socks[i], pid: fleet[i].pid }));
+      try {
+        results.engines = await runEngines({
+          svc: multiClient,
+          engines,
+          containersEach: perEngine,
+          wsUrl: multi.wsUrl,
+          token: multi.token,
+          baseImage: BASE_IMAGE,
+          quick: QUICK,
+          engineTimeoutMs,
+          log,
+        });
+      } finally {
+        multiClient.close();
+        for (const s of socks) s.close();
+      }
+    }
+
     results.machine.loadAvgEnd = os.loadavg().map((l) => Number(l.toFixed(2)));
     results.durationS = Math.round((Date.now() - started) / 1000);
-    process.stdout.write(`\n${renderTable(results)}\n`);
+    process.stdout.write(`\n${renderTable(results)}\n${results.engines ? `\n${renderEnginesTable(results)}\n` : ''}`);
     fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
     fs.writeFileSync(path.join(ROOT, 'test-results', 'bench-last-run.json'), JSON.stringify(results, null, 2));
     const partial = QUICK || ONLY.length > 0;
     if (!partial) writeBenchmarksMd(path.join(ROOT, 'BENCHMARKS.md'), results);
-    log(`done in ${results.durationS} s${partial ? ' (quick or BENCH_ONLY: BENCHMARKS.md not written)' : '; BENCHMARKS.md written'}`);
+    // The engines rows have a section of their own, so `BENCH_ONLY=engines` can refresh them alone.
+    if (!QUICK && results.engines) writeEnginesMd(path.join(ROOT, 'BENCHMARKS.md'), results);
+    log(
+      `done in ${results.durationS} s${partial ? ' (quick or BENCH_ONLY: the figures section not written)' : '; BENCHMARKS.md written'}${!QUICK && results.engines ? '; the engines section written' : ''}`,
+    );
   } finally {
     await cleanup();
   }

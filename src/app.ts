@@ -105,8 +105,8 @@ export interface AppServices {
   metrics: ServiceMetrics;
   /** Per-token budgets on costly operations. */
   rateLimits: RateLimitConfig;
-  /** A fleet view waits this long for each engine's list (absent: 10 s). */
-  engineTimeoutMs?: number;
+  /** A fleet view waits this long for each engine's list: its engine timeout (absent: 10 s). */
+  engineTimeouts?: ReadonlyMap<string, number>;
   /** The log budget, shared with the WebSocket logs channel (absent: the REST path builds its own). */
   logTails?: RateLimiter;
   /** Exec and attach (admin, audit-logged); sessions run over the WebSocket `exec` and `attach` channels. */
@@ -210,7 +210,9 @@ export function appPipeline(services: AppServices, opts: AppOptions, reads: Read
   const peers = swarmPeers(services.engines);
   for (const [name, scope] of services.engines.all()) {
     const own =
-      name === 'default' ? reads : { images: imageReads(scope.images), containers: containerReads(scope.containers, scope.containerUpdates) };
+      name === 'default'
+        ? reads
+        : { images: imageReads(scope.images, scope.updates), containers: containerReads(scope.containers, scope.containerUpdates) };
     routers.set(name, engineRoutes(scope, services.events, own, peers));
     fleetReads.set(name, { listContainers: own.containers.listContainers, listImages: own.images.listImages });
   }
@@ -221,7 +223,7 @@ export function appPipeline(services: AppServices, opts: AppOptions, reads: Read
   api.use(registryRouter(services.registries));
   api.use(auditRouter(services.audit));
   api.use(meRouter());
-  api.use(enginesRouter(services.engines, services.monitor, fleetReads, () => services.engineTimeoutMs ?? 10_000));
+  api.use(enginesRouter(services.engines, services.monitor, fleetReads, (name) => services.engineTimeouts?.get(name) ?? 10_000));
   for (const [name, own] of routers) for (const r of own) api.use(enginePrefix(name), r);
   for (const r of routers.get('default') ?? []) api.use(r);
   const otherPaths = 'serves only paths outside /api/v1';
@@ -313,7 +315,7 @@ export function buildApp(services: AppServices, opts: AppOptions = {}): RequestL
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
-  const reads = { images: imageReads(services.images), containers: containerReads(services.containers, services.containerUpdates) };
+  const reads = { images: imageReads(services.images, services.updates), containers: containerReads(services.containers, services.containerUpdates) };
   const pipeline = appPipeline(services, opts, reads);
   let expected = 0;
   for (const stage of pipeline) {

@@ -174,8 +174,6 @@ export function wireEngine(a: EngineAdapters, shared: SharedServices): WiredEngi
       settleMs: config.updates.recreateSettleMs,
       healthTimeoutMs: 60_000,
       pollMs: 250,
-      // The engine answers a stop only after the grace period: it must end inside the call's budget (engine timeout).
-      stopGraceSeconds: Math.max(1, Math.floor(timeoutMs / 1000) - 2),
       idempotency: { ttlMs: 24 * 3600_000, maxEntries: 1000 },
     }),
     swarm: new SwarmService(new DockerSwarm(docker.api, timeoutMs)),

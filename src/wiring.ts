@@ -85,7 +85,7 @@ export function wire(config: Config, logger: Logger): Wired {
     verifier,
     metrics,
     rateLimits: config.rateLimits,
-    engineTimeoutMs: config.engineTimeoutMs,
+    engineTimeouts: new Map(config.engines.map((e) => [e.name, e.timeoutMs])),
     logTails,
     engines,
     monitor,

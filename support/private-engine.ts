@@ -2,39 +2,92 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
+import { dockerdTlsArgs, makeTlsCerts, readTlsDir, type TlsCerts, type TlsFiles } from './tls-certs';
 
 /**
- * A dockerd of the test's own, for fault tests that must kill or restart an engine: the shared isolated
- * engine is never touched. No bridge, no iptables; its own data root, exec root, pidfile and socket under a
+ * A dockerd of the test's own, for fault tests that must kill, restart or hang an engine: the shared isolated
+ * engines are never touched. No bridge, no iptables; its own data root, exec root, pidfile and socket under a
  * short /tmp directory (containerd's socket path inside the exec root has a 108-byte limit).
  */
-export interface PrivateEngine {
+interface PrivateEngineBase {
   dir: string;
-  socketPath: string;
-  /** `unix://…`, for startService({ DOCKER_HOST }). */
-  dockerHost: string;
+  /** `unix://…` or `tcp://127.0.0.1:port`, for startService({ DOCKER_HOST }). */
+  readonly dockerHost: string;
   readonly pid: number;
-  /** SIGTERM by pid and wait for the process to exit (SIGKILL after `graceMs`). */
+  /** SIGTERM by pid and wait for the process to exit (SIGKILL after `graceMs`); a paused engine is resumed first. */
   stop(graceMs?: number): Promise<void>;
   /** Starts it again on the same data root; resolves when it answers /_ping. */
   start(): Promise<void>;
+  /** SIGSTOP by pid: the engine hangs (connections are accepted by the kernel, nothing answers) until resume(). */
+  pause(): void;
+  /** SIGCONT by pid. */
+  resume(): void;
+  /** Whether it answers GET /_ping within `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<boolean>;
   /** Stops it and removes its directory. */
   destroy(): Promise<void>;
   /** Runs the docker.io CLI against this engine. */
   cli(args: string[], input?: Buffer): string;
 }
 
+/** A private engine on a unix socket. */
+export interface PrivateEngine extends PrivateEngineBase {
+  socketPath: string;
+}
+
+/** A private engine listening only on tcp://127.0.0.1:port, with mutual TLS (a client certificate is required). */
+export interface TlsPrivateEngine extends PrivateEngineBase {
+  host: string;
+  port: number;
+  /** The client's ca.pem, cert.pem, key.pem (DOCKER_CERT_PATH). */
+  tlsDir: string;
+  /** Those three files, read (for dockerode's `{ ca, cert, key }` or an https agent). */
+  tls: TlsFiles;
+}
+
+export interface PrivateEngineOptions {
+  /** Listen on tcp://127.0.0.1 (a free port) with mutual TLS instead of a unix socket. */
+  tls?: boolean;
+  /** Run the daemon in a network namespace of its own (created here, removed by destroy()). */
+  netns?: EngineNetns;
+}
+
 const DOCKER_CLI = '/usr/bin/docker';
 
-function ping(socketPath: string): Promise<boolean> {
+function pingUnix(socketPath: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = http.get({ socketPath, path: '/_ping', timeout: 1000 }, (res) => {
+    const req = http.get({ socketPath, path: '/_ping', timeout: timeoutMs }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
     req.on('error', () => resolve(false));
     req.on('timeout', () => req.destroy());
+  });
+}
+
+function pingTls(host: string, port: number, tls: TlsFiles, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = https.get({ host, port, path: '/_ping', timeout: timeoutMs, ...tls, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+/** A port nothing listens on right now (dockerd binds it a moment later; start() retries on a clash). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
   });
 }
 
@@ -90,80 +143,156 @@ function deleteNetns(ns: EngineNetns): void {
   }
 }
 
+
+/** One private dockerd process; startPrivateEngine's overloads say which of its two shapes a caller sees. */
+class PrivateDockerd implements PrivateEngine, TlsPrivateEngine {
+  readonly socketPath: string;
+  readonly host = '127.0.0.1';
+  port = 0;
+  readonly tlsDir: string;
+  readonly tls: TlsFiles;
+  private currentPid = 0;
+  private paused = false;
+
+  constructor(
+    readonly dir: string,
+    private readonly certs: TlsCerts | undefined,
+    private readonly netns?: EngineNetns,
+  ) {
+    this.socketPath = path.join(dir, 'd.sock');
+    this.tlsDir = certs?.clientDir ?? '';
+    this.tls = certs ? readTlsDir(certs.clientDir) : { ca: Buffer.alloc(0), cert: Buffer.alloc(0), key: Buffer.alloc(0) };
+  }
+
+  get pid(): number {
+    return this.currentPid;
+  }
+
+  get dockerHost(): string {
+    return this.certs ? `tcp://${this.host}:${this.port}` : `unix://${this.socketPath}`;
+  }
+
+  private args(): string[] {
+    const listen = this.certs ? ['--host', this.dockerHost, ...dockerdTlsArgs(this.certs)] : ['--host', this.dockerHost];
+    return [
+      ...listen,
+      '--data-root',
+      path.join(this.dir, 'data'),
+      '--exec-root',
+      path.join(this.dir, 'x'),
+      '--pidfile',
+      path.join(this.dir, 'd.pid'),
+      // dockerd 20.10 derives GET /info's ID from /etc/docker/key.json, shared by every daemon on the host: a key of its
+      // own (settable only in a config file) makes this engine's ID its own.
+      '--config-file',
+      this.configFile(),
+      '--bridge',
+      'none',
+      '--iptables=false',
+      '--log-level',
+      'warn',
+      // Running containers get this long to stop when the daemon shuts down, so a restart stays quick.
+      '--shutdown-timeout',
+      '2',
+    ];
+  }
+
+  private configFile(): string {
+    const file = path.join(this.dir, 'daemon.json');
+    fs.writeFileSync(file, JSON.stringify({ 'deprecated-key-path': path.join(this.dir, 'key.json') }));
+    return file;
+  }
+
+  private logTail(): string {
+    return fs.readFileSync(path.join(this.dir, 'dockerd.log'), 'utf8').slice(-2000);
+  }
+
+  ping(timeoutMs = 1000): Promise<boolean> {
+    return this.certs ? pingTls(this.host, this.port, this.tls, timeoutMs) : pingUnix(this.socketPath, timeoutMs);
+  }
+
+  /** false when dockerd exited before answering (e.g. its port was taken). */
+  private async startOnce(): Promise<boolean> {
+    const log = fs.openSync(path.join(this.dir, 'dockerd.log'), 'a');
+    // nsenter (not `ip netns exec`, which remounts /sys and hides the cgroups) execs dockerd in place: its pid is the daemon's.
+    const cmd = this.netns ? 'nsenter' : 'dockerd';
+    const cmdArgs = this.netns ? [`--net=/var/run/netns/${this.netns.name}`, 'dockerd', ...this.args()] : this.args();
+    const child = spawn(cmd, cmdArgs, { detached: true, stdio: ['ignore', log, log] });
+    fs.closeSync(log);
+    child.unref();
+    this.currentPid = child.pid ?? 0;
+    this.paused = false;
+    const deadline = Date.now() + 30000;
+    while (!(await this.ping())) {
+      if (!alive(this.currentPid)) return false;
+      if (Date.now() > deadline) throw new Error(`private dockerd did not come up: ${this.logTail()}`);
+      await sleep(100);
+    }
+    return true;
+  }
+
+  async start(): Promise<void> {
+    if (this.certs && !this.port) this.port = await freePort();
+    // A tcp engine may lose its port to another process between freePort() and dockerd's bind: take another.
+    for (let attempt = 1; !(await this.startOnce()); attempt++) {
+      if (!this.certs || !/address already in use/i.test(this.logTail()) || attempt >= 3) {
+        throw new Error(`private dockerd did not come up: ${this.logTail()}`);
+      }
+      this.port = await freePort();
+    }
+  }
+
+  pause(): void {
+    if (!this.currentPid || !alive(this.currentPid)) throw new Error('private dockerd is not running');
+    process.kill(this.currentPid, 'SIGSTOP');
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (this.currentPid && alive(this.currentPid)) process.kill(this.currentPid, 'SIGCONT');
+    this.paused = false;
+  }
+
+  async stop(graceMs = 15000): Promise<void> {
+    const pid = this.currentPid;
+    if (!pid || !alive(pid)) return;
+    process.kill(pid, 'SIGTERM');
+    // A stopped process keeps SIGTERM pending: let it run so it can shut down.
+    if (this.paused) this.resume();
+    const deadline = Date.now() + graceMs;
+    while (alive(pid) && Date.now() < deadline) await sleep(50);
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    while (alive(pid)) await sleep(50);
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    if (this.netns) deleteNetns(this.netns);
+    try {
+      fs.rmSync(this.dir, { recursive: true, force: true });
+    } catch {
+      // a leftover mount keeps a file busy; /tmp is cleaned eventually
+    }
+  }
+
+  cli(cliArgs: string[], input?: Buffer): string {
+    const env = this.certs ? { ...process.env, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: this.certs.clientDir } : process.env;
+    return execFileSync(DOCKER_CLI, ['-H', this.dockerHost, ...cliArgs], { input, env, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
+  }
+}
+
 /**
- * Starts a private dockerd and imports a busybox image into it as `image` (default `pe-busybox:1`). With `netns`,
- * the daemon runs in a network namespace of its own (created here, removed by destroy()).
+ * Starts a private dockerd and imports a busybox image into it as `image` (default `pe-busybox:1`). With
+ * `{ tls: true }` it listens only on tcp://127.0.0.1:<free port> and requires a client certificate
+ * (support/make-tls-certs.sh makes a CA, server and client certificates under its directory). With `netns`, the
+ * daemon runs in a network namespace of its own (created here, removed by destroy()).
  */
-export async function startPrivateEngine(image = 'pe-busybox:1', opts: { netns?: EngineNetns } = {}): Promise<PrivateEngine> {
+export function startPrivateEngine(image?: string, options?: PrivateEngineOptions & { tls?: false }): Promise<PrivateEngine>;
+export function startPrivateEngine(image: string, options: PrivateEngineOptions & { tls: true }): Promise<TlsPrivateEngine>;
+export async function startPrivateEngine(image = 'pe-busybox:1', options: PrivateEngineOptions = {}): Promise<PrivateEngine | TlsPrivateEngine> {
   const dir = fs.mkdtempSync('/tmp/pe-');
-  if (opts.netns) createNetns(opts.netns);
-  const socketPath = path.join(dir, 'd.sock');
-  let pid = 0;
-  const args = [
-    '--host',
-    `unix://${socketPath}`,
-    '--data-root',
-    path.join(dir, 'data'),
-    '--exec-root',
-    path.join(dir, 'x'),
-    '--pidfile',
-    path.join(dir, 'd.pid'),
-    '--bridge',
-    'none',
-    '--iptables=false',
-    '--log-level',
-    'warn',
-    // Running containers get this long to stop when the daemon shuts down, so a restart stays quick.
-    '--shutdown-timeout',
-    '2',
-  ];
-
-  const engine: PrivateEngine = {
-    dir,
-    socketPath,
-    dockerHost: `unix://${socketPath}`,
-    get pid() {
-      return pid;
-    },
-    async start() {
-      const log = fs.openSync(path.join(dir, 'dockerd.log'), 'a');
-      // nsenter (not `ip netns exec`, which remounts /sys and hides the cgroups) execs dockerd in place: its pid is the daemon's.
-      const cmd = opts.netns ? 'nsenter' : 'dockerd';
-      const cmdArgs = opts.netns ? [`--net=/var/run/netns/${opts.netns.name}`, 'dockerd', ...args] : args;
-      const child = spawn(cmd, cmdArgs, { detached: true, stdio: ['ignore', log, log] });
-      fs.closeSync(log);
-      child.unref();
-      pid = child.pid ?? 0;
-      const deadline = Date.now() + 30000;
-      while (!(await ping(socketPath))) {
-        if (!alive(pid) || Date.now() > deadline) {
-          throw new Error(`private dockerd did not come up: ${fs.readFileSync(path.join(dir, 'dockerd.log'), 'utf8').slice(-2000)}`);
-        }
-        await sleep(100);
-      }
-    },
-    async stop(graceMs = 15000) {
-      if (!pid || !alive(pid)) return;
-      process.kill(pid, 'SIGTERM');
-      const deadline = Date.now() + graceMs;
-      while (alive(pid) && Date.now() < deadline) await sleep(50);
-      if (alive(pid)) process.kill(pid, 'SIGKILL');
-      while (alive(pid)) await sleep(50);
-    },
-    async destroy() {
-      await engine.stop();
-      if (opts.netns) deleteNetns(opts.netns);
-      try {
-        fs.rmSync(dir, { recursive: true, force: true });
-      } catch {
-        // a leftover mount keeps a file busy; /tmp is cleaned eventually
-      }
-    },
-    cli(cliArgs, input) {
-      return execFileSync(DOCKER_CLI, ['-H', engine.dockerHost, ...cliArgs], { input, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
-    },
-  };
-
+  if (options.netns) createNetns(options.netns);
+  const engine = new PrivateDockerd(dir, options.tls ? makeTlsCerts(path.join(dir, 'tls')) : undefined, options.netns);
   try {
     await engine.start();
   } catch (err) {

@@ -2,11 +2,32 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** What scripts/test-env.sh started: the isolated engine and the loopback registries. */
+/** Engine B: a second isolated dockerd on a unix socket of its own. */
+export interface TestEngineB {
+  /** `unix://…` */
+  dockerHost: string;
+  socketPath: string;
+  pidFile: string;
+}
+
+/** Engine C: a third isolated dockerd listening only on tcp://127.0.0.1:port, with mutual TLS. */
+export interface TestEngineC {
+  /** `tcp://127.0.0.1:port` */
+  dockerHost: string;
+  host: string;
+  port: number;
+  /** The client's `ca.pem`, `cert.pem`, `key.pem` (what DOCKER_CERT_PATH names). */
+  tlsDir: string;
+  pidFile: string;
+}
+
+/** What scripts/test-env.sh started: the isolated engines and the loopback registries. */
 export interface TestEnv {
   dockerHost: string;
   socketPath: string;
   dockerdPidFile: string;
+  engineB: TestEngineB;
+  engineC: TestEngineC;
   registry: string;
   registryPidFile: string;
   authRegistry: string;
@@ -29,10 +50,31 @@ export function testEnv(): TestEnv {
     const i = line.indexOf('=');
     if (i > 0) vars[line.slice(0, i)] = line.slice(i + 1);
   }
+  const missing = ['TEST_ENGINE_B_HOST', 'TEST_ENGINE_B_PIDFILE', 'TEST_ENGINE_C_HOST', 'TEST_ENGINE_C_PIDFILE', 'TEST_ENGINE_C_TLS_DIR'].filter(
+    (k) => !vars[k],
+  );
+  if (missing.length > 0) {
+    throw new Error(
+      `${file} lacks ${missing.join(', ')}: it was written by an older scripts/test-env.sh — run \`bash scripts/test-env.sh up\` again`,
+    );
+  }
+  const engineC = new URL(vars.TEST_ENGINE_C_HOST.replace(/^tcp:/, 'https:'));
   cached = {
     dockerHost: vars.TEST_DOCKER_HOST,
     socketPath: vars.TEST_DOCKER_HOST.replace(/^unix:\/\//, ''),
     dockerdPidFile: vars.TEST_DOCKERD_PIDFILE,
+    engineB: {
+      dockerHost: vars.TEST_ENGINE_B_HOST,
+      socketPath: vars.TEST_ENGINE_B_HOST.replace(/^unix:\/\//, ''),
+      pidFile: vars.TEST_ENGINE_B_PIDFILE,
+    },
+    engineC: {
+      dockerHost: vars.TEST_ENGINE_C_HOST,
+      host: engineC.hostname,
+      port: Number(engineC.port),
+      tlsDir: vars.TEST_ENGINE_C_TLS_DIR,
+      pidFile: vars.TEST_ENGINE_C_PIDFILE,
+    },
     registry: vars.TEST_REGISTRY,
     registryPidFile: vars.TEST_REGISTRY_PIDFILE,
     authRegistry: vars.TEST_AUTH_REGISTRY,

@@ -81,3 +81,31 @@ export async function compare(service: Call, direct: Call, o: { concurrency: num
   }
   return { service: finish(s), direct: finish(d) };
 }
+
+/**
+ * More than two sides (the fleet view and each engine's own list): blocks of each in an order that rotates from
+ * block to block, so every side runs first, middle and last as often as the others. One warm-up block each.
+ */
+export async function compareMany(
+  calls: Record<string, Call>,
+  o: { concurrency: number; perBlock: number; blocks: number },
+): Promise<Record<string, SideResult>> {
+  const names = Object.keys(calls);
+  const accs = new Map<string, Acc>(names.map((n) => [n, { samples: [], busyMs: 0, errors: 0 }]));
+  const warm: Acc = { samples: [], busyMs: 0, errors: 0 };
+  for (const n of names) await block(calls[n], o.concurrency, Math.max(o.concurrency, 5), warm);
+  for (let b = 0; b < o.blocks; b++) {
+    for (let k = 0; k < names.length; k++) {
+      const n = names[(b + k) % names.length];
+      await block(calls[n], o.concurrency, o.perBlock, accs.get(n)!);
+    }
+    await sleep(5);
+  }
+  return Object.fromEntries(names.map((n) => [n, finish(accs.get(n)!)]));
+}
+
+/** Samples one side's blocks into a result of their own (for phases the caller alternates itself). */
+export function newSide(): { run(call: Call, concurrency: number, count: number): Promise<void>; result(): SideResult } {
+  const acc: Acc = { samples: [], busyMs: 0, errors: 0 };
+  return { run: (call, concurrency, count) => block(call, concurrency, count, acc), result: () => finish(acc) };
+}

@@ -56,6 +56,8 @@ export interface ServiceOptions {
   logLevel?: string;
   /** Another build of the service to start (a variant under comparison); default dist/main.js. */
   main?: string;
+  /** More settings for the service's environment (e.g. ENGINES). */
+  env?: Record<string, string>;
 }
 
 /** Starts the compiled service and waits for /readyz; the time it took is the start-up figure. */
@@ -78,6 +80,7 @@ export async function startServiceProcess(o: ServiceOptions): Promise<ServicePro
     DATA_DIR: dataDir,
     // The production default: one access-log line per request, written to a file as a deployment would.
     LOG_LEVEL: o.logLevel ?? 'info',
+    ...o.env,
   };
   const t0 = performance.now();
   const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, o.main ?? MAIN], { env, stdio: ['ignore', log, log], cwd: ROOT });

@@ -2373,6 +2373,7 @@ export interface components {
             containers: number;
             inUse: boolean;
             labels: components["schemas"]["Labels"];
+            update?: components["schemas"]["ImageUpdateStatus"];
         };
         ImageDetails: {
             id: string;
@@ -2644,6 +2645,18 @@ export interface components {
             /** @description Bytes of its whole filesystem: image plus own layer, its virtual size (with `size=true`). */
             sizeRootFs?: number;
             update?: components["schemas"]["ContainerUpdate"];
+        };
+        /** @description Whether the registry has another image behind one of this image's tags, from the update cache only (with `updates=true`). `unknown`: no answer is cached for any of its tags. */
+        ImageUpdateStatus: {
+            /** @enum {string} */
+            status: "up_to_date" | "outdated" | "unknown";
+            /**
+             * Format: date-time
+             * @description When the registry was last asked about the tag (null: never, or the answer expired).
+             */
+            checkedAt: string | null;
+            /** @description The tag the status is about; null for an untagged image. */
+            reference: string | null;
         };
         /**
          * @description Whether a newer image exists for a container, from what is already known (never a registry call).
@@ -3131,6 +3144,7 @@ export interface components {
             containers: number;
             inUse: boolean;
             labels: components["schemas"]["Labels"];
+            update?: components["schemas"]["ImageUpdateStatus"];
         };
         /** @description ContainerSummary, with the engine it is on (fleet views). */
         EngineContainerSummary: {
@@ -3364,6 +3378,8 @@ export interface operations {
                 reference?: string[];
                 /** @description Only untagged images (`true`) or only tagged ones (`false`). */
                 dangling?: boolean;
+                /** @description Add each image's `update` status, from the update cache only: the list never calls a registry (a check of one image, or `POST /api/v1/updates/check`, fills the cache). */
+                updates?: boolean;
                 /** @description Only images with this label (`key` or `key=value`). Repeatable. */
                 label?: string[];
             };
@@ -3394,6 +3410,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -3567,6 +3584,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -3679,6 +3697,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -4729,6 +4748,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -4754,6 +4774,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -4840,6 +4861,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             /** @description `resync_required`: events after `since` are no longer held (or `since` is ahead of the newest); list the current state and start again without `since`. */
             409: {
                 headers: {
@@ -5283,6 +5305,8 @@ export interface operations {
                 reference?: string[];
                 /** @description Only untagged images (`true`) or only tagged ones (`false`). */
                 dangling?: boolean;
+                /** @description Add each image's `update` status, from the update cache only: the list never calls a registry (a check of one image, or `POST /api/v1/updates/check`, fills the cache). */
+                updates?: boolean;
                 /** @description Only images with this label (`key` or `key=value`). Repeatable. */
                 label?: string[];
             };

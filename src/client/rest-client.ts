@@ -86,7 +86,8 @@ export class DockhandRestClient {
   me = () => this.call<Principal>('GET', '/me');
   wsTicket = () => this.call<WsTicket>('POST', '/ws-tickets');
 
-  listImages = () => this.call<Answer<'listImages', 200>>('GET', '/images').then((r) => r.items);
+  listImages = (opts: Pick<QueryOf<'listImages'>, 'updates'> = {}) =>
+    this.call<Answer<'listImages', 200>>('GET', '/images', { query: { updates: opts.updates || undefined } }).then((r) => r.items);
   inspectImage = (ref: string) => this.call<ImageDetails>('GET', `/images/${enc(ref)}`);
   imageHistory = (ref: string) => this.call<Answer<'getImageHistory', 200>>('GET', `/images/${enc(ref)}/history`).then((r) => r.items);
   tagImage = (ref: string, repository: string, tag: string) =>

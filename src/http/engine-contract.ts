@@ -19,6 +19,11 @@ export function withEnginePaths(source: Obj): Obj {
   for (const [p, item] of Object.entries(paths)) {
     if (item['x-engine-scoped'] !== true) continue;
     if (!p.startsWith(`${PREFIX}/`)) throw new Error(`x-engine-scoped path ${p} is not under ${PREFIX}`);
+    // A token limited to other engines is answered 404 engine_not_found at the plain path too.
+    for (const m of METHODS) {
+      const responses = (item[m] as Obj | undefined)?.responses as Obj | undefined;
+      if (responses && !responses['404']) responses['404'] = { $ref: '#/components/responses/NotFound' };
+    }
     const copy = clone(item);
     delete copy['x-engine-scoped'];
     for (const m of METHODS) {

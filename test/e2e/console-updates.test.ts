@@ -100,3 +100,18 @@ test('when a container runs an older image than its tag, then it shows "recreate
   await page.locator('article.job[aria-label="update_check *"] .badge.job-succeeded').waitFor({ timeout: 60_000 });
   expect(pageErrors).toEqual([]);
 });
+
+test('when the registry moves the tag away from the local image and a check runs, then the images panel marks that tag "update available"', async () => {
+  await moveTag(env.registry, repo, 'a', 'app');
+  const checks = page.locator('article.job[aria-label="update_check *"] .badge.job-succeeded');
+  const before = await checks.count();
+  await page.getByRole('button', { name: 'Check for updates' }).click();
+  for (let i = 0; i < 600 && (await checks.count()) <= before; i++) await page.waitForTimeout(100);
+  expect(await checks.count()).toBeGreaterThan(before);
+  await page.locator('#images').getByRole('button', { name: 'Refresh', exact: true }).click();
+  const imageRow = page.locator(`#images tr[data-ref="${at('app')}"]`);
+  await imageRow.locator('.badge.update-available', { hasText: 'update available' }).waitFor();
+  // Only the moved tag is marked: the seed's own tags have no cached answer, so no badge.
+  expect(await page.locator(`#images tr[data-ref="${seed.web143()}"] .badge.update-available`).count()).toBe(0);
+  expect(pageErrors).toEqual([]);
+});

@@ -111,6 +111,19 @@ describe('GET /api/v1/images/{ref}/updates', () => {
     expect(cached.body).toMatchObject({ status: 'up_to_date', checkedAt: first.body.checkedAt });
     const refreshed = await check(at('cur'), '?refresh=true');
     expect(refreshed.body).toMatchObject({ status: 'outdated', remote: { digest: digestB }, localDigests: [`${env.registry}/${repo}@${digestA}`] });
+    // The image list says the same from the cache alone (updates=true), for that tag's image only.
+    const listed = await svc.http
+      .get('/api/v1/images')
+      .query({ reference: at('cur'), updates: true })
+      .set(auth('viewer'));
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({ update: { status: 'outdated', checkedAt: refreshed.body.checkedAt, reference: at('cur') } }),
+    ]);
+    const plain = await svc.http
+      .get('/api/v1/images')
+      .query({ reference: at('cur') })
+      .set(auth('viewer'));
+    expect(plain.body.items[0].update).toBeUndefined();
 
     await pull(at('cur'));
     const after = await check(at('cur'));

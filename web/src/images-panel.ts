@@ -47,7 +47,20 @@ export function imagesPanel(section: HTMLElement, ctx: Ctx): { refresh(): Promis
       'tr',
       { 'data-ref': target },
       h('th', { scope: 'row', class: 'mono breakable' }, repo),
-      h('td', { class: 'mono' }, tag),
+      h(
+        'td',
+        { class: 'mono' },
+        tag,
+        img.update?.status === 'outdated' &&
+          (!ref || img.update.reference === null || ref === img.update.reference || img.update.reference.endsWith(`/${ref}`)) && [
+            ' ',
+            h(
+              'span',
+              { class: 'badge update-available', title: `The registry has another image behind this tag (checked ${img.update.checkedAt ?? ''})` },
+              'update available',
+            ),
+          ],
+      ),
       h('td', { class: 'mono' }, shortId(img.id)),
       h('td', {}, ago(img.created)),
       h('td', { class: 'num' }, bytes(img.size)),
@@ -106,7 +119,8 @@ export function imagesPanel(section: HTMLElement, ctx: Ctx): { refresh(): Promis
     try {
       // One after the other: both make the engine walk its layers (`/system/df`), which it refuses to do twice at
       // once. Disk usage may still be refused for a moment by someone else's df: keep the last totals then.
-      const images = await retryOnce(ctx.session.api.listImages);
+      // The update badge comes from the service's update cache: the list never calls a registry.
+      const images = await retryOnce(() => ctx.session.api.listImages({ updates: true }));
       const du = await ctx.session.api.diskUsage().catch(() => lastUsage);
       lastUsage = du;
       images.sort((a, b) => (a.repoTags[0] ?? '~').localeCompare(b.repoTags[0] ?? '~'));

@@ -1,4 +1,5 @@
 import type { EngineInfo, EngineStatus, EngineVersion } from '../engine-status';
+import { withTimeout } from '../timeout';
 import { isDomainError } from '../errors';
 
 /** One engine as `GET /api/v1/engines` and /readyz report it. */
@@ -29,12 +30,6 @@ export interface EngineMonitorOptions {
   probeTimeoutMs: number;
   now: () => number;
 }
-
-const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    p.then(resolve, reject).finally(() => clearTimeout(t));
-  });
 
 /**
  * Every engine's state, asked on demand (never in the background): version and info together, bounded by a probe

@@ -14,8 +14,11 @@ export interface RecreateOptions {
   /** How long a replacement with a healthcheck may take to become healthy after the settle period. */
   healthTimeoutMs: number;
   pollMs: number;
-  /** Seconds the old container gets to stop before it is killed (its engine call must fit the engine timeout). */
-  stopGraceSeconds: number;
+  /**
+   * Seconds the old container gets to stop before it is killed; absent: its own grace period (`StopTimeout`, else
+   * 10 s), as `docker stop` gives it (the stop call's budget includes that grace period).
+   */
+  stopGraceSeconds?: number;
   idempotency: IdempotencyOptions;
 }
 

@@ -87,3 +87,32 @@ export class ContainerUpdates {
     return { status: current ? 'up_to_date' : 'outdated', checkedAt, reference };
   }
 }
+
+export interface ImageUpdate {
+  status: 'up_to_date' | 'outdated' | 'unknown';
+  /** When the registry was asked about this tag (the cached answer's time); null when never. */
+  checkedAt: string | null;
+  /** The tag the status is about (the image's first tag that has a cached answer, else its first tag); null when untagged. */
+  reference: string | null;
+}
+
+/**
+ * An image's update status from the update cache only, never a registry call: `outdated` when the registry's digest
+ * for one of its tags is not among its repo digests of that repository, `up_to_date` when it is, `unknown` when no
+ * answer is cached (a check — one image's `/updates`, or `POST /updates/check` — fills the cache).
+ */
+export function imageUpdate(checker: Pick<UpdateChecker, 'cachedRemote'>, image: { repoTags: string[]; repoDigests: string[] }): ImageUpdate {
+  const tags = image.repoTags.map(tagOf).filter((r): r is ImageReference => r !== undefined);
+  for (const ref of tags) {
+    const reference = formatReference(ref);
+    const cached = checker.cachedRemote(reference);
+    if (!cached?.digest) continue;
+    const current = image.repoDigests.some((d) => sameRepository(d, ref, cached.digest as string));
+    return { status: current ? 'up_to_date' : 'outdated', checkedAt: cached.checkedAt, reference };
+  }
+  const first = tags[0] && formatReference(tags[0]);
+  return { status: 'unknown', checkedAt: (first && checkedAtOf(checker, first)) || null, reference: first ?? null };
+}
+
+const checkedAtOf = (checker: Pick<UpdateChecker, 'cachedRemote'>, reference: string): string | null =>
+  checker.cachedRemote(reference)?.checkedAt ?? null;

@@ -1,4 +1,5 @@
 import { Router, type RequestHandler } from 'express';
+import { withTimeout } from '../../domain/timeout';
 import { DEFAULT_ENGINE, type EngineDirectory } from '../../domain/engines/engine-directory';
 import type { EngineMonitor, EngineReport } from '../../domain/engines/engine-monitor';
 import { DomainError, isDomainError } from '../../domain/errors';
@@ -27,12 +28,6 @@ export interface FleetReads {
   listImages: ReadOperation;
 }
 
-const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new DomainError('engine_timeout', `no answer within ${ms} ms`)), ms);
-    p.then(resolve, reject).finally(() => clearTimeout(t));
-  });
-
 /**
  * `/engines`, `/engines/{engine}` and the fleet views `/engines/all/…`. An engine the token may not use is 404.
  * (Each engine's own routes, `/engines/{engine}/…`, are its router mounted at its literal prefix: see engineMounts.)
@@ -57,7 +52,11 @@ export function enginesRouter(
       delete query.engine;
       const answers = await Promise.allSettled(
         names.map((n) =>
-          withTimeout((reads.get(n) as FleetReads)[op]({ role: principal.role, query, params: {}, header: (h) => req.get(h) }), timeoutOf(n)),
+          withTimeout(
+            (reads.get(n) as FleetReads)[op]({ role: principal.role, query, params: {}, header: (h) => req.get(h) }),
+            timeoutOf(n),
+            () => new DomainError('engine_timeout', `no answer within ${timeoutOf(n)} ms`),
+          ),
         ),
       );
       const items: unknown[] = [];

@@ -2,6 +2,7 @@ import { CHANNEL_ROLES } from '../channel-roles';
 import { DomainError } from '../../domain/errors';
 import { FINAL_JOB_STATES, type JobFeed } from '../../domain/jobs/job';
 import { ProgressCoalescer } from '../coalescer';
+import { mayUse } from '../../domain/engines/engine-directory';
 import type { SubscribeJob } from '../protocol';
 import type { Channel, Subscription, SubscriptionSink } from '../subscription';
 
@@ -18,7 +19,9 @@ export class JobChannel implements Channel<SubscribeJob> {
   open(frame: SubscribeJob, sink: SubscriptionSink): Subscription {
     if (!this.jobs) throw new DomainError('job_not_found', 'this service has no jobs service: no job can be followed');
     const jobs = this.jobs;
-    if (!jobs.get(frame.jobId)) throw new DomainError('job_not_found', `no job "${frame.jobId}"`, { jobId: frame.jobId });
+    const job = jobs.get(frame.jobId);
+    // A job on an engine the token may not use is not found, as over REST.
+    if (!job || !mayUse(sink.principal, job.engine)) throw new DomainError('job_not_found', `no job "${frame.jobId}"`, { jobId: frame.jobId });
     const coalescer = new ProgressCoalescer((job, final) => {
       sink.send('progress', job);
       if (final) {
