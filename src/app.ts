@@ -50,6 +50,8 @@ import type { UpdateService } from './domain/updates/update-service';
 import type { ContainerUpdates } from './domain/updates/container-updates';
 import type { ContainerRecreator } from './domain/updates/container-recreator';
 import type { SwarmService } from './domain/swarm/swarm-service';
+import type { ServiceCreator } from './domain/swarm/service-create';
+import type { ServiceChanges } from './domain/swarm/service-changes';
 import { swarmRouter, type SwarmPeers } from './http/routes/swarm';
 
 /**
@@ -72,8 +74,12 @@ export interface EngineScope {
   updateService: UpdateService;
   containerUpdates: ContainerUpdates;
   recreator: ContainerRecreator;
-  /** Swarm mode: lifecycle, join tokens, nodes. */
+  /** Swarm mode: lifecycle, join tokens, nodes, services. */
   swarm: SwarmService;
+  /** Swarm service creates (allowlisted body, image pinned to a digest). */
+  swarmCreator: ServiceCreator;
+  /** Swarm service updates, scales and rollbacks, as jobs. */
+  swarmChanges: ServiceChanges;
 }
 
 /** Everything the HTTP edge needs, already built: the domain services and their collaborators. */
@@ -174,7 +180,7 @@ function engineRoutes(s: EngineScope, events: EventsHub, reads: Reads, peers: Sw
     eventsRouter(events, s.name),
     imageTransferRouter(s.jobs, s.imageTagger),
     execRouter(s.terminals),
-    swarmRouter(s.swarm, peers),
+    swarmRouter(s.swarm, peers, s.swarmCreator, s.swarmChanges),
   ];
 }
 

@@ -1234,7 +1234,19 @@ export interface paths {
          */
         get: operations["listSwarmServices"];
         put?: never;
-        post?: never;
+        /**
+         * Create a service (`docker service create`) from an allowlisted body; the image is pinned to a digest first. Operator.
+         * @description Answered by a manager. Only the fields below reach the engine: no capabilities, no privileged mode, no host
+         *     network (`host`, `bridge`, `none` are refused with 403 `policy_denied`). Bind mounts only from under
+         *     `ALLOWED_BIND_PATHS` (checked on their real paths on this host, read-only unless the root is writable; 403
+         *     `policy_denied`, 400 `bind_path_escapes`). The image passes the same reference and `ALLOWED_REGISTRIES` checks
+         *     as a pull (400 `invalid_reference`, 403 `registry_not_allowed`) and is pinned to the digest its tag points at
+         *     now, asked of the registry through the engine with the stored login for that registry (`registry`, or the one
+         *     stored for its host), which also goes to the nodes for their pulls; a tag the registry does not have is 404
+         *     `image_not_found`. A name in use is 409 `conflict`. With an `Idempotency-Key`, a retry (same token, key and
+         *     body) answers the first answer (`Idempotent-Replayed: true`).
+         */
+        post: operations["createSwarmService"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1263,6 +1275,98 @@ export interface paths {
          * @description Operator. A service the swarm does not have is 404 `service_not_found`.
          */
         delete: operations["removeSwarmService"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/services/{serviceId}/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The service's tasks — slot, node and the registered engine that is that node, desired and actual state, error, container.
+         * @description Answered by a manager. Current and replaced tasks (the engine keeps a few per slot), by slot, newest first. `upToDate` marks the tasks that run the current spec. A service the swarm does not have is 404 `service_not_found`.
+         */
+        get: operations["listSwarmServiceTasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/services/{serviceId}/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change a service's image or environment, or redeploy it (`force`), as a rolling update job. Operator.
+         * @description A new `image` is pinned to a digest as on create (same checks and errors); `env` replaces the tasks' environment; `force` redeploys every task even without a change. The rolling update follows the service's update config (`order: start-first` starts each new task before its old one stops). Answered by a manager. The job writes the change at the version it read (a race with another writer is 409 `version_conflict`; with `If-Match`, 412), then follows the service on its `service` events and its tasks' container events (a slow fallback re-read for the rest). Its `service` field shows desired / updated / running / failed tasks and each slot's task; `percent` (running of desired) never goes backwards. It ends `succeeded` when every slot runs a task of the current spec for the update config's monitor period (or the engine reports the update `completed`), as `docker service update` decides; `failed` with `update_rolled_back` (the engine rolled a failing update back; its message says why) or `update_paused`.
+         */
+        post: operations["updateSwarmService"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/services/{serviceId}/scale": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a replicated service's replica count, as a job. Operator.
+         * @description A global service cannot be scaled (400). The job ends `succeeded` when `replicas` tasks run and stay up for the monitor period. The job writes the change at the version it read (a race with another writer is 409 `version_conflict`; with `If-Match`, 412), then follows the service on its `service` events and its tasks' container events (a slow fallback re-read for the rest). Its `service` field shows desired / updated / running / failed tasks and each slot's task; `percent` (running of desired) never goes backwards. It ends `succeeded` when every slot runs a task of the current spec for the update config's monitor period (or the engine reports the update `completed`), as `docker service update` decides; `failed` with `update_rolled_back` (the engine rolled a failing update back; its message says why) or `update_paused`.
+         */
+        post: operations["scaleSwarmService"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/services/{serviceId}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put the service's previous spec back (`docker service rollback`), as a job. Operator.
+         * @description A service never changed has no previous spec: 409 `conflict`. The rollback follows the service's rollback config; the job ends `succeeded` when every slot runs the previous spec for the monitor period, `failed` with `update_paused` when the engine paused the rollback. The job writes the change at the version it read (a race with another writer is 409 `version_conflict`; with `If-Match`, 412), then follows the service on its `service` events and its tasks' container events (a slow fallback re-read for the rest). Its `service` field shows desired / updated / running / failed tasks and each slot's task; `percent` (running of desired) never goes backwards. It ends `succeeded` when every slot runs a task of the current spec for the update config's monitor period (or the engine reports the update `completed`), as `docker service update` decides; `failed` with `update_rolled_back` (the engine rolled a failing update back; its message says why) or `update_paused`.
+         */
+        post: operations["rollbackSwarmService"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2167,7 +2271,19 @@ export interface paths {
          */
         get: operations["listSwarmServicesOnEngine"];
         put?: never;
-        post?: never;
+        /**
+         * Create a service (`docker service create`) from an allowlisted body; the image is pinned to a digest first. Operator. (on one engine)
+         * @description Answered by a manager. Only the fields below reach the engine: no capabilities, no privileged mode, no host
+         *     network (`host`, `bridge`, `none` are refused with 403 `policy_denied`). Bind mounts only from under
+         *     `ALLOWED_BIND_PATHS` (checked on their real paths on this host, read-only unless the root is writable; 403
+         *     `policy_denied`, 400 `bind_path_escapes`). The image passes the same reference and `ALLOWED_REGISTRIES` checks
+         *     as a pull (400 `invalid_reference`, 403 `registry_not_allowed`) and is pinned to the digest its tag points at
+         *     now, asked of the registry through the engine with the stored login for that registry (`registry`, or the one
+         *     stored for its host), which also goes to the nodes for their pulls; a tag the registry does not have is 404
+         *     `image_not_found`. A name in use is 409 `conflict`. With an `Idempotency-Key`, a retry (same token, key and
+         *     body) answers the first answer (`Idempotent-Replayed: true`).
+         */
+        post: operations["createSwarmServiceOnEngine"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2196,6 +2312,98 @@ export interface paths {
          * @description Operator. A service the swarm does not have is 404 `service_not_found`.
          */
         delete: operations["removeSwarmServiceOnEngine"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/services/{serviceId}/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The service's tasks — slot, node and the registered engine that is that node, desired and actual state, error, container. (on one engine)
+         * @description Answered by a manager. Current and replaced tasks (the engine keeps a few per slot), by slot, newest first. `upToDate` marks the tasks that run the current spec. A service the swarm does not have is 404 `service_not_found`.
+         */
+        get: operations["listSwarmServiceTasksOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/services/{serviceId}/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change a service's image or environment, or redeploy it (`force`), as a rolling update job. Operator. (on one engine)
+         * @description A new `image` is pinned to a digest as on create (same checks and errors); `env` replaces the tasks' environment; `force` redeploys every task even without a change. The rolling update follows the service's update config (`order: start-first` starts each new task before its old one stops). Answered by a manager. The job writes the change at the version it read (a race with another writer is 409 `version_conflict`; with `If-Match`, 412), then follows the service on its `service` events and its tasks' container events (a slow fallback re-read for the rest). Its `service` field shows desired / updated / running / failed tasks and each slot's task; `percent` (running of desired) never goes backwards. It ends `succeeded` when every slot runs a task of the current spec for the update config's monitor period (or the engine reports the update `completed`), as `docker service update` decides; `failed` with `update_rolled_back` (the engine rolled a failing update back; its message says why) or `update_paused`.
+         */
+        post: operations["updateSwarmServiceOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/services/{serviceId}/scale": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a replicated service's replica count, as a job. Operator. (on one engine)
+         * @description A global service cannot be scaled (400). The job ends `succeeded` when `replicas` tasks run and stay up for the monitor period. The job writes the change at the version it read (a race with another writer is 409 `version_conflict`; with `If-Match`, 412), then follows the service on its `service` events and its tasks' container events (a slow fallback re-read for the rest). Its `service` field shows desired / updated / running / failed tasks and each slot's task; `percent` (running of desired) never goes backwards. It ends `succeeded` when every slot runs a task of the current spec for the update config's monitor period (or the engine reports the update `completed`), as `docker service update` decides; `failed` with `update_rolled_back` (the engine rolled a failing update back; its message says why) or `update_paused`.
+         */
+        post: operations["scaleSwarmServiceOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/services/{serviceId}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put the service's previous spec back (`docker service rollback`), as a job. Operator. (on one engine)
+         * @description A service never changed has no previous spec: 409 `conflict`. The rollback follows the service's rollback config; the job ends `succeeded` when every slot runs the previous spec for the monitor period, `failed` with `update_paused` when the engine paused the rollback. The job writes the change at the version it read (a race with another writer is 409 `version_conflict`; with `If-Match`, 412), then follows the service on its `service` events and its tasks' container events (a slow fallback re-read for the rest). Its `service` field shows desired / updated / running / failed tasks and each slot's task; `percent` (running of desired) never goes backwards. It ends `succeeded` when every slot runs a task of the current spec for the update config's monitor period (or the engine reports the update `completed`), as `docker service update` decides; `failed` with `update_rolled_back` (the engine rolled a failing update back; its message says why) or `update_paused`.
+         */
+        post: operations["rollbackSwarmServiceOnEngine"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2254,6 +2462,146 @@ export interface components {
             createdAt: string;
             updatedAt: string;
         };
+        /** @description How a rolling update (or its rollback) proceeds. */
+        SwarmUpdatePolicy: {
+            /** @description Tasks changed at once (0: all). */
+            parallelism?: number;
+            /** @description Wait between batches. */
+            delayMs?: number;
+            /**
+             * @description What a failed task does to the update (a rollback config: pause or continue).
+             * @enum {string}
+             */
+            failureAction?: "pause" | "continue" | "rollback";
+            /** @description How long a new task must stay up to count as a success (also the job's verification period). */
+            monitorMs?: number;
+            maxFailureRatio?: number;
+            /**
+             * @description `start-first`: the new task starts before the old one stops.
+             * @enum {string}
+             */
+            order?: "start-first" | "stop-first";
+        };
+        /** @description A service create: every field the API lets through (no capabilities, no host network). */
+        SwarmServiceCreateRequest: {
+            name: string;
+            /**
+             * @description An image reference; pinned to its digest before the create.
+             * @example 127.0.0.1:5000/seed/web:1.39
+             */
+            image: string;
+            /**
+             * Format: uuid
+             * @description A stored registry login for the image's registry (default: the one stored for its host).
+             */
+            registry?: string;
+            /**
+             * @default replicated
+             * @enum {string}
+             */
+            mode?: "replicated" | "global";
+            /** @description Replicated services (default 1). */
+            replicas?: number;
+            /** @description Replaces the image's entrypoint. */
+            command?: string[];
+            /** @description Replaces the image's CMD. */
+            args?: string[];
+            env?: {
+                [key: string]: string;
+            };
+            labels?: {
+                [key: string]: string;
+            };
+            ports?: {
+                target: number;
+                published?: number;
+                /**
+                 * @default tcp
+                 * @enum {string}
+                 */
+                protocol?: "tcp" | "udp";
+                /**
+                 * @default ingress
+                 * @enum {string}
+                 */
+                mode?: "ingress" | "host";
+            }[];
+            /** @description Swarm (overlay) networks by name or id. */
+            networks?: string[];
+            mounts?: {
+                /** @enum {string} */
+                type: "bind" | "volume";
+                /** @description A host path under ALLOWED_BIND_PATHS (bind) or a volume name. */
+                source: string;
+                target: string;
+                readOnly?: boolean;
+            }[];
+            resources?: {
+                limits?: components["schemas"]["SwarmResources"];
+                reservations?: components["schemas"]["SwarmResources"];
+            };
+            /**
+             * @example [
+             *       "node.role==worker"
+             *     ]
+             */
+            constraints?: string[];
+            updateConfig?: components["schemas"]["SwarmUpdatePolicy"];
+            rollbackConfig?: components["schemas"]["SwarmUpdatePolicy"];
+            /** @description How long a task gets to stop before it is killed. */
+            stopGracePeriodMs?: number;
+        };
+        SwarmResources: {
+            /** @description CPUs in units of 10^-9. */
+            nanoCpus?: number;
+            memoryBytes?: number;
+        };
+        SwarmTask: {
+            id: string;
+            serviceId: string;
+            /** @description A replicated service's slot; null for a global service. */
+            slot: number | null;
+            nodeId: string;
+            /** @description The registered engine that is the task's node (null when none, or not the token's). */
+            engine: string | null;
+            /** @description What the orchestrator wants: running, shutdown, … */
+            desiredState: string;
+            /** @description new … running, complete, failed, rejected, shutdown, … */
+            state: string;
+            message: string;
+            /** @description Why the task failed, in the engine's words. */
+            error: string | null;
+            containerId: string | null;
+            /** @description The task runs the service's current spec. */
+            upToDate: boolean;
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @description What a swarm service job last read of its service. */
+        SwarmServiceProgress: {
+            serviceId: string;
+            name: string;
+            /** @description Tasks wanted (replicas, or one per eligible node). */
+            desired: number;
+            /** @description Slots whose task runs the current spec. */
+            updated: number;
+            /** @description Of those, the running ones. */
+            running: number;
+            /** @description Tasks failed or rejected since the job started. */
+            failed: number;
+            /** @description The engine's state of the update this job started (updating, paused, completed, rollback_started, rollback_completed, …). */
+            updateState: string | null;
+            /** @description The engine is rolling the change back. */
+            rollback: boolean;
+            slots: {
+                slot: number | null;
+                nodeId: string;
+                taskId: string;
+                state: string;
+                desiredState: string;
+                error: string | null;
+            }[];
+        };
         /** @description A node of the swarm. */
         SwarmNode: {
             id: string;
@@ -2291,7 +2639,7 @@ export interface components {
             detail?: string;
             instance?: string;
             /** @enum {string} */
-            code: "invalid_request" | "invalid_reference" | "invalid_identifier" | "unexpected_body" | "unauthorized" | "forbidden" | "policy_denied" | "bind_path_escapes" | "not_found" | "route_not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "image_not_found" | "image_in_use" | "container_not_found" | "container_running" | "container_not_running" | "container_paused" | "name_conflict" | "port_conflict" | "conflict" | "swarm_inactive" | "not_swarm_manager" | "swarm_already_active" | "swarm_last_manager" | "version_conflict" | "idempotency_mismatch" | "idempotency_in_progress" | "job_not_found" | "registry_not_found" | "registry_not_allowed" | "registry_unreachable" | "registry_auth_failed" | "exec_not_found" | "node_not_found" | "service_not_found" | "engine_not_found" | "resync_required" | "rate_limited" | "engine_unavailable" | "engine_timeout" | "engine_error" | "shutting_down" | "internal_error";
+            code: "invalid_request" | "invalid_reference" | "invalid_identifier" | "unexpected_body" | "unauthorized" | "forbidden" | "policy_denied" | "bind_path_escapes" | "not_found" | "route_not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "image_not_found" | "image_in_use" | "container_not_found" | "container_running" | "container_not_running" | "container_paused" | "name_conflict" | "port_conflict" | "conflict" | "swarm_inactive" | "not_swarm_manager" | "swarm_already_active" | "swarm_last_manager" | "version_conflict" | "precondition_failed" | "update_rolled_back" | "update_paused" | "idempotency_mismatch" | "idempotency_in_progress" | "job_not_found" | "registry_not_found" | "registry_not_allowed" | "registry_unreachable" | "registry_auth_failed" | "exec_not_found" | "node_not_found" | "service_not_found" | "engine_not_found" | "resync_required" | "rate_limited" | "engine_unavailable" | "engine_timeout" | "engine_error" | "shutting_down" | "internal_error";
             /** @description For validation problems, one entry per field. */
             errors?: {
                 /** @description Where, e.g. `body.image` or `query.tail`. */
@@ -2492,12 +2840,13 @@ export interface components {
             /**
              * @description `pull` and `push` are engine transfers (layer progress). `update_check` (POST /api/v1/updates/check) and
              *     `recreate` (POST /api/v1/containers/{id}/recreate) are tasks of the service: their progress is in `steps`,
-             *     what they produced in `result`.
+             *     what they produced in `result`. `service_update`, `service_scale` and `service_rollback` follow a swarm
+             *     service to convergence: `steps` is running of desired tasks, `service` the tasks as last read.
              * @enum {string}
              */
-            kind: "pull" | "push" | "update_check" | "recreate";
+            kind: "pull" | "push" | "update_check" | "recreate" | "service_update" | "service_scale" | "service_rollback";
             /**
-             * @description The normalized reference, e.g. `127.0.0.1:5000/team/app:1.0`; for an `update_check`, `*` (every image in use); for a `recreate`, the container's image.
+             * @description The normalized reference, e.g. `127.0.0.1:5000/team/app:1.0`; for an `update_check`, `*` (every image in use); for a `recreate`, the container's image; for a service job, the service's name.
              * @example 127.0.0.1:5000/team/app:1.0
              */
             image: string;
@@ -2519,7 +2868,7 @@ export interface components {
             finishedAt: string | null;
             /** @description The name of the token that started it. */
             createdBy: string;
-            /** @description Task jobs only (`update_check`, `recreate`) — steps done of the steps known; `status` names the step running. */
+            /** @description Task jobs only (`update_check`, `recreate`, service jobs) — steps done of the steps known; `status` names the step running. */
             steps?: {
                 done: number;
                 total: number;
@@ -2527,11 +2876,12 @@ export interface components {
             /**
              * @description Task jobs only, once ended. `update_check`: `{checked, outdated, unknown, images: [ImageUpdate]}`.
              *     `recreate`: `{oldId, newId, name, pulled}` when it succeeded; when it failed and the old container was put
-             *     back, `{oldId, rolledBack: true, newId?}`.
+             *     back, `{oldId, rolledBack: true, newId?}`. Service jobs: the `service` progress with the service `version`.
              */
             result?: {
                 [key: string]: unknown;
             };
+            service?: components["schemas"]["SwarmServiceProgress"];
         };
         ImagePullRequest: {
             /** @example 127.0.0.1:5000/team/app:1.0 */
@@ -5238,6 +5588,54 @@ export interface operations {
             504: components["responses"]["EngineTimeout"];
         };
     };
+    createSwarmService: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A client-chosen key (kept 24 hours, per token) that makes retries of this create safe. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SwarmServiceCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The new service. */
+            201: {
+                headers: {
+                    /** @description The service's URL. */
+                    Location?: string;
+                    /** @description `true` when this is the answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmService"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description The Idempotency-Key was already used with another body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
     getSwarmService: {
         parameters: {
             query?: never;
@@ -5253,6 +5651,8 @@ export interface operations {
             /** @description The service. */
             200: {
                 headers: {
+                    /** @description The service version, quoted: send it back as `If-Match` on an update, scale or rollback. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5293,6 +5693,202 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    listSwarmServiceTasks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tasks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmTask"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    updateSwarmService: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The service version read (`GET` answers it as `ETag` and `version`): a service changed since is refused with 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The new image reference (pinned to its digest).
+                     * @example 127.0.0.1:5000/seed/web:1.43
+                     */
+                    image?: string;
+                    /**
+                     * Format: uuid
+                     * @description A stored registry login for the image's registry.
+                     */
+                    registry?: string;
+                    /** @description The tasks' whole environment (replaces it). */
+                    env?: {
+                        [key: string]: string;
+                    };
+                    /** @description Redeploy every task even when nothing else changes. */
+                    force?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The job, started (or joined, while a job of the same kind on this service runs). Follow it on the `job` channel or at `Location`. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description `precondition_failed`: `If-Match` names a version the service has moved past (the problem has the current `version`). */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    scaleSwarmService: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The service version read (`GET` answers it as `ETag` and `version`): a service changed since is refused with 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    replicas: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The job, started (or joined, while a job of the same kind on this service runs). Follow it on the `job` channel or at `Location`. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description `precondition_failed`: `If-Match` names a version the service has moved past (the problem has the current `version`). */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    rollbackSwarmService: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The service version read (`GET` answers it as `ETag` and `version`): a service changed since is refused with 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, started (or joined, while a job of the same kind on this service runs). Follow it on the `job` channel or at `Location`. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description `precondition_failed`: `If-Match` names a version the service has moved past (the problem has the current `version`). */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
@@ -6837,6 +7433,57 @@ export interface operations {
             504: components["responses"]["EngineTimeout"];
         };
     };
+    createSwarmServiceOnEngine: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A client-chosen key (kept 24 hours, per token) that makes retries of this create safe. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SwarmServiceCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The new service. */
+            201: {
+                headers: {
+                    /** @description The service's URL. */
+                    Location?: string;
+                    /** @description `true` when this is the answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmService"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description The Idempotency-Key was already used with another body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
     getSwarmServiceOnEngine: {
         parameters: {
             query?: never;
@@ -6854,6 +7501,8 @@ export interface operations {
             /** @description The service. */
             200: {
                 headers: {
+                    /** @description The service version, quoted: send it back as `If-Match` on an update, scale or rollback. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6896,6 +7545,210 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    listSwarmServiceTasksOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tasks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmTask"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    updateSwarmServiceOnEngine: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The service version read (`GET` answers it as `ETag` and `version`): a service changed since is refused with 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The new image reference (pinned to its digest).
+                     * @example 127.0.0.1:5000/seed/web:1.43
+                     */
+                    image?: string;
+                    /**
+                     * Format: uuid
+                     * @description A stored registry login for the image's registry.
+                     */
+                    registry?: string;
+                    /** @description The tasks' whole environment (replaces it). */
+                    env?: {
+                        [key: string]: string;
+                    };
+                    /** @description Redeploy every task even when nothing else changes. */
+                    force?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The job, started (or joined, while a job of the same kind on this service runs). Follow it on the `job` channel or at `Location`. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description `precondition_failed`: `If-Match` names a version the service has moved past (the problem has the current `version`). */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    scaleSwarmServiceOnEngine: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The service version read (`GET` answers it as `ETag` and `version`): a service changed since is refused with 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    replicas: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The job, started (or joined, while a job of the same kind on this service runs). Follow it on the `job` channel or at `Location`. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description `precondition_failed`: `If-Match` names a version the service has moved past (the problem has the current `version`). */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    rollbackSwarmServiceOnEngine: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The service version read (`GET` answers it as `ETag` and `version`): a service changed since is refused with 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, started (or joined, while a job of the same kind on this service runs). Follow it on the `job` channel or at `Location`. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description `precondition_failed`: `If-Match` names a version the service has moved past (the problem has the current `version`). */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];

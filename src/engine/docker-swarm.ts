@@ -9,7 +9,14 @@ import type {
   SwarmInitRequest,
   SwarmJoinRequest,
   SwarmNode,
+  RegistryAuth,
+  ServiceChange,
+  ServiceCreateSpec,
+  ServiceRecord,
+  ServiceTask,
+  ServiceUpdatePolicy,
 } from '../domain/swarm/swarm';
+import { encodeRegistryAuth } from './registry-auth';
 import { DomainError } from '../domain/errors';
 import { engineCall, engineMessage } from './engine-errors';
 
@@ -55,7 +62,83 @@ interface RawService {
     Mode?: { Replicated?: { Replicas?: number }; Global?: object };
   };
   ServiceStatus?: { RunningTasks?: number; DesiredTasks?: number };
-  UpdateStatus?: { State?: string; Message?: string };
+  UpdateStatus?: { State?: string; Message?: string; StartedAt?: string };
+  PreviousSpec?: object;
+}
+
+interface RawTask {
+  ID: string;
+  ServiceID?: string;
+  Slot?: number;
+  NodeID?: string;
+  DesiredState?: string;
+  CreatedAt?: string;
+  UpdatedAt?: string;
+  Status?: { State?: string; Message?: string; Err?: string; ContainerStatus?: { ContainerID?: string } };
+}
+
+const MS = 1_000_000;
+
+function policyOf(p: ServiceUpdatePolicy | undefined): Record<string, unknown> | undefined {
+  if (!p) return undefined;
+  return {
+    ...(p.parallelism !== undefined ? { Parallelism: p.parallelism } : {}),
+    ...(p.delayMs !== undefined ? { Delay: p.delayMs * MS } : {}),
+    ...(p.failureAction ? { FailureAction: p.failureAction } : {}),
+    ...(p.monitorMs !== undefined ? { Monitor: p.monitorMs * MS } : {}),
+    ...(p.maxFailureRatio !== undefined ? { MaxFailureRatio: p.maxFailureRatio } : {}),
+    ...(p.order ? { Order: p.order } : {}),
+  };
+}
+
+const resourcesOf = (r: { nanoCpus?: number; memoryBytes?: number } | undefined) =>
+  r ? { ...(r.nanoCpus !== undefined ? { NanoCPUs: r.nanoCpus } : {}), ...(r.memoryBytes !== undefined ? { MemoryBytes: r.memoryBytes } : {}) } : undefined;
+
+const envList = (env: Record<string, string>) => Object.entries(env).map(([k, v]) => `${k}=${v}`);
+
+/** The engine's ServiceSpec for an allowlisted create: nothing but what the domain checked reaches it. */
+function engineSpecOf(s: ServiceCreateSpec): Record<string, unknown> {
+  return {
+    Name: s.name,
+    Labels: s.labels,
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: s.image,
+        ...(s.command ? { Command: s.command } : {}),
+        ...(s.args ? { Args: s.args } : {}),
+        Env: envList(s.env),
+        Mounts: s.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
+        ...(s.stopGracePeriodMs !== undefined ? { StopGracePeriod: s.stopGracePeriodMs * MS } : {}),
+      },
+      Resources: { Limits: resourcesOf(s.resources?.limits) ?? {}, Reservations: resourcesOf(s.resources?.reservations) ?? {} },
+      Placement: { Constraints: s.constraints },
+      Networks: s.networks.map((n) => ({ Target: n })),
+      ForceUpdate: 0,
+    },
+    Mode: s.mode === 'global' ? { Global: {} } : { Replicated: { Replicas: s.replicas ?? 1 } },
+    ...(s.updateConfig ? { UpdateConfig: policyOf(s.updateConfig) } : {}),
+    ...(s.rollbackConfig ? { RollbackConfig: policyOf(s.rollbackConfig) } : {}),
+    EndpointSpec: {
+      Ports: s.ports.map((p) => ({ TargetPort: p.target, PublishedPort: p.published, Protocol: p.protocol, PublishMode: p.mode })),
+    },
+  };
+}
+
+function taskOf(t: RawTask, upToDate: boolean): ServiceTask {
+  return {
+    id: t.ID,
+    serviceId: t.ServiceID ?? '',
+    slot: t.Slot ?? null,
+    nodeId: t.NodeID ?? '',
+    desiredState: t.DesiredState ?? '',
+    state: t.Status?.State ?? '',
+    message: t.Status?.Message ?? '',
+    error: t.Status?.Err || null,
+    containerId: t.Status?.ContainerStatus?.ContainerID || null,
+    upToDate,
+    createdAt: t.CreatedAt ?? '',
+    updatedAt: t.UpdatedAt ?? '',
+  };
 }
 
 function serviceOf(s: RawService): ServiceSummary {
@@ -197,6 +280,68 @@ export class DockerSwarm implements SwarmEngine {
     const named = byName.find((s) => s.Spec?.Name === id);
     if (!named) throw new DomainError('service_not_found', `no service "${id}"`);
     return serviceOf(named);
+  }
+
+  async createService(spec: ServiceCreateSpec, registryAuth?: RegistryAuth): Promise<string> {
+    const auth = registryAuth ? { base64: encodeRegistryAuth(registryAuth) } : undefined;
+    const body = engineSpecOf(spec);
+    const created = (await this.call(() => (auth ? this.docker.createService(auth, body) : this.docker.createService(body)))) as { ID?: string; id?: string };
+    return created.ID ?? created.id ?? '';
+  }
+
+  async serviceRecord(id: string): Promise<ServiceRecord> {
+    const s = (await this.call(() => this.docker.getService(id).inspect(), 'service_not_found')) as RawService & { Spec?: Record<string, unknown> };
+    const summary = await this.inspectService(s.ID);
+    const spec = (s.Spec ?? {}) as Record<string, unknown> & { UpdateConfig?: { Monitor?: number } };
+    return {
+      id: s.ID,
+      name: summary.name,
+      version: s.Version?.Index ?? 0,
+      mode: summary.mode,
+      desired: summary.desired,
+      monitorMs: spec.UpdateConfig?.Monitor !== undefined ? Math.round(spec.UpdateConfig.Monitor / MS) : 5000,
+      updateStatus: s.UpdateStatus?.State
+        ? { state: s.UpdateStatus.State, startedAt: s.UpdateStatus.StartedAt ?? '', message: s.UpdateStatus.Message ?? '' }
+        : null,
+      hasPreviousSpec: s.PreviousSpec !== undefined && s.PreviousSpec !== null,
+      spec,
+    };
+  }
+
+  async updateService(id: string, version: number, spec: Record<string, unknown>, change: ServiceChange, registryAuth?: RegistryAuth): Promise<void> {
+    const next = structuredClone(spec) as {
+      TaskTemplate?: { ContainerSpec?: { Image?: string; Env?: string[] }; ForceUpdate?: number };
+      Mode?: { Replicated?: { Replicas?: number } };
+    };
+    const task = (next.TaskTemplate ??= {});
+    const container = (task.ContainerSpec ??= {});
+    if (change.image !== undefined) container.Image = change.image;
+    if (change.env !== undefined) container.Env = envList(change.env);
+    if (change.force) task.ForceUpdate = (task.ForceUpdate ?? 0) + 1;
+    if (change.replicas !== undefined) {
+      if (!next.Mode?.Replicated) throw new DomainError('invalid_request', 'a global service runs one task per node: it cannot be scaled');
+      next.Mode.Replicated.Replicas = change.replicas;
+    }
+    const auth = registryAuth ? { base64: encodeRegistryAuth(registryAuth) } : undefined;
+    // dockerode sends plain options as both query and body: the version goes in the query, the spec as body.
+    const opts = { _query: { version }, _body: next };
+    await this.call(() => (auth ? (this.docker.getService(id).update(auth, opts as never) as unknown as Promise<unknown>) : this.docker.getService(id).update(opts)), 'service_not_found');
+  }
+
+  async rollbackService(id: string, version: number, spec: Record<string, unknown>): Promise<void> {
+    const opts = { _query: { version, rollback: 'previous' }, _body: spec };
+    await this.call(() => this.docker.getService(id).update(opts), 'service_not_found');
+  }
+
+  async listTasks(serviceId: string): Promise<ServiceTask[]> {
+    const [all, current] = await Promise.all([
+      this.call(() => this.docker.listTasks({ filters: { service: [serviceId] } } as object)) as Promise<RawTask[]>,
+      this.call(() => this.docker.listTasks({ filters: { service: [serviceId], '_up-to-date': ['true'] } } as object)) as Promise<RawTask[]>,
+    ]);
+    const fresh = new Set(current.map((t) => t.ID));
+    return all
+      .map((t) => taskOf(t, fresh.has(t.ID)))
+      .sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0) || a.nodeId.localeCompare(b.nodeId) || b.createdAt.localeCompare(a.createdAt));
   }
 
   async removeService(id: string): Promise<void> {

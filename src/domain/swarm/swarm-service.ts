@@ -4,6 +4,7 @@ import type {
   LocalSwarmState,
   NodeSpecChange,
   ServiceSummary,
+  ServiceTask,
   SwarmEngine,
   SwarmInitRequest,
   SwarmJoinRequest,
@@ -44,7 +45,7 @@ export class SwarmService {
   }
 
   /** The engine is an active manager, or 409 swarm_inactive / not_swarm_manager. */
-  private async requireManager(): Promise<LocalSwarmState> {
+  async requireManager(): Promise<LocalSwarmState> {
     const local = await this.engine.local();
     if (local.state !== 'active' && local.state !== 'locked') {
       throw new DomainError('swarm_inactive', `this engine is not part of a swarm (its swarm state is ${local.state})`);
@@ -145,6 +146,14 @@ export class SwarmService {
     checkServiceId(id);
     await this.requireManager();
     return this.engine.inspectService(id);
+  }
+
+  /** The service's tasks, newest first within a slot (the current one and those it replaced). */
+  async listTasks(id: string): Promise<ServiceTask[]> {
+    checkServiceId(id);
+    await this.requireManager();
+    const service = await this.engine.inspectService(id);
+    return this.engine.listTasks(service.id);
   }
 
   /** Removes the service; its tasks' containers are stopped and removed by the engine. */

@@ -92,7 +92,7 @@ export interface ServiceSummary {
 }
 
 /** What the domain may ask an engine about swarm mode. Engine failures arrive as DomainErrors. */
-export interface SwarmEngine {
+export interface SwarmEngine extends SwarmServiceWrites {
   local(): Promise<LocalSwarmState>;
   inspect(): Promise<ClusterRecord>;
   init(req: SwarmInitRequest): Promise<string>;
@@ -109,4 +109,120 @@ export interface SwarmEngine {
   listServices(): Promise<ServiceSummary[]>;
   inspectService(id: string): Promise<ServiceSummary>;
   removeService(id: string): Promise<void>;
+}
+
+/** A port a service publishes (ingress: on every node; host: on the node running the task). */
+export interface ServicePort {
+  target: number;
+  published?: number;
+  protocol: 'tcp' | 'udp';
+  mode: 'ingress' | 'host';
+}
+
+/** How a rolling update (or its rollback) proceeds. Durations in milliseconds. */
+export interface ServiceUpdatePolicy {
+  parallelism?: number;
+  delayMs?: number;
+  failureAction?: 'pause' | 'continue' | 'rollback';
+  monitorMs?: number;
+  maxFailureRatio?: number;
+  order?: 'start-first' | 'stop-first';
+}
+
+/** The allowlisted body of a service create, checked: the image pinned to a digest, bind sources resolved. */
+export interface ServiceCreateSpec {
+  name: string;
+  /** `name:tag@sha256:…` (or `name@sha256:…`): every node runs the very same image. */
+  image: string;
+  mode: 'replicated' | 'global';
+  replicas?: number;
+  command?: string[];
+  args?: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  ports: ServicePort[];
+  networks: string[];
+  mounts: { type: 'bind' | 'volume'; source: string; target: string; readOnly: boolean }[];
+  resources?: {
+    limits?: { nanoCpus?: number; memoryBytes?: number };
+    reservations?: { nanoCpus?: number; memoryBytes?: number };
+  };
+  constraints: string[];
+  updateConfig?: ServiceUpdatePolicy;
+  rollbackConfig?: ServiceUpdatePolicy;
+  stopGracePeriodMs?: number;
+}
+
+/** What may change in a service's spec through an update or a scale. */
+export interface ServiceChange {
+  /** Pinned like a create's. */
+  image?: string;
+  /** Replaces the tasks' environment. */
+  env?: Record<string, string>;
+  /** Redeploys every task even without a spec change. */
+  force?: boolean;
+  replicas?: number;
+}
+
+/** The last rolling update as the engine reports it. */
+export interface ServiceUpdateStatus {
+  state: string;
+  startedAt: string;
+  message: string;
+}
+
+/** A service's spec as the engine keeps it (passed back whole on an update) with what a change job watches. */
+export interface ServiceRecord {
+  id: string;
+  name: string;
+  version: number;
+  mode: 'replicated' | 'global';
+  /** Replicated: the replicas asked for; global: the tasks the engine wants (one per eligible node). */
+  desired: number;
+  /** The update config's monitor period (the engine's default 5 s when unset). */
+  monitorMs: number;
+  updateStatus: ServiceUpdateStatus | null;
+  /** The engine keeps the spec before the last change: a rollback is possible. */
+  hasPreviousSpec: boolean;
+  spec: Record<string, unknown>;
+}
+
+/** One task of a service: a slot (replicated) or a node (global) and the container that runs it. */
+export interface ServiceTask {
+  id: string;
+  serviceId: string;
+  /** Replicated services' slot number; null for a global service. */
+  slot: number | null;
+  nodeId: string;
+  /** What the orchestrator wants (running, shutdown, …) and what the task is (new … running, failed, …). */
+  desiredState: string;
+  state: string;
+  message: string;
+  error: string | null;
+  containerId: string | null;
+  /** The task runs the service's current spec (the engine's `_up-to-date` filter). */
+  upToDate: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The swarm calls the service changes and creates need, beside the reads of SwarmEngine. */
+export interface SwarmServiceWrites {
+  /** Creates the service; `registryAuth` lets every node pull a private image. Answers the new service's id. */
+  createService(spec: ServiceCreateSpec, registryAuth?: RegistryAuth): Promise<string>;
+  serviceRecord(id: string): Promise<ServiceRecord>;
+  /** Writes `spec` (as read) with `change` applied, at `version`; the engine refuses a stale version. */
+  updateService(id: string, version: number, spec: Record<string, unknown>, change: ServiceChange, registryAuth?: RegistryAuth): Promise<void>;
+  /** Puts the previous spec back (the engine's `rollback=previous`). */
+  rollbackService(id: string, version: number, spec: Record<string, unknown>): Promise<void>;
+  /** The service's tasks, each marked up to date or not. */
+  listTasks(serviceId: string): Promise<ServiceTask[]>;
+}
+
+/** Credentials for the nodes' pulls, as the stored registry login gives them. */
+export interface RegistryAuth {
+  serverAddress: string;
+  username: string;
+  password?: string;
+  identityToken?: string;
 }

@@ -1,7 +1,11 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Principal } from '../../domain/auth/tokens';
 import type { NodeSpecChange, SwarmJoinRequest, SwarmNode } from '../../domain/swarm/swarm';
 import type { SwarmService } from '../../domain/swarm/swarm-service';
+import type { CreateServiceRequest, ServiceCreator } from '../../domain/swarm/service-create';
+import type { ServiceChanges } from '../../domain/swarm/service-changes';
+import type { Job } from '../../domain/jobs/job';
+import { DomainError } from '../../domain/errors';
 import { principalOf } from '../auth';
 import { queryBool } from '../query';
 
@@ -14,8 +18,19 @@ export interface SwarmPeers {
 
 type JoinBody = { manager: string; role?: 'worker' | 'manager'; advertiseAddr?: string; listenAddr?: string } | SwarmJoinRequest;
 
-/** Swarm mode of one engine: lifecycle (admin), join tokens (admin), nodes. */
-export function swarmRouter(swarm: SwarmService, peers: SwarmPeers): Router {
+/** `If-Match: "12"` (or `W/"12"`, or `12`): the service version the client read; absent: undefined. */
+function ifMatchVersion(req: Request): number | undefined {
+  const raw = req.get('If-Match');
+  if (raw === undefined) return undefined;
+  const m = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(raw);
+  if (!m) throw new DomainError('invalid_request', 'If-Match must be the service version, e.g. "12"');
+  return Number(m[1]);
+}
+
+const accepted = (res: Response, job: Job) => res.status(202).location(`/api/v1/jobs/${job.id}`).json(job);
+
+/** Swarm mode of one engine: lifecycle (admin), join tokens (admin), nodes, services (their changes are jobs). */
+export function swarmRouter(swarm: SwarmService, peers: SwarmPeers, creator: ServiceCreator, changes: ServiceChanges): Router {
   const router = Router();
   const withEngine = (nodes: SwarmNode[], owners: Map<string, string>) => nodes.map((n) => ({ ...n, engine: owners.get(n.id) ?? null }));
 
@@ -65,8 +80,33 @@ export function swarmRouter(swarm: SwarmService, peers: SwarmPeers): Router {
   router.get('/swarm/services', async (_req, res) => {
     res.json(await swarm.listServices());
   });
+  router.post('/swarm/services', async (req, res) => {
+    const { service, replayed } = await creator.create(req.body as CreateServiceRequest, principalOf(req), req.get('Idempotency-Key'));
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(201).location(`${req.baseUrl}/swarm/services/${service.id}`).json(service);
+  });
   router.get('/swarm/services/:serviceId', async (req, res) => {
-    res.json(await swarm.inspectService(String(req.params.serviceId)));
+    const service = await swarm.inspectService(String(req.params.serviceId));
+    res.setHeader('ETag', `"${service.version}"`);
+    res.json(service);
+  });
+  router.get('/swarm/services/:serviceId/tasks', async (req, res) => {
+    const [tasks, owners] = await Promise.all([swarm.listTasks(String(req.params.serviceId)), peers.nodeEngines(principalOf(req))]);
+    res.json(tasks.map((t) => ({ ...t, engine: owners.get(t.nodeId) ?? null })));
+  });
+  router.post('/swarm/services/:serviceId/update', async (req, res) => {
+    const body = req.body as { image?: string; registry?: string; env?: Record<string, string>; force?: boolean };
+    if (body.image === undefined && body.env === undefined && body.force !== true) {
+      throw new DomainError('invalid_request', 'name what to change: image, env or force');
+    }
+    accepted(res, await changes.update(String(req.params.serviceId), body, ifMatchVersion(req), principalOf(req).name));
+  });
+  router.post('/swarm/services/:serviceId/scale', async (req, res) => {
+    const body = req.body as { replicas: number };
+    accepted(res, await changes.scale(String(req.params.serviceId), body.replicas, ifMatchVersion(req), principalOf(req).name));
+  });
+  router.post('/swarm/services/:serviceId/rollback', async (req, res) => {
+    accepted(res, await changes.rollback(String(req.params.serviceId), ifMatchVersion(req), principalOf(req).name));
   });
   router.delete('/swarm/services/:serviceId', async (req, res) => {
     await swarm.removeService(String(req.params.serviceId));
