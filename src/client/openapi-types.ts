@@ -1303,6 +1303,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/swarm/services/{serviceId}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The service's recent output across its tasks on every node, each line naming its task, node and the registered engine that is that node.
+         * @description Answered by a manager, which gathers the tasks' logs from the nodes. At most `tail` lines per task and about 4 MiB in all (`truncated` says when that bound cut lines). Lines come in the engine's order (task by task). A service the swarm does not have is 404 `service_not_found`.
+         */
+        get: operations["getSwarmServiceLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/swarm/services/{serviceId}/update": {
         parameters: {
             query?: never;
@@ -2332,6 +2355,29 @@ export interface paths {
          * @description Answered by a manager. Current and replaced tasks (the engine keeps a few per slot), by slot, newest first. `upToDate` marks the tasks that run the current spec. A service the swarm does not have is 404 `service_not_found`.
          */
         get: operations["listSwarmServiceTasksOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/services/{serviceId}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The service's recent output across its tasks on every node, each line naming its task, node and the registered engine that is that node. (on one engine)
+         * @description Answered by a manager, which gathers the tasks' logs from the nodes. At most `tail` lines per task and about 4 MiB in all (`truncated` says when that bound cut lines). Lines come in the engine's order (task by task). A service the swarm does not have is 404 `service_not_found`.
+         */
+        get: operations["getSwarmServiceLogsOnEngine"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5729,6 +5775,56 @@ export interface operations {
             504: components["responses"]["EngineTimeout"];
         };
     };
+    getSwarmServiceLogs: {
+        parameters: {
+            query?: {
+                /** @description How many of the last lines of each task to return. */
+                tail?: number;
+                /** @description Only lines written at or after this time (Unix seconds). */
+                since?: number;
+                /** @description Fill each line's `timestamp` (otherwise null). */
+                timestamps?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        truncated: boolean;
+                        lines: {
+                            taskId: string;
+                            nodeId: string;
+                            /** @description The registered engine that is the node (null when none, or not the token's). */
+                            engine: string | null;
+                            /** @enum {string} */
+                            stream: "stdout" | "stderr";
+                            timestamp: string | null;
+                            line: string;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
     updateSwarmService: {
         parameters: {
             query?: never;
@@ -7571,6 +7667,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SwarmTask"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getSwarmServiceLogsOnEngine: {
+        parameters: {
+            query?: {
+                /** @description How many of the last lines of each task to return. */
+                tail?: number;
+                /** @description Only lines written at or after this time (Unix seconds). */
+                since?: number;
+                /** @description Fill each line's `timestamp` (otherwise null). */
+                timestamps?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        truncated: boolean;
+                        lines: {
+                            taskId: string;
+                            nodeId: string;
+                            /** @description The registered engine that is the node (null when none, or not the token's). */
+                            engine: string | null;
+                            /** @enum {string} */
+                            stream: "stdout" | "stderr";
+                            timestamp: string | null;
+                            line: string;
+                        }[];
+                    };
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -17,6 +17,14 @@ import type {
   ServiceUpdatePolicy,
 } from '../domain/swarm/swarm';
 import { encodeRegistryAuth } from './registry-auth';
+import type { Readable } from 'node:stream';
+import type { LogLine } from '../domain/containers/container-streams';
+import type { ServiceLogLine } from '../domain/swarm/swarm';
+import { LogDemuxer } from './log-demux';
+import { MAX_LOG_CHARS } from './docker-container-repository';
+
+/** The task attributes `details=true` puts before a service log line. */
+const DETAILS = /^((?:com\.docker\.swarm\.[a-z.]+=[^,\s]*,?)+) /;
 import { DomainError } from '../domain/errors';
 import { engineCall, engineMessage } from './engine-errors';
 
@@ -342,6 +350,58 @@ export class DockerSwarm implements SwarmEngine {
     return all
       .map((t) => taskOf(t, fresh.has(t.ID)))
       .sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0) || a.nodeId.localeCompare(b.nodeId) || b.createdAt.localeCompare(a.createdAt));
+  }
+
+  async serviceLogs(serviceId: string, q: { tail: number; since?: number; timestamps: boolean }): Promise<{ lines: ServiceLogLine[]; truncated: boolean }> {
+    // details=true puts the task's swarm attributes before each line: which task, on which node.
+    const options = { stdout: true, stderr: true, details: true, follow: false, tail: q.tail, timestamps: q.timestamps, ...(q.since !== undefined ? { since: q.since } : {}) };
+    const stream = await this.call(
+      () =>
+        new Promise<Readable>((resolve, reject) =>
+          this.docker.modem.dial(
+            {
+              path: `/services/${serviceId}/logs?`,
+              method: 'GET',
+              isStream: true,
+              statusCodes: { 200: true, 404: 'no such service', 500: 'server error', 503: 'node is not part of a swarm' },
+              options,
+            },
+            (err: Error | null, data: unknown) => (err ? reject(err) : resolve(data as Readable)),
+          ),
+        ),
+      'service_not_found',
+    );
+    const demux = new LogDemuxer(false, q.timestamps);
+    const lines: ServiceLogLine[] = [];
+    let chars = 0;
+    let truncated = false;
+    const keep = (batch: LogLine[]) => {
+      for (const l of batch) {
+        const m = DETAILS.exec(l.line);
+        const attrs = new Map((m?.[1] ?? '').split(',').map((kv) => kv.split('=', 2) as [string, string]));
+        const line = m ? l.line.slice(m[0].length) : l.line;
+        if (chars + line.length > MAX_LOG_CHARS) {
+          truncated = true;
+          continue;
+        }
+        chars += line.length;
+        lines.push({
+          taskId: attrs.get('com.docker.swarm.task.id') ?? '',
+          nodeId: attrs.get('com.docker.swarm.node.id') ?? '',
+          stream: l.stream,
+          timestamp: l.timestamp,
+          line,
+        });
+      }
+    };
+    const timer = setTimeout(() => stream.destroy(new Error('timeout reading logs')), this.timeoutMs);
+    try {
+      for await (const chunk of stream) keep(demux.push(chunk as Buffer));
+      keep(demux.end());
+    } finally {
+      clearTimeout(timer);
+    }
+    return { lines, truncated };
   }
 
   async removeService(id: string): Promise<void> {

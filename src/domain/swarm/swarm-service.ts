@@ -5,6 +5,7 @@ import type {
   NodeSpecChange,
   ServiceSummary,
   ServiceTask,
+  ServiceLogLine,
   SwarmEngine,
   SwarmInitRequest,
   SwarmJoinRequest,
@@ -154,6 +155,14 @@ export class SwarmService {
     await this.requireManager();
     const service = await this.engine.inspectService(id);
     return this.engine.listTasks(service.id);
+  }
+
+  /** The service's recent output across its tasks (replicas on every node), each line naming its task and node. */
+  async serviceLogs(id: string, q: { tail: number; since?: number; timestamps: boolean }): Promise<{ lines: ServiceLogLine[]; truncated: boolean }> {
+    checkServiceId(id);
+    await this.requireManager();
+    const service = await this.engine.inspectService(id);
+    return this.engine.serviceLogs(service.id, q);
   }
 
   /** Removes the service; its tasks' containers are stopped and removed by the engine. */

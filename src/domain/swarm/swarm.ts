@@ -217,6 +217,16 @@ export interface SwarmServiceWrites {
   rollbackService(id: string, version: number, spec: Record<string, unknown>): Promise<void>;
   /** The service's tasks, each marked up to date or not. */
   listTasks(serviceId: string): Promise<ServiceTask[]>;
+  /** The service's recent output across its tasks, each line naming its task and node (bounded like container logs). */
+  serviceLogs(serviceId: string, q: { tail: number; since?: number; timestamps: boolean }): Promise<{ lines: ServiceLogLine[]; truncated: boolean }>;
+}
+
+export interface ServiceLogLine {
+  taskId: string;
+  nodeId: string;
+  stream: 'stdout' | 'stderr';
+  timestamp: string | null;
+  line: string;
 }
 
 /** Credentials for the nodes' pulls, as the stored registry login gives them. */

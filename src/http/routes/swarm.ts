@@ -94,6 +94,15 @@ export function swarmRouter(swarm: SwarmService, peers: SwarmPeers, creator: Ser
     const [tasks, owners] = await Promise.all([swarm.listTasks(String(req.params.serviceId)), peers.nodeEngines(principalOf(req))]);
     res.json(tasks.map((t) => ({ ...t, engine: owners.get(t.nodeId) ?? null })));
   });
+  router.get('/swarm/services/:serviceId/logs', async (req, res) => {
+    const q = {
+      tail: req.query.tail === undefined ? 100 : Number(req.query.tail),
+      ...(req.query.since !== undefined ? { since: Number(req.query.since) } : {}),
+      timestamps: queryBool(req.query.timestamps) ?? false,
+    };
+    const [logs, owners] = await Promise.all([swarm.serviceLogs(String(req.params.serviceId), q), peers.nodeEngines(principalOf(req))]);
+    res.json({ lines: logs.lines.map((l) => ({ ...l, engine: owners.get(l.nodeId) ?? null })), truncated: logs.truncated });
+  });
   router.post('/swarm/services/:serviceId/update', async (req, res) => {
     const body = req.body as { image?: string; registry?: string; env?: Record<string, string>; force?: boolean };
     if (body.image === undefined && body.env === undefined && body.force !== true) {

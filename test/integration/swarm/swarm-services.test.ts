@@ -263,8 +263,31 @@ describe('services on a two-node swarm', () => {
     expect(await runningTasks('sleeper')).toHaveLength(2);
   });
 
+  test('when a service of 2 replicas writes a line each, then its logs hold both, each naming its task, node and engine', async () => {
+    const created = await svc.http
+      .post(`${A}/services`)
+      .set(auth('operator'))
+      .send({ name: 'talker', image: BASE, command: ['/bin/sh', '-c', 'echo "hello from $(hostname)"; exec sleep 3600'], replicas: 2, ...FAST });
+    expect(created.status).toBe(201);
+    const running = await until('2 running talkers', async () => {
+      const t = await runningTasks('talker');
+      return t.length === 2 ? t : undefined;
+    });
+    const logs = await until('2 log lines', async () => {
+      const res = await svc.http.get(`${A}/services/talker/logs?timestamps=true&tail=10`).set(auth('viewer'));
+      expect(res.status).toBe(200);
+      return res.body.lines.length >= 2 ? res.body : undefined;
+    });
+    expect(logs.truncated).toBe(false);
+    const lines = logs.lines as { taskId: string; nodeId: string; engine: string; stream: string; timestamp: string; line: string }[];
+    expect(lines.every((l) => /^hello from [0-9a-f]{12}$/.test(l.line) && l.stream === 'stdout' && l.timestamp)).toBe(true);
+    expect(new Set(lines.map((l) => l.engine))).toEqual(new Set(['na', 'nb']));
+    expect(new Set(lines.map((l) => l.taskId))).toEqual(new Set((await tasksOf('talker')).filter((t) => t.state === 'running').map((t) => (t as unknown as { id: string }).id)));
+    expect(running).toHaveLength(2);
+  });
+
   test('when a service is removed, then its tasks go and it is 404', async () => {
-    for (const name of ['web', 'sleeper']) expect((await svc.http.delete(`${A}/services/${name}`).set(auth('operator'))).status).toBe(204);
+    for (const name of ['web', 'sleeper', 'talker']) expect((await svc.http.delete(`${A}/services/${name}`).set(auth('operator'))).status).toBe(204);
     const gone = await svc.http.get(`${A}/services/web/tasks`).set(auth('viewer'));
     expect(gone.status).toBe(404);
     expect(gone.body.code).toBe('service_not_found');
