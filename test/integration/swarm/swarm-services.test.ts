@@ -233,6 +233,20 @@ describe('services on a two-node swarm', () => {
     expect(await runningTasks('web')).toHaveLength(4);
   });
 
+  test('when the worker node is drained, then its tasks move to the manager; made active again, it takes new tasks', async () => {
+    const nodes = (await svc.http.get(`${A}/nodes`).set(auth('viewer'))).body as { id: string; engine: string }[];
+    const worker = nodes.find((n) => n.engine === 'nb')!;
+    const drained = await svc.http.patch(`${A}/nodes/${worker.id}`).set(auth('admin')).send({ availability: 'drain' });
+    expect(drained.status).toBe(200);
+    expect(drained.body.availability).toBe('drain');
+    const moved = await until('4 running tasks on na', async () => {
+      const t = await runningTasks('web');
+      return t.length === 4 && t.every((x) => x.engine === 'na') ? t : undefined;
+    });
+    expect(moved).toHaveLength(4);
+    expect((await svc.http.patch(`${A}/nodes/${worker.id}`).set(auth('admin')).send({ availability: 'active' })).status).toBe(200);
+  });
+
   test('when an update makes the tasks exit, then the engine rolls it back and the job fails update_rolled_back with its message', async () => {
     const script = 'if [ -n "$BROKEN" ]; then exit 3; fi; exec sleep 3600';
     const created = await svc.http
