@@ -53,6 +53,10 @@ import type { UpdateChecker } from './domain/updates/update-checker';
 import type { UpdateService } from './domain/updates/update-service';
 import type { ContainerUpdates } from './domain/updates/container-updates';
 import type { ContainerRecreator } from './domain/updates/container-recreator';
+import type { SwarmService } from './domain/swarm/swarm-service';
+import type { ServiceCreator } from './domain/swarm/service-create';
+import type { ServiceChanges } from './domain/swarm/service-changes';
+import { swarmRouter, type SwarmPeers } from './http/routes/swarm';
 
 /**
  * One engine's services: what the engine-scoped routes use, `/api/v1/engines/{engine}/…` for each engine and the
@@ -74,6 +78,12 @@ export interface EngineScope {
   updateService: UpdateService;
   containerUpdates: ContainerUpdates;
   recreator: ContainerRecreator;
+  /** Swarm mode: lifecycle, join tokens, nodes, services. */
+  swarm: SwarmService;
+  /** Swarm service creates (allowlisted body, image pinned to a digest). */
+  swarmCreator: ServiceCreator;
+  /** Swarm service updates, scales and rollbacks, as jobs. */
+  swarmChanges: ServiceChanges;
 }
 
 /** Everything the HTTP edge needs, already built: the domain services and their collaborators. */
@@ -167,7 +177,7 @@ export type PipelineStage = { name: string; handler: StageHandler; path?: string
 type Reads = { images: ReturnType<typeof imageReads>; containers: ReturnType<typeof containerReads> };
 
 /** One engine's routes: every engine-scoped operation of the contract, over that engine's scope (one router per resource). */
-function engineRoutes(s: EngineScope, events: EventsHub, reads: Reads): express.Router[] {
+function engineRoutes(s: EngineScope, events: EventsHub, reads: Reads, peers: SwarmPeers): express.Router[] {
   return [
     imageAdminRouter(s.imageAdmin),
     updatesRouter(s.updates, s.updateService, s.recreator),
@@ -177,19 +187,46 @@ function engineRoutes(s: EngineScope, events: EventsHub, reads: Reads): express.
     eventsRouter(events, s.name),
     imageTransferRouter(s.jobs, s.imageTagger),
     execRouter(s.terminals),
+    swarmRouter(s.swarm, peers, s.swarmCreator, s.swarmChanges),
   ];
+}
+
+/** Every engine's swarm for the others: a join between registered engines, and which registered engine a node is. */
+function swarmPeers(engines: EngineDirectory<EngineScope>): SwarmPeers {
+  return {
+    get: (engine, principal) => engines.get(engine, principal).swarm,
+    async nodeEngines(principal) {
+      const names = engines.visibleTo(principal);
+      // An engine that does not answer is simply not matched to a node.
+      const locals = await Promise.all(
+        names.map((n) =>
+          engines
+            .get(n, principal)
+            .swarm.local()
+            .catch(() => undefined),
+        ),
+      );
+      const owners = new Map<string, string>();
+      names.forEach((n, i) => {
+        const id = locals[i]?.nodeId;
+        if (id && !owners.has(id)) owners.set(id, n);
+      });
+      return owners;
+    },
+  };
 }
 
 /** The Express pipeline, in order: the one definition the app is mounted from and the fast read path is checked against. */
 export function appPipeline(services: AppServices, opts: AppOptions, reads: Reads): PipelineStage[] {
   const routers = new Map<string, express.Router[]>();
   const fleetReads = new Map<string, FleetReads>();
+  const peers = swarmPeers(services.engines);
   for (const [name, scope] of services.engines.all()) {
     const own =
       name === 'default'
         ? reads
         : { images: imageReads(scope.images, scope.updates), containers: containerReads(scope.containers, scope.containerUpdates) };
-    routers.set(name, engineRoutes(scope, services.events, own));
+    routers.set(name, engineRoutes(scope, services.events, own, peers));
     fleetReads.set(name, { listContainers: own.containers.listContainers, listImages: own.images.listImages });
   }
   const api = express.Router();

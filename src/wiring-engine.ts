@@ -34,6 +34,10 @@ import { ContainerRecreator } from './domain/updates/container-recreator';
 import type { EngineScope } from './app';
 import type { EventSource } from './domain/events/engine-event';
 import type { ImageTransfer } from './domain/images/image-transfer';
+import { SwarmService } from './domain/swarm/swarm-service';
+import { DockerSwarm } from './engine/docker-swarm';
+import { ImagePinner, ServiceCreator } from './domain/swarm/service-create';
+import { ServiceChanges, type ServiceWatch } from './domain/swarm/service-changes';
 
 /** One engine's adapters, made before the services: the events hub and the jobs service take every engine's. */
 export interface EngineAdapters {
@@ -82,6 +86,25 @@ export interface WiredEngine {
   scope: EngineScope;
   readCaches: Record<string, ReadCache<unknown>>;
   close(): void;
+}
+
+/**
+ * What may move a swarm service: its `service` events on its manager, and its tasks' container events on whichever
+ * registered engine runs them (the label the engine puts on every task container).
+ */
+function serviceWatch(hub: EventsHub, engine: string): ServiceWatch {
+  return {
+    watch(serviceId, onChange) {
+      const service = hub.subscribe({ engine: [engine], type: ['service'] }, undefined, (e) => {
+        if (e.event.actorId === serviceId) onChange();
+      });
+      const tasks = hub.subscribe({ type: ['container'], label: [`com.docker.swarm.service.id=${serviceId}`] }, undefined, () => onChange());
+      return () => {
+        service.unsubscribe();
+        tasks.unsubscribe();
+      };
+    },
+  };
 }
 
 /** One engine's services over its adapters: the per-engine half of the composition root. No I/O here. */
@@ -153,6 +176,10 @@ export function wireEngine(a: EngineAdapters, shared: SharedServices): WiredEngi
   );
   const updateService = new UpdateService(updates, containerRepository, jobs);
   updateService.startBackground(config.updates.checkIntervalMs, (err) => logger.warn({ err, engine: name }, 'background update check did not start'));
+  const swarmEngine = new DockerSwarm(docker.api, timeoutMs);
+  const swarm = new SwarmService(swarmEngine);
+  // Service images are pinned by the manager engine's distribution inspect (as a pull would resolve them).
+  const pinner = new ImagePinner(new DockerDistribution(docker.api, Math.max(15_000, timeoutMs)), allowlist, registryStore);
   const scope: EngineScope = {
     name,
     engine: new DockerEngineStatus(docker.api, timeoutMs),
@@ -174,6 +201,21 @@ export function wireEngine(a: EngineAdapters, shared: SharedServices): WiredEngi
       pollMs: 250,
       idempotency: { ttlMs: 24 * 3600_000, maxEntries: 1000 },
     }),
+    swarm,
+    swarmCreator: new ServiceCreator(swarm, swarmEngine, pinner, {
+      bindRoots: config.allowedBindPaths,
+      hostPaths: realPaths,
+      idempotency: { ttlMs: 24 * 3600_000, maxEntries: 1000 },
+    }),
+    // A change re-reads on the service's events and its tasks' container events; 2 s is the fallback for the rest.
+    swarmChanges: new ServiceChanges(
+      swarmEngine,
+      jobs,
+      pinner,
+      serviceWatch(shared.events, name),
+      { fallbackMs: 2000, minReadGapMs: 150, maxWaitMs: 15 * 60_000 },
+      () => swarm.requireManager(),
+    ),
   };
   return { scope, readCaches: readCaches, close: () => updateService.close() };
 }

@@ -51,6 +51,8 @@ export interface TlsPrivateEngine extends PrivateEngineBase {
 export interface PrivateEngineOptions {
   /** Listen on tcp://127.0.0.1 (a free port) with mutual TLS instead of a unix socket. */
   tls?: boolean;
+  /** Run the daemon in a network namespace of its own (created here, removed by destroy()). */
+  netns?: EngineNetns;
 }
 
 const DOCKER_CLI = '/usr/bin/docker';
@@ -100,6 +102,47 @@ const alive = (pid: number): boolean => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A network namespace of the engine's own, joined to the host's by a veth pair: what a second node of a swarm
+ * needs (the gossip port 7946 cannot be moved, so two swarm daemons cannot share one namespace).
+ */
+export interface EngineNetns {
+  /** The namespace's name (created, and deleted with its veth pair by destroy()). */
+  name: string;
+  /** The other end's address, e.g. `10.232.5.1`. */
+  hostAddr: string;
+  /** The namespace the other end of the veth pair goes into (another engine's, made before): absent, the host's. */
+  link?: string;
+  /** The namespace end's address, e.g. `10.232.5.2` (both ends are in one /24): the engine's swarm advertise address. */
+  addr: string;
+}
+
+const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+
+function createNetns(ns: EngineNetns): void {
+  const hostEnd = `${ns.name}-h`.slice(0, 15);
+  const nsEnd = `${ns.name}-n`.slice(0, 15);
+  run('ip', ['netns', 'add', ns.name]);
+  run('ip', ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', nsEnd]);
+  run('ip', ['link', 'set', nsEnd, 'netns', ns.name]);
+  const inOther = (args: string[]) => (ns.link ? run('ip', ['netns', 'exec', ns.link, 'ip', ...args]) : run('ip', args));
+  if (ns.link) run('ip', ['link', 'set', hostEnd, 'netns', ns.link]);
+  inOther(['addr', 'add', `${ns.hostAddr}/24`, 'dev', hostEnd]);
+  inOther(['link', 'set', hostEnd, 'up']);
+  run('ip', ['netns', 'exec', ns.name, 'ip', 'addr', 'add', `${ns.addr}/24`, 'dev', nsEnd]);
+  run('ip', ['netns', 'exec', ns.name, 'ip', 'link', 'set', nsEnd, 'up']);
+  run('ip', ['netns', 'exec', ns.name, 'ip', 'link', 'set', 'lo', 'up']);
+}
+
+/** Deleting the namespace deletes the veth pair with it (the host end goes with its peer). */
+function deleteNetns(ns: EngineNetns): void {
+  try {
+    run('ip', ['netns', 'delete', ns.name]);
+  } catch {
+    // already gone
+  }
+}
+
 /** One private dockerd process; startPrivateEngine's overloads say which of its two shapes a caller sees. */
 class PrivateDockerd implements PrivateEngine, TlsPrivateEngine {
   readonly socketPath: string;
@@ -113,6 +156,7 @@ class PrivateDockerd implements PrivateEngine, TlsPrivateEngine {
   constructor(
     readonly dir: string,
     private readonly certs: TlsCerts | undefined,
+    private readonly netns?: EngineNetns,
   ) {
     this.socketPath = path.join(dir, 'd.sock');
     this.tlsDir = certs?.clientDir ?? '';
@@ -169,7 +213,10 @@ class PrivateDockerd implements PrivateEngine, TlsPrivateEngine {
   /** false when dockerd exited before answering (e.g. its port was taken). */
   private async startOnce(): Promise<boolean> {
     const log = fs.openSync(path.join(this.dir, 'dockerd.log'), 'a');
-    const child = spawn('dockerd', this.args(), { detached: true, stdio: ['ignore', log, log] });
+    // nsenter (not `ip netns exec`, which remounts /sys and hides the cgroups) execs dockerd in place: its pid is the daemon's.
+    const cmd = this.netns ? 'nsenter' : 'dockerd';
+    const cmdArgs = this.netns ? [`--net=/var/run/netns/${this.netns.name}`, 'dockerd', ...this.args()] : this.args();
+    const child = spawn(cmd, cmdArgs, { detached: true, stdio: ['ignore', log, log] });
     fs.closeSync(log);
     child.unref();
     this.currentPid = child.pid ?? 0;
@@ -219,6 +266,7 @@ class PrivateDockerd implements PrivateEngine, TlsPrivateEngine {
 
   async destroy(): Promise<void> {
     await this.stop();
+    if (this.netns) deleteNetns(this.netns);
     try {
       fs.rmSync(this.dir, { recursive: true, force: true });
     } catch {
@@ -235,14 +283,21 @@ class PrivateDockerd implements PrivateEngine, TlsPrivateEngine {
 /**
  * Starts a private dockerd and imports a busybox image into it as `image` (default `pe-busybox:1`). With
  * `{ tls: true }` it listens only on tcp://127.0.0.1:<free port> and requires a client certificate
- * (support/make-tls-certs.sh makes a CA, server and client certificates under its directory).
+ * (support/make-tls-certs.sh makes a CA, server and client certificates under its directory). With `netns`, the
+ * daemon runs in a network namespace of its own (created here, removed by destroy()).
  */
-export function startPrivateEngine(image?: string): Promise<PrivateEngine>;
+export function startPrivateEngine(image?: string, options?: PrivateEngineOptions & { tls?: false }): Promise<PrivateEngine>;
 export function startPrivateEngine(image: string, options: PrivateEngineOptions & { tls: true }): Promise<TlsPrivateEngine>;
 export async function startPrivateEngine(image = 'pe-busybox:1', options: PrivateEngineOptions = {}): Promise<PrivateEngine | TlsPrivateEngine> {
   const dir = fs.mkdtempSync('/tmp/pe-');
-  const engine = new PrivateDockerd(dir, options.tls ? makeTlsCerts(path.join(dir, 'tls')) : undefined);
-  await engine.start();
+  if (options.netns) createNetns(options.netns);
+  const engine = new PrivateDockerd(dir, options.tls ? makeTlsCerts(path.join(dir, 'tls')) : undefined, options.netns);
+  try {
+    await engine.start();
+  } catch (err) {
+    await engine.destroy();
+    throw err;
+  }
   const rootfs = path.join(dir, 'rootfs');
   fs.mkdirSync(path.join(rootfs, 'bin'), { recursive: true });
   fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin', 'busybox'));

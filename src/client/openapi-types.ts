@@ -1048,6 +1048,353 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/swarm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The engine's swarm — its id, age and node counts (never its join tokens).
+         * @description Answered by a manager. An engine outside a swarm is 409 `swarm_inactive`; a worker is 409 `not_swarm_manager` (ask a manager, or `GET /api/v1/engines` for another engine).
+         */
+        get: operations["getSwarm"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/init": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make this engine the first manager of a new swarm (`docker swarm init`). Admin.
+         * @description An engine already in a swarm is 409 `swarm_already_active`. `advertiseAddr` is the address other nodes reach this one at (an IP or interface, optional `:port`); `listenAddr` defaults to `0.0.0.0:2377`.
+         */
+        post: operations["initSwarm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join this engine into a swarm — another registered engine's (the token never reaches the client), or by addresses and token. Admin.
+         * @description With `manager` (the name of a registered engine that is a swarm manager), the service reads that swarm's join
+         *     token for `role` and the manager's address itself and joins this engine with them: the token is never sent to
+         *     the client. With `remoteAddrs` and `joinToken`, those are used as given. An engine already in a swarm is 409
+         *     `swarm_already_active`; a `manager` engine outside a swarm is 409 `swarm_inactive`, a worker 409 `not_swarm_manager`.
+         */
+        post: operations["joinSwarm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take this engine out of its swarm (`docker swarm leave`). Admin.
+         * @description The last manager leaving ends the swarm with its services: refused with 409 `swarm_last_manager` unless `force=true`. A manager whose leave would cost the swarm its quorum is refused by the engine (409 `conflict`). Outside a swarm: 409 `swarm_inactive`.
+         */
+        post: operations["leaveSwarm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/join-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The swarm's worker and manager join tokens. Admin.
+         * @description Anyone holding a token can join a node to the swarm: admins only, and never part of `GET /swarm`.
+         */
+        get: operations["getSwarmJoinTokens"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/join-tokens/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the worker and/or manager join token. Admin.
+         * @description The old token stops working at once; nodes already joined are not affected. A concurrent change of the swarm is retried once, then 409 `version_conflict`.
+         */
+        post: operations["rotateSwarmJoinTokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/nodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The swarm's nodes, each with the registered engine that is that node.
+         * @description Answered by a manager (409 `swarm_inactive` / `not_swarm_manager` otherwise). `engine` names the registered engine whose `GET /info` node id is this node's (null when none is registered, or the token may not use it): its containers are at `/api/v1/engines/{engine}/containers`.
+         */
+        get: operations["listSwarmNodes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/nodes/{nodeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node id (or its hostname, as the engine accepts). */
+                nodeId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One node of the swarm.
+         * @description A node the swarm does not have is 404 `node_not_found`.
+         */
+        get: operations["getSwarmNode"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a node's availability (active / pause / drain), role or labels. Admin.
+         * @description `labels` replace the node's labels. Draining a node moves its tasks to other nodes. With `version` (the node's
+         *     `version` as read), a node changed since is refused with 409 `version_conflict`; without it, a race with
+         *     another writer (the engine's version check) is retried once on the node as it is then, and a second race is
+         *     409 `version_conflict`.
+         */
+        patch: operations["updateSwarmNode"];
+        trace?: never;
+    };
+    "/api/v1/swarm/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The swarm's services, with running and desired tasks and the state of their last update.
+         * @description Answered by a manager (409 `swarm_inactive` / `not_swarm_manager` otherwise). `running` and `desired` are counted by the engine (`status=true`), not from a task list.
+         */
+        get: operations["listSwarmServices"];
+        put?: never;
+        /**
+         * Create a service (`docker service create`) from an allowlisted body; the image is pinned to a digest first. Operator.
+         * @description Answered by a manager. Only the fields below reach the engine: no capabilities, no privileged mode, no host
+         *     network (`host`, `bridge`, `none` are refused with 403 `policy_denied`). Bind mounts only from under
+         *     `ALLOWED_BIND_PATHS` (checked on their real paths on this host, read-only unless the root is writable; 403
+         *     `policy_denied`, 400 `bind_path_escapes`). The image passes the same reference and `ALLOWED_REGISTRIES` checks
+         *     as a pull (400 `invalid_reference`, 403 `registry_not_allowed`) and is pinned to the digest its tag points at
+         *     now, asked of the registry through the engine with the stored login for that registry (`registry`, or the one
+         *     stored for its host), which also goes to the nodes for their pulls; a tag the registry does not have is 404
+         *     `image_not_found`. A name in use is 409 `conflict`. With an `Idempotency-Key`, a retry (same token, key and
+         *     body) answers the first answer (`Idempotent-Replayed: true`).
+         */
+        post: operations["createSwarmService"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/services/{serviceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One service of the swarm.
+         * @description A service the swarm does not have is 404 `service_not_found`.
+         */
+        get: operations["getSwarmService"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a service; the engine stops and removes its tasks' containers on every node.
+         * @description Operator. A service the swarm does not have is 404 `service_not_found`.
+         */
+        delete: operations["removeSwarmService"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/services/{serviceId}/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The service's tasks — slot, node and the registered engine that is that node, desired and actual state, error, container.
+         * @description Answered by a manager. Current and replaced tasks (the engine keeps a few per slot), by slot, newest first. `upToDate` marks the tasks that run the current spec. A service the swarm does not have is 404 `service_not_found`.
+         */
+        get: operations["listSwarmServiceTasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/services/{serviceId}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The service's recent output across its tasks on every node, each line naming its task, node and the registered engine that is that node.
+         * @description Answered by a manager, which gathers the tasks' logs from the nodes. At most `tail` lines per task and about 4 MiB in all (`truncated` says when that bound cut lines). Lines come in the engine's order (task by task). A service the swarm does not have is 404 `service_not_found`.
+         */
+        get: operations["getSwarmServiceLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/services/{serviceId}/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change a service's image or environment, or redeploy it (`force`), as a rolling update job. Operator.
+         * @description A new `image` is pinned to a digest as on create (same checks and errors); `env` replaces the tasks' environment; `force` redeploys every task even without a change. The rolling update follows the service's update config (`order: start-first` starts each new task before its old one stops). Answered by a manager. The job writes the change at the version it read (a race with another writer is 409 `version_conflict`; with `If-Match`, 412), then follows the service on its `service` events and its tasks' container events (a slow fallback re-read for the rest). Its `service` field shows desired / updated / running / failed tasks and each slot's task; `percent` (running of desired) never goes backwards. It ends `succeeded` when every slot runs a task of the current spec for the update config's monitor period (or the engine reports the update `completed`), as `docker service update` decides; `failed` with `update_rolled_back` (the engine rolled a failing update back; its message says why) or `update_paused`.
+         */
+        post: operations["updateSwarmService"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/services/{serviceId}/scale": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a replicated service's replica count, as a job. Operator.
+         * @description A global service cannot be scaled (400). The job ends `succeeded` when `replicas` tasks run and stay up for the monitor period. The job writes the change at the version it read (a race with another writer is 409 `version_conflict`; with `If-Match`, 412), then follows the service on its `service` events and its tasks' container events (a slow fallback re-read for the rest). Its `service` field shows desired / updated / running / failed tasks and each slot's task; `percent` (running of desired) never goes backwards. It ends `succeeded` when every slot runs a task of the current spec for the update config's monitor period (or the engine reports the update `completed`), as `docker service update` decides; `failed` with `update_rolled_back` (the engine rolled a failing update back; its message says why) or `update_paused`.
+         */
+        post: operations["scaleSwarmService"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/swarm/services/{serviceId}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put the service's previous spec back (`docker service rollback`), as a job. Operator.
+         * @description A service never changed has no previous spec: 409 `conflict`. The rollback follows the service's rollback config; the job ends `succeeded` when every slot runs the previous spec for the monitor period, `failed` with `update_paused` when the engine paused the rollback. The job writes the change at the version it read (a race with another writer is 409 `version_conflict`; with `If-Match`, 412), then follows the service on its `service` events and its tasks' container events (a slow fallback re-read for the rest). Its `service` field shows desired / updated / running / failed tasks and each slot's task; `percent` (running of desired) never goes backwards. It ends `succeeded` when every slot runs a task of the current spec for the update config's monitor period (or the engine reports the update `completed`), as `docker service update` decides; `failed` with `update_rolled_back` (the engine rolled a failing update back; its message says why) or `update_paused`.
+         */
+        post: operations["rollbackSwarmService"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks": {
         parameters: {
             query?: never;
@@ -1956,10 +2303,574 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/engines/{engine}/swarm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The engine's swarm — its id, age and node counts (never its join tokens). (on one engine)
+         * @description Answered by a manager. An engine outside a swarm is 409 `swarm_inactive`; a worker is 409 `not_swarm_manager` (ask a manager, or `GET /api/v1/engines` for another engine).
+         */
+        get: operations["getSwarmOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/init": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make this engine the first manager of a new swarm (`docker swarm init`). Admin. (on one engine)
+         * @description An engine already in a swarm is 409 `swarm_already_active`. `advertiseAddr` is the address other nodes reach this one at (an IP or interface, optional `:port`); `listenAddr` defaults to `0.0.0.0:2377`.
+         */
+        post: operations["initSwarmOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join this engine into a swarm — another registered engine's (the token never reaches the client), or by addresses and token. Admin. (on one engine)
+         * @description With `manager` (the name of a registered engine that is a swarm manager), the service reads that swarm's join
+         *     token for `role` and the manager's address itself and joins this engine with them: the token is never sent to
+         *     the client. With `remoteAddrs` and `joinToken`, those are used as given. An engine already in a swarm is 409
+         *     `swarm_already_active`; a `manager` engine outside a swarm is 409 `swarm_inactive`, a worker 409 `not_swarm_manager`.
+         */
+        post: operations["joinSwarmOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take this engine out of its swarm (`docker swarm leave`). Admin. (on one engine)
+         * @description The last manager leaving ends the swarm with its services: refused with 409 `swarm_last_manager` unless `force=true`. A manager whose leave would cost the swarm its quorum is refused by the engine (409 `conflict`). Outside a swarm: 409 `swarm_inactive`.
+         */
+        post: operations["leaveSwarmOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/join-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The swarm's worker and manager join tokens. Admin. (on one engine)
+         * @description Anyone holding a token can join a node to the swarm: admins only, and never part of `GET /swarm`.
+         */
+        get: operations["getSwarmJoinTokensOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/join-tokens/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the worker and/or manager join token. Admin. (on one engine)
+         * @description The old token stops working at once; nodes already joined are not affected. A concurrent change of the swarm is retried once, then 409 `version_conflict`.
+         */
+        post: operations["rotateSwarmJoinTokensOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/nodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The swarm's nodes, each with the registered engine that is that node. (on one engine)
+         * @description Answered by a manager (409 `swarm_inactive` / `not_swarm_manager` otherwise). `engine` names the registered engine whose `GET /info` node id is this node's (null when none is registered, or the token may not use it): its containers are at `/api/v1/engines/{engine}/containers`.
+         */
+        get: operations["listSwarmNodesOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/nodes/{nodeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node id (or its hostname, as the engine accepts). */
+                nodeId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One node of the swarm. (on one engine)
+         * @description A node the swarm does not have is 404 `node_not_found`.
+         */
+        get: operations["getSwarmNodeOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a node's availability (active / pause / drain), role or labels. Admin. (on one engine)
+         * @description `labels` replace the node's labels. Draining a node moves its tasks to other nodes. With `version` (the node's
+         *     `version` as read), a node changed since is refused with 409 `version_conflict`; without it, a race with
+         *     another writer (the engine's version check) is retried once on the node as it is then, and a second race is
+         *     409 `version_conflict`.
+         */
+        patch: operations["updateSwarmNodeOnEngine"];
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The swarm's services, with running and desired tasks and the state of their last update. (on one engine)
+         * @description Answered by a manager (409 `swarm_inactive` / `not_swarm_manager` otherwise). `running` and `desired` are counted by the engine (`status=true`), not from a task list.
+         */
+        get: operations["listSwarmServicesOnEngine"];
+        put?: never;
+        /**
+         * Create a service (`docker service create`) from an allowlisted body; the image is pinned to a digest first. Operator. (on one engine)
+         * @description Answered by a manager. Only the fields below reach the engine: no capabilities, no privileged mode, no host
+         *     network (`host`, `bridge`, `none` are refused with 403 `policy_denied`). Bind mounts only from under
+         *     `ALLOWED_BIND_PATHS` (checked on their real paths on this host, read-only unless the root is writable; 403
+         *     `policy_denied`, 400 `bind_path_escapes`). The image passes the same reference and `ALLOWED_REGISTRIES` checks
+         *     as a pull (400 `invalid_reference`, 403 `registry_not_allowed`) and is pinned to the digest its tag points at
+         *     now, asked of the registry through the engine with the stored login for that registry (`registry`, or the one
+         *     stored for its host), which also goes to the nodes for their pulls; a tag the registry does not have is 404
+         *     `image_not_found`. A name in use is 409 `conflict`. With an `Idempotency-Key`, a retry (same token, key and
+         *     body) answers the first answer (`Idempotent-Replayed: true`).
+         */
+        post: operations["createSwarmServiceOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/services/{serviceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One service of the swarm. (on one engine)
+         * @description A service the swarm does not have is 404 `service_not_found`.
+         */
+        get: operations["getSwarmServiceOnEngine"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a service; the engine stops and removes its tasks' containers on every node. (on one engine)
+         * @description Operator. A service the swarm does not have is 404 `service_not_found`.
+         */
+        delete: operations["removeSwarmServiceOnEngine"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/services/{serviceId}/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The service's tasks — slot, node and the registered engine that is that node, desired and actual state, error, container. (on one engine)
+         * @description Answered by a manager. Current and replaced tasks (the engine keeps a few per slot), by slot, newest first. `upToDate` marks the tasks that run the current spec. A service the swarm does not have is 404 `service_not_found`.
+         */
+        get: operations["listSwarmServiceTasksOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/services/{serviceId}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The service's recent output across its tasks on every node, each line naming its task, node and the registered engine that is that node. (on one engine)
+         * @description Answered by a manager, which gathers the tasks' logs from the nodes. At most `tail` lines per task and about 4 MiB in all (`truncated` says when that bound cut lines). Lines come in the engine's order (task by task). A service the swarm does not have is 404 `service_not_found`.
+         */
+        get: operations["getSwarmServiceLogsOnEngine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/services/{serviceId}/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change a service's image or environment, or redeploy it (`force`), as a rolling update job. Operator. (on one engine)
+         * @description A new `image` is pinned to a digest as on create (same checks and errors); `env` replaces the tasks' environment; `force` redeploys every task even without a change. The rolling update follows the service's update config (`order: start-first` starts each new task before its old one stops). Answered by a manager. The job writes the change at the version it read (a race with another writer is 409 `version_conflict`; with `If-Match`, 412), then follows the service on its `service` events and its tasks' container events (a slow fallback re-read for the rest). Its `service` field shows desired / updated / running / failed tasks and each slot's task; `percent` (running of desired) never goes backwards. It ends `succeeded` when every slot runs a task of the current spec for the update config's monitor period (or the engine reports the update `completed`), as `docker service update` decides; `failed` with `update_rolled_back` (the engine rolled a failing update back; its message says why) or `update_paused`.
+         */
+        post: operations["updateSwarmServiceOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/services/{serviceId}/scale": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a replicated service's replica count, as a job. Operator. (on one engine)
+         * @description A global service cannot be scaled (400). The job ends `succeeded` when `replicas` tasks run and stay up for the monitor period. The job writes the change at the version it read (a race with another writer is 409 `version_conflict`; with `If-Match`, 412), then follows the service on its `service` events and its tasks' container events (a slow fallback re-read for the rest). Its `service` field shows desired / updated / running / failed tasks and each slot's task; `percent` (running of desired) never goes backwards. It ends `succeeded` when every slot runs a task of the current spec for the update config's monitor period (or the engine reports the update `completed`), as `docker service update` decides; `failed` with `update_rolled_back` (the engine rolled a failing update back; its message says why) or `update_paused`.
+         */
+        post: operations["scaleSwarmServiceOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/engines/{engine}/swarm/services/{serviceId}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put the service's previous spec back (`docker service rollback`), as a job. Operator. (on one engine)
+         * @description A service never changed has no previous spec: 409 `conflict`. The rollback follows the service's rollback config; the job ends `succeeded` when every slot runs the previous spec for the monitor period, `failed` with `update_paused` when the engine paused the rollback. The job writes the change at the version it read (a race with another writer is 409 `version_conflict`; with `If-Match`, 412), then follows the service on its `service` events and its tasks' container events (a slow fallback re-read for the rest). Its `service` field shows desired / updated / running / failed tasks and each slot's task; `percent` (running of desired) never goes backwards. It ends `succeeded` when every slot runs a task of the current spec for the update config's monitor period (or the engine reports the update `completed`), as `docker service update` decides; `failed` with `update_rolled_back` (the engine rolled a failing update back; its message says why) or `update_paused`.
+         */
+        post: operations["rollbackSwarmServiceOnEngine"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A swarm as its manager sees it; never its join tokens. */
+        SwarmState: {
+            /** @description The swarm's (cluster's) id. */
+            id: string;
+            /** @description When the swarm was created (RFC 3339). */
+            createdAt: string;
+            /** @description When its spec last changed. */
+            updatedAt: string;
+            /** @description The swarm spec's version (moves with every change). */
+            version: number;
+            /** @description This engine's own node id. */
+            nodeId: string;
+            nodes: {
+                total: number;
+                managers: number;
+                workers: number;
+                /** @description Nodes whose state is `ready`. */
+                ready: number;
+            };
+        };
+        /** @description Secrets that let a node join the swarm as a worker or a manager. */
+        SwarmJoinTokens: {
+            worker: string;
+            manager: string;
+        };
+        /** @description A swarm service and how far it is from its desired state. */
+        SwarmService: {
+            id: string;
+            name: string;
+            /** @description The image of its spec, with the digest the engine pinned it to. */
+            image: string;
+            /** @enum {string} */
+            mode: "replicated" | "global";
+            /** @description Tasks the orchestrator wants running (replicas, or one per eligible node). */
+            desired: number;
+            /** @description Tasks running now. */
+            running: number;
+            /** @description The last rolling update's state (updating, paused, completed, rollback_started, rollback_paused, rollback_completed), null when never updated. */
+            updateState: string | null;
+            /** @description The engine's message on that update. */
+            updateMessage: string | null;
+            /** @description The service spec's version. */
+            version: number;
+            labels: {
+                [key: string]: string;
+            };
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @description How a rolling update (or its rollback) proceeds. */
+        SwarmUpdatePolicy: {
+            /** @description Tasks changed at once (0: all). */
+            parallelism?: number;
+            /** @description Wait between batches. */
+            delayMs?: number;
+            /**
+             * @description What a failed task does to the update (a rollback config: pause or continue).
+             * @enum {string}
+             */
+            failureAction?: "pause" | "continue" | "rollback";
+            /** @description How long a new task must stay up to count as a success (also the job's verification period). */
+            monitorMs?: number;
+            maxFailureRatio?: number;
+            /**
+             * @description `start-first`: the new task starts before the old one stops.
+             * @enum {string}
+             */
+            order?: "start-first" | "stop-first";
+        };
+        /** @description A service create: every field the API lets through (no capabilities, no host network). */
+        SwarmServiceCreateRequest: {
+            name: string;
+            /**
+             * @description An image reference; pinned to its digest before the create.
+             * @example 127.0.0.1:5000/seed/web:1.39
+             */
+            image: string;
+            /**
+             * Format: uuid
+             * @description A stored registry login for the image's registry (default: the one stored for its host).
+             */
+            registry?: string;
+            /**
+             * @default replicated
+             * @enum {string}
+             */
+            mode?: "replicated" | "global";
+            /** @description Replicated services (default 1). */
+            replicas?: number;
+            /** @description Replaces the image's entrypoint. */
+            command?: string[];
+            /** @description Replaces the image's CMD. */
+            args?: string[];
+            env?: {
+                [key: string]: string;
+            };
+            labels?: {
+                [key: string]: string;
+            };
+            ports?: {
+                target: number;
+                published?: number;
+                /**
+                 * @default tcp
+                 * @enum {string}
+                 */
+                protocol?: "tcp" | "udp";
+                /**
+                 * @default ingress
+                 * @enum {string}
+                 */
+                mode?: "ingress" | "host";
+            }[];
+            /** @description Swarm (overlay) networks by name or id. */
+            networks?: string[];
+            mounts?: {
+                /** @enum {string} */
+                type: "bind" | "volume";
+                /** @description A host path under ALLOWED_BIND_PATHS (bind) or a volume name. */
+                source: string;
+                target: string;
+                readOnly?: boolean;
+            }[];
+            resources?: {
+                limits?: components["schemas"]["SwarmResources"];
+                reservations?: components["schemas"]["SwarmResources"];
+            };
+            /**
+             * @example [
+             *       "node.role==worker"
+             *     ]
+             */
+            constraints?: string[];
+            updateConfig?: components["schemas"]["SwarmUpdatePolicy"];
+            rollbackConfig?: components["schemas"]["SwarmUpdatePolicy"];
+            /** @description How long a task gets to stop before it is killed. */
+            stopGracePeriodMs?: number;
+        };
+        SwarmResources: {
+            /** @description CPUs in units of 10^-9. */
+            nanoCpus?: number;
+            memoryBytes?: number;
+        };
+        SwarmTask: {
+            id: string;
+            serviceId: string;
+            /** @description A replicated service's slot; null for a global service. */
+            slot: number | null;
+            nodeId: string;
+            /** @description The registered engine that is the task's node (null when none, or not the token's). */
+            engine: string | null;
+            /** @description What the orchestrator wants: running, shutdown, … */
+            desiredState: string;
+            /** @description new … running, complete, failed, rejected, shutdown, … */
+            state: string;
+            message: string;
+            /** @description Why the task failed, in the engine's words. */
+            error: string | null;
+            containerId: string | null;
+            /** @description The task runs the service's current spec. */
+            upToDate: boolean;
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @description What a swarm service job last read of its service. */
+        SwarmServiceProgress: {
+            serviceId: string;
+            name: string;
+            /** @description Tasks wanted (replicas, or one per eligible node). */
+            desired: number;
+            /** @description Slots whose task runs the current spec. */
+            updated: number;
+            /** @description Of those, the running ones. */
+            running: number;
+            /** @description Tasks failed or rejected since the job started. */
+            failed: number;
+            /** @description The engine's state of the update this job started (updating, paused, completed, rollback_started, rollback_completed, …). */
+            updateState: string | null;
+            /** @description The engine is rolling the change back. */
+            rollback: boolean;
+            slots: {
+                slot: number | null;
+                nodeId: string;
+                taskId: string;
+                state: string;
+                desiredState: string;
+                error: string | null;
+            }[];
+        };
+        /** @description A node of the swarm. */
+        SwarmNode: {
+            id: string;
+            /** @description The node's version: send it back as `version` to refuse a change on a stale read. */
+            version: number;
+            hostname: string;
+            /** @enum {string} */
+            role: "worker" | "manager";
+            /** @enum {string} */
+            availability: "active" | "pause" | "drain";
+            /** @description ready, down, unknown or disconnected. */
+            state: string;
+            /** @description The address the node is reached at. */
+            address: string;
+            /** @description This manager is the raft leader. */
+            leader: boolean;
+            /** @description A manager: reachable, unreachable or unknown. */
+            managerReachability?: string;
+            /** @description The node's Docker engine version. */
+            engineVersion: string;
+            labels: {
+                [key: string]: string;
+            };
+            createdAt: string;
+            updatedAt: string;
+            /** @description The registered engine that is this node (its `GET /info` node id matches), or null. */
+            engine: string | null;
+        };
         /** @description An RFC 9457 problem document. `code` is stable; `detail` is for people. */
         Problem: {
             /** @description A URI naming the problem type (`urn:dockhand:problem:<code>`). */
@@ -1969,7 +2880,7 @@ export interface components {
             detail?: string;
             instance?: string;
             /** @enum {string} */
-            code: "invalid_request" | "invalid_reference" | "invalid_identifier" | "unexpected_body" | "unauthorized" | "forbidden" | "policy_denied" | "bind_path_escapes" | "not_found" | "route_not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "image_not_found" | "image_in_use" | "container_not_found" | "container_running" | "container_not_running" | "container_paused" | "name_conflict" | "port_conflict" | "conflict" | "idempotency_mismatch" | "idempotency_in_progress" | "job_not_found" | "registry_not_found" | "registry_not_allowed" | "registry_unreachable" | "registry_auth_failed" | "exec_not_found" | "engine_not_found" | "resync_required" | "rate_limited" | "engine_unavailable" | "engine_timeout" | "engine_error" | "shutting_down" | "internal_error";
+            code: "invalid_request" | "invalid_reference" | "invalid_identifier" | "unexpected_body" | "unauthorized" | "forbidden" | "policy_denied" | "bind_path_escapes" | "not_found" | "route_not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "image_not_found" | "image_in_use" | "container_not_found" | "container_running" | "container_not_running" | "container_paused" | "name_conflict" | "port_conflict" | "conflict" | "swarm_inactive" | "not_swarm_manager" | "swarm_already_active" | "swarm_last_manager" | "version_conflict" | "precondition_failed" | "update_rolled_back" | "update_paused" | "idempotency_mismatch" | "idempotency_in_progress" | "job_not_found" | "registry_not_found" | "registry_not_allowed" | "registry_unreachable" | "registry_auth_failed" | "exec_not_found" | "node_not_found" | "service_not_found" | "engine_not_found" | "resync_required" | "rate_limited" | "engine_unavailable" | "engine_timeout" | "engine_error" | "shutting_down" | "internal_error";
             /** @description For validation problems, one entry per field. */
             errors?: {
                 /** @description Where, e.g. `body.image` or `query.tail`. */
@@ -2170,12 +3081,13 @@ export interface components {
             /**
              * @description `pull` and `push` are engine transfers (layer progress). `update_check` (POST /api/v1/updates/check) and
              *     `recreate` (POST /api/v1/containers/{id}/recreate) are tasks of the service: their progress is in `steps`,
-             *     what they produced in `result`.
+             *     what they produced in `result`. `service_update`, `service_scale` and `service_rollback` follow a swarm
+             *     service to convergence: `steps` is running of desired tasks, `service` the tasks as last read.
              * @enum {string}
              */
-            kind: "pull" | "push" | "update_check" | "recreate";
+            kind: "pull" | "push" | "update_check" | "recreate" | "service_update" | "service_scale" | "service_rollback";
             /**
-             * @description The normalized reference, e.g. `127.0.0.1:5000/team/app:1.0`; for an `update_check`, `*` (every image in use); for a `recreate`, the container's image.
+             * @description The normalized reference, e.g. `127.0.0.1:5000/team/app:1.0`; for an `update_check`, `*` (every image in use); for a `recreate`, the container's image; for a service job, the service's name.
              * @example 127.0.0.1:5000/team/app:1.0
              */
             image: string;
@@ -2197,7 +3109,7 @@ export interface components {
             finishedAt: string | null;
             /** @description The name of the token that started it. */
             createdBy: string;
-            /** @description Task jobs only (`update_check`, `recreate`) — steps done of the steps known; `status` names the step running. */
+            /** @description Task jobs only (`update_check`, `recreate`, service jobs) — steps done of the steps known; `status` names the step running. */
             steps?: {
                 done: number;
                 total: number;
@@ -2205,11 +3117,12 @@ export interface components {
             /**
              * @description Task jobs only, once ended. `update_check`: `{checked, outdated, unknown, images: [ImageUpdate]}`.
              *     `recreate`: `{oldId, newId, name, pulled}` when it succeeded; when it failed and the old container was put
-             *     back, `{oldId, rolledBack: true, newId?}`.
+             *     back, `{oldId, rolledBack: true, newId?}`. Service jobs: the `service` progress with the service `version`.
              */
             result?: {
                 [key: string]: unknown;
             };
+            service?: components["schemas"]["SwarmServiceProgress"];
         };
         ImagePullRequest: {
             /** @example 127.0.0.1:5000/team/app:1.0 */
@@ -4681,6 +5594,704 @@ export interface operations {
             403: components["responses"]["Forbidden"];
         };
     };
+    getSwarm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The swarm as its manager sees it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    initSwarm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    advertiseAddr: string;
+                    listenAddr?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new swarm. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    joinSwarm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    manager: components["schemas"]["EngineName"];
+                    /**
+                     * @default worker
+                     * @enum {string}
+                     */
+                    role?: "worker" | "manager";
+                    advertiseAddr?: string;
+                    listenAddr?: string;
+                } | {
+                    remoteAddrs: string[];
+                    joinToken: string;
+                    advertiseAddr?: string;
+                    listenAddr?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description This engine's place in the swarm it joined. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description This engine's node id in the swarm. */
+                        nodeId: string;
+                        /** @description Its swarm state (active, or pending while it joins). */
+                        state: string;
+                        /** @description It joined as a manager. */
+                        manager: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    leaveSwarm: {
+        parameters: {
+            query?: {
+                /** @description Confirms leaving as the last manager (the swarm and its services end). */
+                force?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The engine left its swarm. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getSwarmJoinTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The current join tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmJoinTokens"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    rotateSwarmJoinTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Rotate the worker token. */
+                    worker?: boolean;
+                    /** @description Rotate the manager token. */
+                    manager?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The join tokens after the rotation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmJoinTokens"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    listSwarmNodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The nodes, by hostname. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmNode"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getSwarmNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node id (or its hostname, as the engine accepts). */
+                nodeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The node. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmNode"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    updateSwarmNode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node id (or its hostname, as the engine accepts). */
+                nodeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    availability?: "active" | "pause" | "drain";
+                    /** @enum {string} */
+                    role?: "worker" | "manager";
+                    labels?: {
+                        [key: string]: string;
+                    };
+                    /** @description The node's version the change is based on. */
+                    version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The node after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmNode"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    listSwarmServices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The services, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmService"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    createSwarmService: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A client-chosen key (kept 24 hours, per token) that makes retries of this create safe. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SwarmServiceCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The new service. */
+            201: {
+                headers: {
+                    /** @description The service's URL. */
+                    Location?: string;
+                    /** @description `true` when this is the answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmService"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description The Idempotency-Key was already used with another body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getSwarmService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The service. */
+            200: {
+                headers: {
+                    /** @description The service version, quoted: send it back as `If-Match` on an update, scale or rollback. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmService"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    removeSwarmService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The service is removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    listSwarmServiceTasks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tasks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmTask"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getSwarmServiceLogs: {
+        parameters: {
+            query?: {
+                /** @description How many of the last lines of each task to return. */
+                tail?: number;
+                /** @description Only lines written at or after this time (Unix seconds). */
+                since?: number;
+                /** @description Fill each line's `timestamp` (otherwise null). */
+                timestamps?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        truncated: boolean;
+                        lines: {
+                            taskId: string;
+                            nodeId: string;
+                            /** @description The registered engine that is the node (null when none, or not the token's). */
+                            engine: string | null;
+                            /** @enum {string} */
+                            stream: "stdout" | "stderr";
+                            timestamp: string | null;
+                            line: string;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    updateSwarmService: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The service version read (`GET` answers it as `ETag` and `version`): a service changed since is refused with 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The new image reference (pinned to its digest).
+                     * @example 127.0.0.1:5000/seed/web:1.43
+                     */
+                    image?: string;
+                    /**
+                     * Format: uuid
+                     * @description A stored registry login for the image's registry.
+                     */
+                    registry?: string;
+                    /** @description The tasks' whole environment (replaces it). */
+                    env?: {
+                        [key: string]: string;
+                    };
+                    /** @description Redeploy every task even when nothing else changes. */
+                    force?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The job, started (or joined, while a job of the same kind on this service runs). Follow it on the `job` channel or at `Location`. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description `precondition_failed`: `If-Match` names a version the service has moved past (the problem has the current `version`). */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    scaleSwarmService: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The service version read (`GET` answers it as `ETag` and `version`): a service changed since is refused with 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    replicas: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The job, started (or joined, while a job of the same kind on this service runs). Follow it on the `job` channel or at `Location`. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description `precondition_failed`: `If-Match` names a version the service has moved past (the problem has the current `version`). */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    rollbackSwarmService: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The service version read (`GET` answers it as `ETag` and `version`): a service changed since is refused with 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, started (or joined, while a job of the same kind on this service runs). Follow it on the `job` channel or at `Location`. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description `precondition_failed`: `If-Match` names a version the service has moved past (the problem has the current `version`). */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
     listWebhooks: {
         parameters: {
             query?: never;
@@ -6167,6 +7778,749 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+        };
+    };
+    getSwarmOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The swarm as its manager sees it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    initSwarmOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    advertiseAddr: string;
+                    listenAddr?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new swarm. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    joinSwarmOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    manager: components["schemas"]["EngineName"];
+                    /**
+                     * @default worker
+                     * @enum {string}
+                     */
+                    role?: "worker" | "manager";
+                    advertiseAddr?: string;
+                    listenAddr?: string;
+                } | {
+                    remoteAddrs: string[];
+                    joinToken: string;
+                    advertiseAddr?: string;
+                    listenAddr?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description This engine's place in the swarm it joined. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description This engine's node id in the swarm. */
+                        nodeId: string;
+                        /** @description Its swarm state (active, or pending while it joins). */
+                        state: string;
+                        /** @description It joined as a manager. */
+                        manager: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    leaveSwarmOnEngine: {
+        parameters: {
+            query?: {
+                /** @description Confirms leaving as the last manager (the swarm and its services end). */
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The engine left its swarm. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getSwarmJoinTokensOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The current join tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmJoinTokens"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    rotateSwarmJoinTokensOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Rotate the worker token. */
+                    worker?: boolean;
+                    /** @description Rotate the manager token. */
+                    manager?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The join tokens after the rotation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmJoinTokens"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    listSwarmNodesOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The nodes, by hostname. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmNode"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getSwarmNodeOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node id (or its hostname, as the engine accepts). */
+                nodeId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The node. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmNode"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    updateSwarmNodeOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A node id (or its hostname, as the engine accepts). */
+                nodeId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    availability?: "active" | "pause" | "drain";
+                    /** @enum {string} */
+                    role?: "worker" | "manager";
+                    labels?: {
+                        [key: string]: string;
+                    };
+                    /** @description The node's version the change is based on. */
+                    version?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The node after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmNode"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    listSwarmServicesOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The services, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmService"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    createSwarmServiceOnEngine: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A client-chosen key (kept 24 hours, per token) that makes retries of this create safe. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SwarmServiceCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The new service. */
+            201: {
+                headers: {
+                    /** @description The service's URL. */
+                    Location?: string;
+                    /** @description `true` when this is the answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmService"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description The Idempotency-Key was already used with another body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getSwarmServiceOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The service. */
+            200: {
+                headers: {
+                    /** @description The service version, quoted: send it back as `If-Match` on an update, scale or rollback. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmService"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    removeSwarmServiceOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The service is removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    listSwarmServiceTasksOnEngine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tasks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SwarmTask"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    getSwarmServiceLogsOnEngine: {
+        parameters: {
+            query?: {
+                /** @description How many of the last lines of each task to return. */
+                tail?: number;
+                /** @description Only lines written at or after this time (Unix seconds). */
+                since?: number;
+                /** @description Fill each line's `timestamp` (otherwise null). */
+                timestamps?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lines. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        truncated: boolean;
+                        lines: {
+                            taskId: string;
+                            nodeId: string;
+                            /** @description The registered engine that is the node (null when none, or not the token's). */
+                            engine: string | null;
+                            /** @enum {string} */
+                            stream: "stdout" | "stderr";
+                            timestamp: string | null;
+                            line: string;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    updateSwarmServiceOnEngine: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The service version read (`GET` answers it as `ETag` and `version`): a service changed since is refused with 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The new image reference (pinned to its digest).
+                     * @example 127.0.0.1:5000/seed/web:1.43
+                     */
+                    image?: string;
+                    /**
+                     * Format: uuid
+                     * @description A stored registry login for the image's registry.
+                     */
+                    registry?: string;
+                    /** @description The tasks' whole environment (replaces it). */
+                    env?: {
+                        [key: string]: string;
+                    };
+                    /** @description Redeploy every task even when nothing else changes. */
+                    force?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The job, started (or joined, while a job of the same kind on this service runs). Follow it on the `job` channel or at `Location`. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description `precondition_failed`: `If-Match` names a version the service has moved past (the problem has the current `version`). */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    scaleSwarmServiceOnEngine: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The service version read (`GET` answers it as `ETag` and `version`): a service changed since is refused with 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    replicas: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The job, started (or joined, while a job of the same kind on this service runs). Follow it on the `job` channel or at `Location`. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description `precondition_failed`: `If-Match` names a version the service has moved past (the problem has the current `version`). */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
+        };
+    };
+    rollbackSwarmServiceOnEngine: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The service version read (`GET` answers it as `ETag` and `version`): a service changed since is refused with 412 `precondition_failed`. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description A service id or name. */
+                serviceId: string;
+                /** @description The engine (`GET /api/v1/engines`): `default` is DOCKER_HOST. One that is not configured, or that the token may not use, is 404 `engine_not_found`. */
+                engine: components["parameters"]["EngineName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, started (or joined, while a job of the same kind on this service runs). Follow it on the `job` channel or at `Location`. */
+            202: {
+                headers: {
+                    /** @description `/api/v1/jobs/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description `precondition_failed`: `If-Match` names a version the service has moved past (the problem has the current `version`). */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["EngineUnavailable"];
+            504: components["responses"]["EngineTimeout"];
         };
     };
 }

@@ -74,7 +74,7 @@ const FORBIDDEN_NETWORKS = new Set(['host']);
 const bad = (message: string) => new DomainError('invalid_request', message);
 
 /** An absolute container path without `..`, normalized; `what` names the field in messages. */
-function containerPath(p: string, what: string): string {
+export function containerPath(p: string, what: string): string {
   if (!p.startsWith('/') || p.split('/').includes('..') || p.includes('\0')) throw bad(`${what} must be an absolute path without ..`);
   const n = path.posix.normalize(p);
   return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;

@@ -4,7 +4,7 @@ import type { ImagePuller } from '../images/image-puller';
 import type { ImageTransfer } from '../images/image-transfer';
 import type { RegistryAllowlist, RegistryCredentials, RegistryStore } from '../registries/registry';
 import { roleAllows, type Role } from '../auth/roles';
-import { FINAL_JOB_STATES, JOB_START_ROLE, TASK_KINDS, type Job, type JobFeed, type JobKind, type JobState } from './job';
+import { FINAL_JOB_STATES, JOB_START_ROLE, TASK_KINDS, type Job, type JobFeed, type JobKind, type JobState, type ServiceJobProgress } from './job';
 import { checkUuid } from '../ids';
 import { checkCredentialsMatch, resolvePull, resolvePush } from './job-requests';
 import { completeProgress, initialProgress, reduceProgress, toJobProgress, type ProgressState } from './progress';
@@ -58,6 +58,7 @@ interface Entry {
   /** Task jobs only. */
   steps?: { done: number; total: number };
   result?: Record<string, unknown>;
+  service?: ServiceJobProgress;
   /** Task jobs are not watched for stalls: a settle period or a slow stop says nothing for a while. */
   task: boolean;
 }
@@ -66,8 +67,8 @@ interface Entry {
 export interface TaskContext {
   /** Aborted when the job is cancelled or the service stops. */
   signal: AbortSignal;
-  /** Reports progress: `done` of `total` steps, and what runs now. */
-  step: (done: number, total: number, status: string) => void;
+  /** Reports progress: `done` of `total` steps, and what runs now (with what a swarm service job shows of its tasks). */
+  step: (done: number, total: number, status: string, service?: ServiceJobProgress) => void;
 }
 
 export interface StartRequest {
@@ -281,8 +282,9 @@ export class JobService implements JobFeed, ImagePuller {
   /** Adapts a task body to the stream shape `run` drives: one message per step, the result kept aside. */
   private async runTask(body: (ctx: TaskContext) => Promise<Record<string, unknown>>, signal: AbortSignal): Promise<AsyncIterable<ProgressMessage>> {
     const e = [...this.active.values()].find((x) => x.controller.signal === signal) as Entry;
-    const step = (done: number, total: number, status: string) => {
+    const step = (done: number, total: number, status: string, service?: ServiceJobProgress) => {
       e.steps = { done, total };
+      if (service) e.service = service;
       e.progress = {
         ...e.progress,
         status,
@@ -389,6 +391,7 @@ export class JobService implements JobFeed, ImagePuller {
       status: e.progress.status,
       ...(e.steps ? { steps: { ...e.steps } } : {}),
       ...(e.result ? { result: e.result } : {}),
+      ...(e.service ? { service: e.service } : {}),
     };
     for (const l of [...e.listeners]) {
       try {

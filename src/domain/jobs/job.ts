@@ -4,14 +4,22 @@ import type { Role } from '../auth/roles';
  * them. These types are the shared contract between the jobs service (images issue), REST and the
  * WebSocket `job` channel.
  */
-export type JobKind = 'pull' | 'push' | 'update_check' | 'recreate';
+export type JobKind = 'pull' | 'push' | 'update_check' | 'recreate' | 'service_update' | 'service_scale' | 'service_rollback';
 /** Jobs that are not an engine transfer: a sequence of steps run by the service itself. */
-export const TASK_KINDS: readonly JobKind[] = ['update_check', 'recreate'];
+export const TASK_KINDS: readonly JobKind[] = ['update_check', 'recreate', 'service_update', 'service_scale', 'service_rollback'];
 /**
  * The least role that may start a job of each kind — the scopes of pullImage, pushImage, checkAllUpdates and
  * recreateContainer in openapi.yaml (a unit test keeps them equal) — and so the least role that may cancel one.
  */
-export const JOB_START_ROLE: Readonly<Record<JobKind, Role>> = { pull: 'operator', push: 'admin', update_check: 'operator', recreate: 'operator' };
+export const JOB_START_ROLE: Readonly<Record<JobKind, Role>> = {
+  pull: 'operator',
+  push: 'admin',
+  update_check: 'operator',
+  recreate: 'operator',
+  service_update: 'operator',
+  service_scale: 'operator',
+  service_rollback: 'operator',
+};
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const FINAL_JOB_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
 
@@ -80,6 +88,25 @@ export interface Job {
   steps?: { done: number; total: number };
   /** Task jobs: what the task produced (the images checked, the replacement container …), once it ended. */
   result?: Record<string, unknown>;
+  /** Swarm service jobs: desired / updated / running / failed tasks and each slot's state, as last read. */
+  service?: ServiceJobProgress;
+}
+
+/** What a swarm service job (update, scale, rollback) last read of its service. */
+export interface ServiceJobProgress {
+  serviceId: string;
+  name: string;
+  desired: number;
+  /** Slots whose task runs the current spec (running or on the way). */
+  updated: number;
+  /** Slots whose current-spec task is running. */
+  running: number;
+  /** Tasks that failed or were rejected since the job started. */
+  failed: number;
+  updateState: string | null;
+  /** The engine is rolling the change back. */
+  rollback: boolean;
+  slots: { slot: number | null; nodeId: string; taskId: string; state: string; desiredState: string; error: string | null }[];
 }
 
 /** What the WebSocket channel and REST need from the jobs service. */

@@ -12,7 +12,7 @@ import { connectWs } from '../../helpers/ws';
 // Every identifier gets every injection; every operation with a body gets every malformed body. All must be 4xx
 // with no engine call. The WebSocket cases extend test/integration/ws/ws-events.test.ts "abuse and bounds"
 // (oversized frame → 1009, flood → 1008, malformed JSON, binary, unknown channel are tested there).
-jest.setTimeout(60_000);
+jest.setTimeout(240_000);
 
 let p: ProxiedService;
 let agent: http.Agent;

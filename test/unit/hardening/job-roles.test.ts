@@ -19,6 +19,9 @@ describe('who may cancel a job', () => {
       push: contractRole('pushImage'),
       update_check: contractRole('checkAllUpdates'),
       recreate: contractRole('recreateContainer'),
+      service_update: contractRole('updateSwarmService'),
+      service_scale: contractRole('scaleSwarmService'),
+      service_rollback: contractRole('rollbackSwarmService'),
     });
     expect(JOB_START_ROLE.push).toBe('admin');
   });
