@@ -6,6 +6,7 @@ import type { LoggedEvent } from './domain/events/event-log';
 import type { JobService } from './domain/jobs/job-service';
 import { RateLimiter } from './domain/limits/rate-limiter';
 import { TriggerService } from './domain/triggers/trigger-service';
+import type { ServiceChanges } from './domain/swarm/service-changes';
 import type { ContainerRecreator } from './domain/updates/container-recreator';
 import { WebhookTargetPolicy } from './domain/webhooks/target-policy';
 import { WebhookDispatcher } from './domain/webhooks/webhook-dispatcher';
@@ -31,6 +32,8 @@ export interface WebhookParts {
   jobs: JobService;
   /** Each engine's recreator, by engine name. */
   recreators: (engine: string) => ContainerRecreator | undefined;
+  /** Each engine's swarm service changes, by engine name. */
+  serviceChanges: (engine: string) => ServiceChanges | undefined;
   audit: AuditTrail;
   metrics: ServiceMetrics;
 }
@@ -79,6 +82,7 @@ export function wireWebhooks(config: Config, logger: Logger, p: WebhookParts): {
   const triggers = new TriggerService(
     new SqliteTriggerStore(p.db),
     p.recreators,
+    p.serviceChanges,
     p.jobs,
     new RateLimiter('trigger_calls', config.webhooks.triggerCallsPerMinute),
     (entry) => p.audit.record(entry),

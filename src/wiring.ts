@@ -153,6 +153,7 @@ export function wire(config: Config, logger: Logger): Wired {
     events,
     jobs,
     recreators: (name) => wiredEngines.get(name)?.scope.recreator,
+    serviceChanges: (name) => wiredEngines.get(name)?.scope.swarmChanges,
     audit: auditTrail,
     metrics,
   });

@@ -1528,11 +1528,14 @@ export interface paths {
         get: operations["listTriggers"];
         put?: never;
         /**
-         * Create a trigger that redeploys a container; its token is answered once.
+         * Create a trigger that redeploys a container or updates a swarm service; its token is answered once.
          * @description The answer carries the token (256 random bits) and the URL to call (`POST /api/v1/triggers/{token}`, no bearer
          *     token); it is never shown again (only its SHA-256 is stored): keep it as a secret of your CI. The container is
          *     named when the trigger fires, not checked now. `engine` (default `default`) is the engine it runs on: one the
-         *     token may use, else `404 engine_not_found`.
+         *     token may use, else `404 engine_not_found`. Name exactly one target: `container` (action `redeploy`: pull and
+         *     recreate, a `recreate` job) or `service`, a swarm service's name or id on a manager engine (action
+         *     `service_update`: its image, or another tag of its repository, pinned again to the registry's digest and
+         *     rolled out as a `service_update` job).
          */
         post: operations["createTrigger"];
         delete?: never;
@@ -1574,14 +1577,16 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Redeploy the trigger's container (pull, then recreate), with no bearer token.
-         * @description The only operation under `/api/v1` that needs no bearer token: the token in the path is the credential. It
-         *     starts a `recreate` job (as `POST /api/v1/containers/{id}/recreate` with `pull: true`) on the container's
-         *     image, or on `tag` of the same repository; the job's `createdBy` is `trigger:<trigger id>`. A wrong token and
+         * Redeploy the trigger's container (pull, then recreate) or update its swarm service, with no bearer token.
+         * @description The only operation under `/api/v1` that needs no bearer token: the token in the path is the credential. A
+         *     container trigger starts a `recreate` job (as `POST /api/v1/containers/{id}/recreate` with `pull: true`) on
+         *     the container's image, or on `tag` of the same repository; a service trigger a `service_update` job (as
+         *     `POST /api/v1/swarm/services/{serviceId}/update` with `image`) on the service's repository at its tag or at
+         *     `tag`. The job's `createdBy` is `trigger:<trigger id>`. A wrong token and
          *     an unknown one get the same `404`. At most `TRIGGER_CALLS_PER_MINUTE` calls a minute per trigger (a minute's
          *     worth in a burst), beyond `429`. Every call is an audit row (operation `fireTrigger`, token
-         *     `trigger:<id>`, the container as target), and the job's end another (`trigger.redeploy`, outcome `ok` or
-         *     `failed`); the job's outcome is also sent to webhooks that ask for job outcomes.
+         *     `trigger:<id>`, the container or service as target), and the job's end another (`trigger.redeploy` or
+         *     `trigger.service_update`, outcome `ok` or `failed`); the job's outcome is also sent to webhooks that ask for job outcomes.
          */
         post: operations["fireTrigger"];
         delete?: never;
@@ -3793,13 +3798,13 @@ export interface components {
             /** Format: uuid */
             id: string;
             /**
-             * @description Pull the container's image (or another tag of its repository) and recreate it.
+             * @description `redeploy`: pull the container's image (or another tag of its repository) and recreate it. `service_update`: roll the swarm service out on its image (or another tag of its repository), pinned again.
              * @enum {string}
              */
-            action: "redeploy";
-            /** @description The engine the container runs on. */
+            action: "redeploy" | "service_update";
+            /** @description The engine the container runs on, or the swarm manager the service is reached through. */
             engine: string;
-            /** @description The container's name. */
+            /** @description The container's name, or the swarm service's name or id. */
             target: string;
             /** Format: date-time */
             createdAt: string;
@@ -3808,9 +3813,9 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            action: "redeploy";
+            action: "redeploy" | "service_update";
             engine: string;
-            /** @description The container's name. */
+            /** @description The container's name, or the swarm service's name or id. */
             target: string;
             /** Format: date-time */
             createdAt: string;
@@ -6528,9 +6533,11 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    container: components["schemas"]["ContainerName"];
+                    container?: components["schemas"]["ContainerName"];
+                    /** @description A swarm service's name or id. */
+                    service?: string;
                     engine?: components["schemas"]["EngineName"];
-                };
+                } & (unknown | unknown);
             };
         };
         responses: {

@@ -180,3 +180,11 @@ export function parseImageLookup(input: string): { engineName: string; reference
   const reference = resolveReference(input);
   return { engineName: reference.full, reference };
 }
+
+/** Another tag of the same repository: the tag alone is taken from the caller, never a registry or repository. */
+export function retagged(repository: string, tag: string): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
+    throw new DomainError('invalid_reference', `"${tag.slice(0, 130)}" is not a tag (1-128 of [A-Za-z0-9_.-], not starting with . or -)`);
+  }
+  return resolveReference(`${repository}:${tag}`).full;
+}

@@ -1,4 +1,5 @@
 import { DomainError } from '../errors';
+import { resolveReference, retagged } from '../images/reference';
 import type { Job, ServiceJobProgress } from '../jobs/job';
 import type { EngineJobs, TaskContext } from '../jobs/job-service';
 import type { ImagePinner } from './service-create';
@@ -148,6 +149,20 @@ export class ServiceChanges {
       ...(change.force ? { force: true } : {}),
     };
     return this.start('service_update', record, ifMatch, by, (r) => this.engine.updateService(r.id, r.version, r.spec, write, pinned?.credentials));
+  }
+
+  /**
+   * A trigger's redeploy: the service's own repository on `tag`, or on the tag it runs, pinned again to the digest
+   * the registry holds now (a CI that pushed the same tag again gets its new image rolled out).
+   */
+  async redeploy(id: string, tag: string | undefined, by: string): Promise<Job> {
+    const record = await this.current(id, undefined);
+    const spec = record.spec as { TaskTemplate?: { ContainerSpec?: { Image?: string } } };
+    const image = spec.TaskTemplate?.ContainerSpec?.Image;
+    if (!image) throw new DomainError('invalid_request', `service ${record.name} names no image`);
+    const running = resolveReference(image);
+    const target = tag !== undefined ? retagged(running.name, tag) : `${running.name}:${running.reference.tag ?? 'latest'}`;
+    return this.update(record.id, { image: target }, undefined, by);
   }
 
   async scale(id: string, replicas: number, ifMatch: number | undefined, by: string): Promise<Job> {

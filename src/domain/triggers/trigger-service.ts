@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { AuditEntry } from '../audit/audit-record';
 import type { Principal } from '../auth/tokens';
 import { parseContainerRef } from '../containers/container-ref';
+import { checkServiceId } from '../swarm/swarm-service';
 import { DomainError } from '../errors';
 import { checkUuid } from '../ids';
 import type { Job } from '../jobs/job';
@@ -11,6 +12,11 @@ import type { Trigger, TriggerStore } from './trigger';
 /** What a trigger starts: the recreate job of src/domain/updates/container-recreator.ts. */
 export interface Redeployer {
   start(ref: string, body: { pull?: boolean; tag?: string }, by: Principal): Promise<{ job: Job }>;
+}
+
+/** What a service trigger starts: the `service_update` job of src/domain/swarm/service-changes.ts. */
+export interface ServiceRedeployer {
+  redeploy(service: string, tag: string | undefined, by: string): Promise<Job>;
 }
 
 export interface TriggerOutcomes {
@@ -34,16 +40,19 @@ export class TriggerService {
     private readonly store: TriggerStore,
     /** The redeployer of each engine; undefined for a name no longer configured. */
     private readonly redeployers: (engine: string) => Redeployer | undefined,
+    /** Each engine's swarm service changes (its swarm must be active, and the engine a manager, when a call comes). */
+    private readonly serviceRedeployers: (engine: string) => ServiceRedeployer | undefined,
     private readonly outcomes: TriggerOutcomes,
     private readonly limiter: RateLimiter,
     private readonly audit: TriggerAudit,
   ) {}
 
   /** The new trigger and its token, which is never shown again; `engine` was checked by the caller (its directory). */
-  create(container: string, engine: string): { trigger: Trigger; token: string } {
-    const target = parseContainerRef(container);
+  create(target: { container: string } | { service: string }, engine: string): { trigger: Trigger; token: string } {
+    const action: Trigger['action'] = 'service' in target ? 'service_update' : 'redeploy';
+    const name = 'service' in target ? checkServiceId(target.service) : parseContainerRef(target.container);
     const token = `dkt_${randomBytes(32).toString('base64url')}`;
-    const trigger: Trigger = { id: randomUUID(), action: 'redeploy', engine, target, createdAt: new Date().toISOString() };
+    const trigger: Trigger = { id: randomUUID(), action, engine, target: name, createdAt: new Date().toISOString() };
     this.store.create(trigger, hashOf(token).toString('hex'));
     return { trigger, token };
   }
@@ -74,18 +83,14 @@ export class TriggerService {
   async fire(trigger: Trigger, tag: string | undefined, requestId: string | null): Promise<Job> {
     this.limiter.take(trigger.id);
     const by: Principal = { name: `trigger:${trigger.id}`, role: 'operator' };
-    const redeployer = this.redeployers(trigger.engine);
-    // An engine removed from the configuration since: the trigger stays (an admin deletes it) and answers 503.
-    if (!redeployer)
-      throw new DomainError('engine_unavailable', `the trigger's engine "${trigger.engine}" is not configured`, { engine: trigger.engine });
-    const { job } = await redeployer.start(trigger.target, { pull: true, ...(tag !== undefined ? { tag } : {}) }, by);
+    const job = await this.start(trigger, tag, by);
     void this.outcomes.wait(job.id).then(
       (ended) =>
         this.audit({
           token: by.name,
           role: null,
           engine: trigger.engine,
-          operation: 'trigger.redeploy',
+          operation: `trigger.${trigger.action}`,
           target: trigger.target,
           outcome: ended.state === 'succeeded' ? 'ok' : 'failed',
           requestId,
@@ -93,5 +98,19 @@ export class TriggerService {
       () => undefined,
     );
     return job;
+  }
+
+  private async start(trigger: Trigger, tag: string | undefined, by: Principal): Promise<Job> {
+    // An engine removed from the configuration since: the trigger stays (an admin deletes it) and answers 503.
+    const gone = () =>
+      new DomainError('engine_unavailable', `the trigger's engine "${trigger.engine}" is not configured`, { engine: trigger.engine });
+    if (trigger.action === 'service_update') {
+      const services = this.serviceRedeployers(trigger.engine);
+      if (!services) throw gone();
+      return services.redeploy(trigger.target, tag, by.name);
+    }
+    const redeployer = this.redeployers(trigger.engine);
+    if (!redeployer) throw gone();
+    return (await redeployer.start(trigger.target, { pull: true, ...(tag !== undefined ? { tag } : {}) }, by)).job;
   }
 }

@@ -1,5 +1,8 @@
-/** What a trigger does: for now, redeploy a container (pull its image, or another tag of its repository, and recreate it). */
-export type TriggerAction = 'redeploy';
+/**
+ * What a trigger does: `redeploy` a container (pull its image, or another tag of its repository, and recreate it), or
+ * `service_update` a swarm service (its image, or another tag of its repository, pinned again and rolled out).
+ */
+export type TriggerAction = 'redeploy' | 'service_update';
 
 /** An inbound trigger: its token is shown once, at creation, and kept only as its SHA-256. */
 export interface Trigger {
@@ -7,7 +10,7 @@ export interface Trigger {
   action: TriggerAction;
   /** The engine the container runs on (`default` for the plain paths' engine). */
   engine: string;
-  /** The container's name. */
+  /** The container's name, or the swarm service's name or id. */
   target: string;
   createdAt: string;
 }

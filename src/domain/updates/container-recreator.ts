@@ -4,7 +4,7 @@ import { parseContainerRef } from '../containers/container-ref';
 import { fingerprint, IdempotencyStore, type IdempotencyOptions } from '../containers/idempotency-store';
 import { DomainError, isDomainError } from '../errors';
 import type { ImagePuller } from '../images/image-puller';
-import { parseImageLookup, resolveReference } from '../images/reference';
+import { parseImageLookup, retagged } from '../images/reference';
 import type { Job } from '../jobs/job';
 import type { EngineJobs, TaskContext } from '../jobs/job-service';
 
@@ -24,14 +24,6 @@ export interface RecreateOptions {
 
 /** A structured audit line (`log: "audit"`). */
 export type RecreateAudit = (event: string, fields: Record<string, unknown>) => void;
-
-/** Another tag of the same repository: the tag alone is taken from the caller, never a registry or repository. */
-function retagged(repository: string, tag: string): string {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
-    throw new DomainError('invalid_reference', `"${tag.slice(0, 130)}" is not a tag (1-128 of [A-Za-z0-9_.-], not starting with . or -)`);
-  }
-  return resolveReference(`${repository}:${tag}`).full;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const reason = (err: unknown): DomainError =>

@@ -23,11 +23,14 @@ export function triggerRouter(
     res.json({ items: triggers.list() });
   });
   router.post('/triggers', (req, res) => {
-    const body = req.body as { container: string; engine?: string };
+    const body = req.body as { container?: string; service?: string; engine?: string };
     const engine = body.engine ?? DEFAULT_ENGINE;
     // An engine this admin's token may not use is 404 engine_not_found, as everywhere.
     engines.get(engine, principalOf(req));
-    const { trigger, token } = triggers.create(String(body.container), engine);
+    const { trigger, token } = triggers.create(
+      body.service !== undefined ? { service: body.service } : { container: String(body.container) },
+      engine,
+    );
     res
       .status(201)
       .location(`/api/v1/triggers/by-id/${trigger.id}`)

@@ -254,6 +254,30 @@ describe('services on a two-node swarm', () => {
     expect(await runningTasks('web')).toHaveLength(4);
   });
 
+  test('when a service trigger is called with a tag, then the service rolls out on that tag of its repository as a job; the audit says so', async () => {
+    const made = await svc.http.post('/api/v1/triggers').set(auth('admin')).send({ service: 'web', engine: 'na' });
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({ action: 'service_update', engine: 'na', target: 'web' });
+    const both = await svc.http.post('/api/v1/triggers').set(auth('admin')).send({ service: 'web', container: 'web' });
+    expect(both.status).toBe(400);
+    // Another repository is refused: the tag alone is the caller's.
+    expect((await svc.http.post(`/api/v1/triggers/${made.body.token}`).send({ tag: 'other/repo' })).status).toBe(400);
+    const res = await svc.http.post(`/api/v1/triggers/${made.body.token}`).send({ tag: '1.43' });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ kind: 'service_update', engine: 'na', createdBy: `trigger:${made.body.id}` });
+    const job = await finished(res.body.id);
+    expect(outcome(job)).toEqual({ state: 'succeeded', error: null });
+    const service = (await svc.http.get(`${A}/services/web`).set(auth('viewer'))).body;
+    expect(service.image).toMatch(/seed\/web:1\.43@sha256:/);
+    expect(await runningTasks('web')).toHaveLength(4);
+    const audit = await until('the trigger outcome row', async () => {
+      const rows = (await svc.http.get('/api/v1/audit').query({ operation: 'trigger.service_update' }).set(auth('admin'))).body.items;
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(audit[0]).toMatchObject({ engine: 'na', target: 'web', outcome: 'ok', token: `trigger:${made.body.id}` });
+    expect((await svc.http.delete(`/api/v1/triggers/by-id/${made.body.id}`).set(auth('admin'))).status).toBe(204);
+  });
+
   test('when the worker node is drained, then its tasks move to the manager; made active again, it takes new tasks', async () => {
     const nodes = (await svc.http.get(`${A}/nodes`).set(auth('viewer'))).body as { id: string; engine: string }[];
     const worker = nodes.find((n) => n.engine === 'nb')!;
