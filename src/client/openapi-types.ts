@@ -4114,6 +4114,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -4150,6 +4151,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -4195,6 +4197,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ImageRemovalConflict"];
                 };
             };
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -4226,6 +4229,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -4260,6 +4264,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -4344,6 +4349,7 @@ export interface operations {
                 };
             };
             429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -4401,6 +4407,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -4475,6 +4482,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -4508,6 +4516,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -4781,6 +4790,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -4811,6 +4821,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -4899,6 +4910,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -5031,6 +5043,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -5452,6 +5465,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -5478,6 +5492,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -6661,6 +6676,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -6699,6 +6715,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -6746,6 +6763,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ImageRemovalConflict"];
                 };
             };
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -6779,6 +6797,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -6815,6 +6834,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -6904,6 +6924,7 @@ export interface operations {
                 };
             };
             429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -6964,6 +6985,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -7043,6 +7065,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -7078,6 +7101,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -7367,6 +7391,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -7399,6 +7424,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -7491,6 +7517,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -7630,6 +7657,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -7703,6 +7731,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };
@@ -7732,6 +7761,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            502: components["responses"]["BadGateway"];
             503: components["responses"]["EngineUnavailable"];
             504: components["responses"]["EngineTimeout"];
         };

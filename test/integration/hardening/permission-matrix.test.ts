@@ -54,6 +54,13 @@ const HARMLESS: Record<string, { query?: Record<string, string>; body?: unknown 
   createRegistry: { body: {} }, // invalid: no serverAddress
   createWebhook: { body: {} }, // invalid: no url
   createTrigger: { body: {} }, // invalid: no container
+  // The test engine is in no swarm: invalid bodies (no address, no manager, nothing to rotate, no name or image),
+  // and a leave that the engine refuses (409 swarm_inactive) without changing anything.
+  initSwarm: { body: {} },
+  joinSwarm: { body: {} },
+  rotateSwarmJoinTokens: { body: {} },
+  createSwarmService: { body: {} },
+  leaveSwarm: {},
   pruneImages: { query: { dryRun: 'true' }, body: {} },
   createWsTicket: {},
   // Starts (or joins) a check job: it only reads, and asks only allowlisted (loopback) registries.
