@@ -36,9 +36,9 @@ export class DockerImageRepository implements ImageRepository {
   ) {}
 
   list(filter: ImageListFilter, read: ReadOptions = {}): Promise<ImageSummary[]> {
-    if (!this.caches) return this.listNow(filter);
+    if (!this.caches) return this.listNow(filter, read);
     const key = JSON.stringify([filter.reference ?? [], filter.label ?? [], filter.dangling ?? null]);
-    return this.caches.list.get(key, () => this.listNow(filter), read);
+    return this.caches.list.get(key, () => this.listNow(filter, read), read);
   }
 
   inspect(name: string, read: ReadOptions = {}): Promise<ImageDetails> {
@@ -46,7 +46,8 @@ export class DockerImageRepository implements ImageRepository {
     return this.caches.inspect.get(name, () => this.inspectNow(name), read);
   }
 
-  private async listNow(filter: ImageListFilter): Promise<ImageSummary[]> {
+  /** A `fresh` read takes a new df too: the held one may predate a container another client just created. */
+  private async listNow(filter: ImageListFilter, read: ReadOptions): Promise<ImageSummary[]> {
     const filters: Record<string, string[]> = {};
     if (filter.reference?.length) filters.reference = filter.reference;
     if (filter.label?.length) filters.label = filter.label;
@@ -56,7 +57,7 @@ export class DockerImageRepository implements ImageRepository {
     const listed = () => engineCall(() => this.docker.listImages({ all: false, filters: JSON.stringify(filters) }), opts);
     // The shared df may outlive this list's bound: the list gives up on time, the df goes on for whoever waits.
     const loaded = () => engineCall(() => this.diskUsage.load(), opts).then(byImage);
-    const cached = this.diskUsage.peek();
+    const cached = read.fresh ? undefined : this.diskUsage.peek();
     const known = cached && byImage(cached);
     const [images, cachedOrLoaded] = known ? [await listed(), known] : await Promise.all([listed(), loaded()]);
     let usage = cachedOrLoaded;

@@ -13,8 +13,9 @@ const suffix = Math.random().toString(36).slice(2, 8);
 const created: string[] = [];
 
 type Item = { repoTags: string[]; containers: number; inUse: boolean };
-const listed = async (): Promise<Item> => {
-  const res = await svc.http.get('/api/v1/images').query({ reference: seed.web143() }).set(auth('viewer'));
+const own = `dockhand-test/usage-${suffix}`;
+const listed = async (reference = seed.web143()): Promise<Item | undefined> => {
+  const res = await svc.http.get('/api/v1/images').query({ reference }).set(auth('viewer'));
   expect(res.status).toBe(200);
   return res.body.items[0] as Item;
 };
@@ -28,6 +29,10 @@ afterAll(async () => {
       .getContainer(id)
       .remove({ force: true })
       .catch(() => undefined);
+  await docker()
+    .getImage(`${own}:1`)
+    .remove({ force: true })
+    .catch(() => undefined);
   await svc.close();
 });
 
@@ -48,15 +53,21 @@ describe('GET /api/v1/images under load and change', () => {
   });
 
   test('when a container is created and then removed, then the count follows both changes', async () => {
+    // An image of this test's own (committed from a seed container, so its id is new): other files running at the
+    // same time create and remove containers of the seed images, which would move a seed image's count under us.
+    const source = await docker().createContainer({ Image: seed.web143(), Labels: { 'dockhand.test': 'image-list-usage' } });
+    created.push(source.id);
+    await source.commit({ repo: own, tag: '1' });
+    await source.remove({ force: true });
     // Once the event stream is connected, lists are answered from a reused df: the change must still show.
     await waitFor(async () => (await svc.http.get('/api/v1/events?limit=1').set(auth('viewer'))).body.engineConnected === true);
-    const before = (await listed()).containers;
-    const c = await docker().createContainer({ Image: seed.web143(), name: `usage-${suffix}`, Labels: { 'dockhand.test': 'image-list-usage' } });
+    await waitFor(async () => (await listed(`${own}:1`))?.containers === 0);
+    const c = await docker().createContainer({ Image: `${own}:1`, name: `usage-${suffix}`, Labels: { 'dockhand.test': 'image-list-usage' } });
     created.push(c.id);
-    await waitFor(async () => (await listed()).containers === before + 1);
-    const during = await listed();
-    expect(during.inUse).toBe(true);
+    await waitFor(async () => (await listed(`${own}:1`))?.containers === 1, 15_000);
+    expect((await listed(`${own}:1`))?.inUse).toBe(true);
     await c.remove({ force: true });
-    await waitFor(async () => (await listed()).containers === before);
+    await waitFor(async () => (await listed(`${own}:1`))?.containers === 0, 15_000);
+    expect((await listed(`${own}:1`))?.inUse).toBe(false);
   });
 });

@@ -62,10 +62,12 @@ describe('GET /api/v1/images', () => {
     for (const i of res.body.items) expect(i.repoTags.length).toBeGreaterThan(0);
   });
 
-  test('when a container uses an image, then it is counted and marked in use', async () => {
+  // The container is made by another engine client, so the read asks for no-cache: a plain read may come before
+  // the container's event has reached the service (image-list-usage.test.ts follows a change without it).
+  test('when a container uses an image, then a no-cache read counts it and marks the image in use', async () => {
     const c = await docker().createContainer({ Image: seed.web139(), Labels: { 'dockhand.test': 'image-reads' } });
     try {
-      const res = await svc.http.get('/api/v1/images').query({ reference: seed.web139() }).set(auth('viewer'));
+      const res = await svc.http.get('/api/v1/images').query({ reference: seed.web139() }).set(auth('viewer')).set('Cache-Control', 'no-cache');
       expect(res.status).toBe(200);
       expect(res.body.items[0].containers).toBeGreaterThanOrEqual(1);
       expect(res.body.items[0].inUse).toBe(true);

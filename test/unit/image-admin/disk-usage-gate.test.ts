@@ -72,6 +72,23 @@ describe('the one /system/df gate', () => {
   });
 });
 
+describe('the image list on a held df', () => {
+  test('when a list asks fresh (Cache-Control: no-cache), then it takes a new df instead of the held one', async () => {
+    const engine = fakeEngine();
+    const connectedFeed = { watch: () => ({ connected: () => true }) };
+    const repo = new DockerImageRepository(engine.docker, 1000, diskUsageGate(engine.docker, 1000, connectedFeed));
+    const first = repo.list({});
+    await engine.finish();
+    await first;
+    await repo.list({});
+    expect(engine.state.dfCalls).toBe(1);
+    const fresh = repo.list({}, { fresh: true });
+    await engine.finish();
+    expect((await fresh)[0]).toMatchObject({ containers: 1 });
+    expect(engine.state.dfCalls).toBe(2);
+  });
+});
+
 describe('readDf', () => {
   test("when another client's df makes the engine refuse ours (500), then it is tried again and succeeds", async () => {
     let calls = 0;
