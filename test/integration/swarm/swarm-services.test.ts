@@ -1,8 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import type { Job } from '../../../src/domain/jobs/job';
 import type { ServerFrame } from '../../../src/ws/protocol';
-import { startPrivateEngine, type PrivateEngine } from '../../../support/private-engine';
+import { startTwoNodeSwarm, type TwoNodeSwarm } from '../../../support/two-node-swarm';
 import { outcome } from '../../helpers/jobs';
 import { auth, startService, type TestService } from '../../helpers/service';
 import { testEnv } from '../../../support/test-env';
@@ -10,55 +8,18 @@ import { connectWs } from '../../helpers/ws';
 
 /**
  * Services on a real 2-node swarm formed through the API (na manager, nb worker, each engine in a network namespace
- * of its own). The nodes pull from the test environment's loopback registry through TCP relays: the registry listens
- * on the host's 127.0.0.1, so a relay in each namespace listens on that namespace's 127.0.0.1 (which the engine
- * treats as an insecure registry, as on the host) and forwards hop by hop over the veth pairs.
+ * of its own, pulling from the loopback registry through relays: support/two-node-swarm.ts).
  */
 jest.setTimeout(240000);
 
 const REG = testEnv().registry; // 127.0.0.1:<port>
-const REG_PORT = Number(REG.split(':')[1]);
 const WEB1 = `${REG}/seed/web:1.39`;
 const WEB2 = `${REG}/seed/web:1.43`;
 const BASE = `${REG}/seed/base:1`;
 const A = '/api/v1/engines/na/swarm';
 
-let na: PrivateEngine;
-let nb: PrivateEngine;
+let nodes: TwoNodeSwarm;
 let svc: TestService;
-const relays: ChildProcess[] = [];
-let hostRelay: net.Server | undefined;
-
-/** A TCP relay in this process's namespace. */
-function relay(listenHost: string, listenPort: number, toHost: string, toPort: number): Promise<net.Server> {
-  const server = net.createServer((c) => {
-    const u = net.connect(toPort, toHost);
-    c.pipe(u).pipe(c);
-    c.on('error', () => u.destroy());
-    u.on('error', () => c.destroy());
-  });
-  return new Promise((resolve, reject) => server.once('error', reject).listen(listenPort, listenHost, () => resolve(server)));
-}
-
-const RELAY_JS = `const net=require('net');const [lh,lp,th,tp]=process.argv.slice(1);
-net.createServer(c=>{const u=net.connect(+tp,th);c.pipe(u).pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy());})
-.listen(+lp,lh,()=>console.log('ready'));`;
-
-/** A TCP relay run inside a network namespace (its own process, stopped by pid in afterAll). */
-function nsRelay(ns: string, listenHost: string, toHost: string): Promise<void> {
-  const child = spawn(
-    'nsenter',
-    [`--net=/var/run/netns/${ns}`, process.execPath, '-e', RELAY_JS, listenHost, String(REG_PORT), toHost, String(REG_PORT)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  relays.push(child);
-  return new Promise((resolve, reject) => {
-    child.stdout?.once('data', () => resolve());
-    child.once('exit', (code) => reject(new Error(`relay in ${ns} exited with ${code}`)));
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -111,31 +72,16 @@ const FAST = {
 };
 
 beforeAll(async () => {
-  na = await startPrivateEngine('pe-busybox:1', { netns: { name: 'dkh5ta', hostAddr: '10.232.7.1', addr: '10.232.7.2' } });
-  nb = await startPrivateEngine('pe-busybox:1', { netns: { name: 'dkh5tb', link: 'dkh5ta', hostAddr: '10.232.8.1', addr: '10.232.8.2' } });
-  hostRelay = await relay('10.232.7.1', REG_PORT, '127.0.0.1', REG_PORT);
-  await nsRelay('dkh5ta', '127.0.0.1', '10.232.7.1');
-  await nsRelay('dkh5ta', '10.232.8.1', '10.232.7.1');
-  await nsRelay('dkh5tb', '127.0.0.1', '10.232.8.1');
-  svc = await startService({ ENGINES: `na=${na.dockerHost},nb=${nb.dockerHost}` });
-  expect((await svc.http.post(`${A}/init`).set(auth('admin')).send({ advertiseAddr: '10.232.8.1' })).status).toBe(201);
-  const join = await svc.http.post('/api/v1/engines/nb/swarm/join').set(auth('admin')).send({ manager: 'na', advertiseAddr: '10.232.8.2' });
+  nodes = await startTwoNodeSwarm({ prefix: 'dkh5t', subnet: 7, registryPort: Number(REG.split(':')[1]) });
+  svc = await startService({ ENGINES: nodes.engines() });
+  expect((await svc.http.post(`${A}/init`).set(auth('admin')).send({ advertiseAddr: nodes.managerAddr })).status).toBe(201);
+  const join = await svc.http.post('/api/v1/engines/nb/swarm/join').set(auth('admin')).send({ manager: 'na', advertiseAddr: nodes.workerAddr });
   expect(join.status).toBe(200);
 });
 
 afterAll(async () => {
   await svc?.close();
-  for (const e of [nb, na]) {
-    try {
-      e?.cli(['swarm', 'leave', '--force']);
-    } catch {
-      // not in a swarm
-    }
-  }
-  for (const r of relays) if (r.pid && r.exitCode === null) process.kill(r.pid, 'SIGTERM');
-  await new Promise<void>((resolve) => (hostRelay ? hostRelay.close(() => resolve()) : resolve()));
-  await nb?.destroy();
-  await na?.destroy();
+  await nodes?.destroy();
 });
 
 describe('services on a two-node swarm', () => {
