@@ -56,7 +56,8 @@ import type { ContainerRecreator } from './domain/updates/container-recreator';
 import type { SwarmService } from './domain/swarm/swarm-service';
 import type { ServiceCreator } from './domain/swarm/service-create';
 import type { ServiceChanges } from './domain/swarm/service-changes';
-import { swarmRouter, type SwarmPeers } from './http/routes/swarm';
+import { swarmRouter } from './http/routes/swarm';
+import { swarmPeers, type SwarmPeers } from './domain/swarm/swarm-peers';
 
 /**
  * One engine's services: what the engine-scoped routes use, `/api/v1/engines/{engine}/…` for each engine and the
@@ -189,31 +190,6 @@ function engineRoutes(s: EngineScope, events: EventsHub, reads: Reads, peers: Sw
     execRouter(s.terminals),
     swarmRouter(s.swarm, peers, s.swarmCreator, s.swarmChanges),
   ];
-}
-
-/** Every engine's swarm for the others: a join between registered engines, and which registered engine a node is. */
-function swarmPeers(engines: EngineDirectory<EngineScope>): SwarmPeers {
-  return {
-    get: (engine, principal) => engines.get(engine, principal).swarm,
-    async nodeEngines(principal) {
-      const names = engines.visibleTo(principal);
-      // An engine that does not answer is simply not matched to a node.
-      const locals = await Promise.all(
-        names.map((n) =>
-          engines
-            .get(n, principal)
-            .swarm.local()
-            .catch(() => undefined),
-        ),
-      );
-      const owners = new Map<string, string>();
-      names.forEach((n, i) => {
-        const id = locals[i]?.nodeId;
-        if (id && !owners.has(id)) owners.set(id, n);
-      });
-      return owners;
-    },
-  };
 }
 
 /** The Express pipeline, in order: the one definition the app is mounted from and the fast read path is checked against. */

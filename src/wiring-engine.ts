@@ -89,13 +89,15 @@ export interface WiredEngine {
 }
 
 /**
- * What may move a swarm service: its `service` events on its manager, and its tasks' container events on whichever
- * registered engine runs them (the label the engine puts on every task container).
+ * What may move a swarm service: its `service` events, and its tasks' container events on whichever registered
+ * engine runs them (the label the engine puts on every task container). Service events are taken from any engine:
+ * with two managers of one swarm registered, the hub delivers each swarm event once, under whichever manager
+ * reported it first (src/domain/events/cluster-dedupe.ts), and a service id belongs to one swarm.
  */
-function serviceWatch(hub: EventsHub, engine: string): ServiceWatch {
+function serviceWatch(hub: EventsHub): ServiceWatch {
   return {
     watch(serviceId, onChange) {
-      const service = hub.subscribe({ engine: [engine], type: ['service'] }, undefined, (e) => {
+      const service = hub.subscribe({ type: ['service'] }, undefined, (e) => {
         if (e.event.actorId === serviceId) onChange();
       });
       const tasks = hub.subscribe({ type: ['container'], label: [`com.docker.swarm.service.id=${serviceId}`] }, undefined, () => onChange());
@@ -212,7 +214,7 @@ export function wireEngine(a: EngineAdapters, shared: SharedServices): WiredEngi
       swarmEngine,
       jobs,
       pinner,
-      serviceWatch(shared.events, name),
+      serviceWatch(shared.events),
       { fallbackMs: 2000, minReadGapMs: 150, maxWaitMs: 15 * 60_000 },
       () => swarm.requireManager(),
     ),

@@ -1315,7 +1315,7 @@ export interface paths {
         };
         /**
          * The service's recent output across its tasks on every node, each line naming its task, node and the registered engine that is that node.
-         * @description Answered by a manager, which gathers the tasks' logs from the nodes. At most `tail` lines per task and about 4 MiB in all (`truncated` says when that bound cut lines). Lines come in the engine's order (task by task). A service the swarm does not have is 404 `service_not_found`.
+         * @description Answered by a manager, which gathers the tasks' logs from the nodes. At most `tail` lines per task and about 4 MiB in all (`truncated` says when that bound cut lines). Lines come in the engine's order (task by task). With `task`, only that task's output. A service the swarm does not have is 404 `service_not_found`; a task that is not one of its tasks, 404 `task_not_found`. To follow the output as it is written, subscribe to the WebSocket `service-logs` channel (asyncapi.yaml).
          */
         get: operations["getSwarmServiceLogs"];
         put?: never;
@@ -2575,7 +2575,7 @@ export interface paths {
         };
         /**
          * The service's recent output across its tasks on every node, each line naming its task, node and the registered engine that is that node. (on one engine)
-         * @description Answered by a manager, which gathers the tasks' logs from the nodes. At most `tail` lines per task and about 4 MiB in all (`truncated` says when that bound cut lines). Lines come in the engine's order (task by task). A service the swarm does not have is 404 `service_not_found`.
+         * @description Answered by a manager, which gathers the tasks' logs from the nodes. At most `tail` lines per task and about 4 MiB in all (`truncated` says when that bound cut lines). Lines come in the engine's order (task by task). With `task`, only that task's output. A service the swarm does not have is 404 `service_not_found`; a task that is not one of its tasks, 404 `task_not_found`. To follow the output as it is written, subscribe to the WebSocket `service-logs` channel (asyncapi.yaml).
          */
         get: operations["getSwarmServiceLogsOnEngine"];
         put?: never;
@@ -2885,7 +2885,7 @@ export interface components {
             detail?: string;
             instance?: string;
             /** @enum {string} */
-            code: "invalid_request" | "invalid_reference" | "invalid_identifier" | "unexpected_body" | "unauthorized" | "forbidden" | "policy_denied" | "bind_path_escapes" | "not_found" | "route_not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "image_not_found" | "image_in_use" | "container_not_found" | "container_running" | "container_not_running" | "container_paused" | "name_conflict" | "port_conflict" | "conflict" | "swarm_inactive" | "not_swarm_manager" | "swarm_already_active" | "swarm_last_manager" | "version_conflict" | "precondition_failed" | "update_rolled_back" | "update_paused" | "idempotency_mismatch" | "idempotency_in_progress" | "job_not_found" | "registry_not_found" | "registry_not_allowed" | "registry_unreachable" | "registry_auth_failed" | "exec_not_found" | "node_not_found" | "service_not_found" | "engine_not_found" | "resync_required" | "rate_limited" | "engine_unavailable" | "engine_timeout" | "engine_error" | "shutting_down" | "internal_error";
+            code: "invalid_request" | "invalid_reference" | "invalid_identifier" | "unexpected_body" | "unauthorized" | "forbidden" | "policy_denied" | "bind_path_escapes" | "not_found" | "route_not_found" | "method_not_allowed" | "unsupported_media_type" | "payload_too_large" | "image_not_found" | "image_in_use" | "container_not_found" | "container_running" | "container_not_running" | "container_paused" | "name_conflict" | "port_conflict" | "conflict" | "swarm_inactive" | "not_swarm_manager" | "swarm_already_active" | "swarm_last_manager" | "version_conflict" | "precondition_failed" | "update_rolled_back" | "update_paused" | "idempotency_mismatch" | "idempotency_in_progress" | "job_not_found" | "registry_not_found" | "registry_not_allowed" | "registry_unreachable" | "registry_auth_failed" | "exec_not_found" | "node_not_found" | "service_not_found" | "task_not_found" | "engine_not_found" | "resync_required" | "rate_limited" | "engine_unavailable" | "engine_timeout" | "engine_error" | "shutting_down" | "internal_error";
             /** @description For validation problems, one entry per field. */
             errors?: {
                 /** @description Where, e.g. `body.image` or `query.tail`. */
@@ -6100,6 +6100,8 @@ export interface operations {
     getSwarmServiceLogs: {
         parameters: {
             query?: {
+                /** @description Only this task's output (an id from GET …/tasks; it must be one of this service's tasks). */
+                task?: string;
                 /** @description How many of the last lines of each task to return. */
                 tail?: number;
                 /** @description Only lines written at or after this time (Unix seconds). */
@@ -8340,6 +8342,8 @@ export interface operations {
     getSwarmServiceLogsOnEngine: {
         parameters: {
             query?: {
+                /** @description Only this task's output (an id from GET …/tasks; it must be one of this service's tasks). */
+                task?: string;
                 /** @description How many of the last lines of each task to return. */
                 tail?: number;
                 /** @description Only lines written at or after this time (Unix seconds). */

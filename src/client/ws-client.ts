@@ -7,7 +7,7 @@
  */
 import type { components } from './openapi-types';
 
-export type Channel = 'events' | 'job' | 'logs' | 'stats' | 'exec' | 'attach';
+export type Channel = 'events' | 'job' | 'logs' | 'service-logs' | 'stats' | 'exec' | 'attach';
 export type FrameType = 'subscribed' | 'event' | 'progress' | 'log' | 'stats' | 'output' | 'end' | 'error';
 
 export interface ServerFrame<T = unknown> {
@@ -41,6 +41,8 @@ export type SubscribeSpec =
   | { channel: 'events'; filters?: EventFilters; since?: number }
   | { channel: 'job'; jobId: string }
   | { channel: 'logs'; container: string; tail?: number; since?: number; engine?: string }
+  /** A swarm service's output, followed, from its manager `engine`; `task` narrows it to one task. */
+  | { channel: 'service-logs'; service: string; task?: string; tail?: number; since?: number; engine?: string }
   | { channel: 'stats'; container: string; interval?: number; engine?: string }
   | TerminalSpec;
 

@@ -43,6 +43,7 @@ export const ERROR_CODES = [
   'exec_not_found',
   'node_not_found',
   'service_not_found',
+  'task_not_found',
   'engine_not_found',
   'resync_required',
   'rate_limited',

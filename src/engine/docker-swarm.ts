@@ -19,14 +19,30 @@ import type {
 import { encodeRegistryAuth } from './registry-auth';
 import type { Readable } from 'node:stream';
 import type { LogLine } from '../domain/containers/container-streams';
-import type { ServiceLogLine } from '../domain/swarm/swarm';
+import type { ServiceLogLine, ServiceLogQuery } from '../domain/swarm/swarm';
 import { LogDemuxer } from './log-demux';
 import { MAX_LOG_CHARS } from './docker-container-repository';
 
-/** The task attributes `details=true` puts before a service log line. */
-const DETAILS = /^((?:com\.docker\.swarm\.[a-z.]+=[^,\s]*,?)+) /;
 import { DomainError } from '../domain/errors';
 import { engineCall, engineMessage } from './engine-errors';
+import type { LiveStream } from '../domain/containers/container-streams';
+import { liveStream } from './live-stream';
+
+/** The task attributes `details=true` puts before a service log line. */
+const DETAILS = /^((?:com\.docker\.swarm\.[a-z.]+=[^,\s]*,?)+) /;
+
+/** A line of `details=true` output: its task and node, and the line without the attributes. */
+function serviceLine(l: LogLine): ServiceLogLine {
+  const m = DETAILS.exec(l.line);
+  const attrs = new Map((m?.[1] ?? '').split(',').map((kv) => kv.split('=', 2) as [string, string]));
+  return {
+    taskId: attrs.get('com.docker.swarm.task.id') ?? '',
+    nodeId: attrs.get('com.docker.swarm.node.id') ?? '',
+    stream: l.stream,
+    timestamp: l.timestamp,
+    line: m ? l.line.slice(m[0].length) : l.line,
+  };
+}
 
 interface RawNode {
   ID: string;
@@ -363,55 +379,21 @@ export class DockerSwarm implements SwarmEngine {
 
   async serviceLogs(
     serviceId: string,
-    q: { tail: number; since?: number; timestamps: boolean },
+    q: ServiceLogQuery & { tail: number; timestamps: boolean },
   ): Promise<{ lines: ServiceLogLine[]; truncated: boolean }> {
-    // details=true puts the task's swarm attributes before each line: which task, on which node.
-    const options = {
-      stdout: true,
-      stderr: true,
-      details: true,
-      follow: false,
-      tail: q.tail,
-      timestamps: q.timestamps,
-      ...(q.since !== undefined ? { since: q.since } : {}),
-    };
-    const stream = await this.call(
-      () =>
-        new Promise<Readable>((resolve, reject) =>
-          this.docker.modem.dial(
-            {
-              path: `/services/${serviceId}/logs?`,
-              method: 'GET',
-              isStream: true,
-              statusCodes: { 200: true, 404: 'no such service', 500: 'server error', 503: 'node is not part of a swarm' },
-              options,
-            },
-            (err: Error | null, data: unknown) => (err ? reject(err) : resolve(data as Readable)),
-          ),
-        ),
-      'service_not_found',
-    );
+    const stream = await this.openLogs(serviceId, q, false);
     const demux = new LogDemuxer(false, q.timestamps);
     const lines: ServiceLogLine[] = [];
     let chars = 0;
     let truncated = false;
     const keep = (batch: LogLine[]) => {
-      for (const l of batch) {
-        const m = DETAILS.exec(l.line);
-        const attrs = new Map((m?.[1] ?? '').split(',').map((kv) => kv.split('=', 2) as [string, string]));
-        const line = m ? l.line.slice(m[0].length) : l.line;
-        if (chars + line.length > MAX_LOG_CHARS) {
+      for (const l of batch.map(serviceLine)) {
+        if (chars + l.line.length > MAX_LOG_CHARS) {
           truncated = true;
           continue;
         }
-        chars += line.length;
-        lines.push({
-          taskId: attrs.get('com.docker.swarm.task.id') ?? '',
-          nodeId: attrs.get('com.docker.swarm.node.id') ?? '',
-          stream: l.stream,
-          timestamp: l.timestamp,
-          line,
-        });
+        chars += l.line.length;
+        lines.push(l);
       }
     };
     const timer = setTimeout(() => stream.destroy(new Error('timeout reading logs')), this.timeoutMs);
@@ -422,6 +404,46 @@ export class DockerSwarm implements SwarmEngine {
       clearTimeout(timer);
     }
     return { lines, truncated };
+  }
+
+  async followServiceLogs(serviceId: string, q: ServiceLogQuery): Promise<LiveStream<ServiceLogLine>> {
+    const stream = await this.openLogs(serviceId, { ...q, timestamps: true }, true);
+    const demux = new LogDemuxer(false, true);
+    return liveStream(
+      stream,
+      (chunk) => demux.push(chunk).map(serviceLine),
+      () => demux.end().map(serviceLine),
+    );
+  }
+
+  /** `/services/{id}/logs`, or `/tasks/{id}/logs` for one of its tasks, with each line's task and node (`details`). */
+  private openLogs(serviceId: string, q: ServiceLogQuery & { timestamps: boolean }, follow: boolean): Promise<Readable> {
+    const options = {
+      stdout: true,
+      stderr: true,
+      details: true,
+      follow,
+      timestamps: q.timestamps,
+      ...(q.tail !== undefined ? { tail: q.tail } : {}),
+      ...(q.since !== undefined ? { since: q.since } : {}),
+    };
+    const path = q.taskId ? `/tasks/${q.taskId}/logs?` : `/services/${serviceId}/logs?`;
+    return this.call(
+      () =>
+        new Promise<Readable>((resolve, reject) =>
+          this.docker.modem.dial(
+            {
+              path,
+              method: 'GET',
+              isStream: true,
+              statusCodes: { 200: true, 404: 'no such service or task', 500: 'server error', 503: 'node is not part of a swarm' },
+              options,
+            },
+            (err: Error | null, data: unknown) => (err ? reject(err) : resolve(data as Readable)),
+          ),
+        ),
+      'service_not_found',
+    );
   }
 
   async removeService(id: string): Promise<void> {

@@ -24,6 +24,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   exec_not_found: 404,
   node_not_found: 404,
   service_not_found: 404,
+  task_not_found: 404,
   method_not_allowed: 405,
   image_in_use: 409,
   container_running: 409,

@@ -8,6 +8,9 @@ import type { JobFeed } from '../domain/jobs/job';
 import { EventsChannel } from './channels/events-channel';
 import { JobChannel } from './channels/job-channel';
 import { LogsChannel } from './channels/logs-channel';
+import { ServiceLogsChannel } from './channels/service-logs-channel';
+import { swarmPeers } from '../domain/swarm/swarm-peers';
+import type { SwarmService } from '../domain/swarm/swarm-service';
 import { StatsChannel } from './channels/stats-channel';
 import { terminalChannels, type TerminalChannelDeps } from './channels/terminal-channels';
 import { WsGateway, type WsGatewayOptions } from './gateway';
@@ -26,7 +29,7 @@ export interface WsServices {
   tickets: WsTicketStore;
   events: EventsHub;
   /** The engines by name (absent: `default` alone, from the fields below). */
-  engines?: EngineDirectory<{ containerStreams: ContainerStreams; terminals: TerminalService }>;
+  engines?: EngineDirectory<{ containerStreams: ContainerStreams; terminals: TerminalService; swarm?: SwarmService }>;
   /** Absent when this build has no jobs service or container streams: those channels then refuse clearly. */
   jobs?: JobFeed;
   /** The `default` engine's container streams. */
@@ -43,11 +46,11 @@ export interface WsServices {
 }
 
 /** Channels whose subscriptions hold an engine stream or a place in the event fan-out: these count as streams. */
-const STREAM_CHANNELS: ReadonlySet<ChannelName> = new Set<ChannelName>(['logs', 'stats', 'events', 'exec', 'attach']);
+const STREAM_CHANNELS: ReadonlySet<ChannelName> = new Set<ChannelName>(['logs', 'service-logs', 'stats', 'events', 'exec', 'attach']);
 
 function subscriptionGuard(s: WsServices): SubscriptionGuard {
   return (channel, principal) => {
-    if (channel === 'logs') s.logTails?.take(principal.name);
+    if (channel === 'logs' || channel === 'service-logs') s.logTails?.take(principal.name);
     return STREAM_CHANNELS.has(channel) && s.streams ? s.streams.acquire(principal.name) : () => undefined;
   };
 }
@@ -57,13 +60,14 @@ export function buildWsGateway(s: WsServices, opts: Partial<WsGatewayOptions> = 
   const engines = s.engines;
   // Without an engine directory only `default` exists; with one, an engine the token may not use is engine_not_found.
   const perEngine =
-    <T>(fromScope: (scope: { containerStreams: ContainerStreams; terminals: TerminalService }) => T, own: T): PerEngine<T> =>
+    <T>(fromScope: (scope: { containerStreams: ContainerStreams; terminals: TerminalService; swarm?: SwarmService }) => T, own: T): PerEngine<T> =>
     (engine, principal) => {
       if (engines) return fromScope(engines.get(engine, principal));
       if (engine !== DEFAULT_ENGINE) throw new DomainError('engine_not_found', `no engine "${engine}"`, { engine });
       return own;
     };
   const terminals = s.terminalSessions;
+  const peers = engines && swarmPeers(engines);
   return new WsGateway(
     {
       verifier: s.verifier,
@@ -80,6 +84,10 @@ export function buildWsGateway(s: WsServices, opts: Partial<WsGatewayOptions> = 
         ),
         job: new JobChannel(s.jobs),
         logs: new LogsChannel(perEngine((x) => x.containerStreams, s.containerStreams)),
+        'service-logs': new ServiceLogsChannel(
+          perEngine((x) => x.swarm, undefined),
+          peers ? (principal) => peers.nodeEngines(principal) : async () => new Map(),
+        ),
         stats: new StatsChannel(perEngine((x) => x.containerStreams, s.containerStreams)),
         ...terminalChannels(terminals && { ...terminals, terminals: perEngine((x) => x.terminals, terminals.terminals) }),
       },

@@ -9,6 +9,7 @@ export const CHANNEL_ROLES = {
   events: 'viewer',
   job: 'viewer',
   logs: 'viewer',
+  'service-logs': 'viewer',
   stats: 'viewer',
   exec: 'admin',
   attach: 'admin',

@@ -8,7 +8,7 @@ import { DomainError, type ErrorCode } from '../domain/errors';
  */
 export const SUBPROTOCOL = 'dockhand.v1';
 
-export const CHANNELS = ['events', 'job', 'logs', 'stats', 'exec', 'attach'] as const;
+export const CHANNELS = ['events', 'job', 'logs', 'service-logs', 'stats', 'exec', 'attach'] as const;
 export type ChannelName = (typeof CHANNELS)[number];
 
 const subscriptionId = z
@@ -80,6 +80,26 @@ export const subscribeLogs = z
     since: z.number().min(0).optional(),
   })
   .strict();
+export const subscribeServiceLogs = z
+  .object({
+    ...base,
+    channel: z.literal('service-logs'),
+    /** The swarm manager to ask; absent: `default`. */
+    engine: engineName.optional(),
+    service: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be a service id or name'),
+    task: z
+      .string()
+      .regex(/^[a-z0-9]{25}$/, 'must be a task id')
+      .optional(),
+    tail: z.number().int().min(0).max(10000).optional(),
+    /** Unix seconds, fractions allowed. */
+    since: z.number().min(0).optional(),
+  })
+  .strict();
 export const subscribeStats = z
   .object({
     ...base,
@@ -118,6 +138,7 @@ const subscribeFrame = z.discriminatedUnion('channel', [
   subscribeEvents,
   subscribeJob,
   subscribeLogs,
+  subscribeServiceLogs,
   subscribeStats,
   subscribeExec,
   subscribeAttach,
@@ -147,6 +168,7 @@ const resizeFrame = z
 export type SubscribeEvents = z.infer<typeof subscribeEvents>;
 export type SubscribeJob = z.infer<typeof subscribeJob>;
 export type SubscribeLogs = z.infer<typeof subscribeLogs>;
+export type SubscribeServiceLogs = z.infer<typeof subscribeServiceLogs>;
 export type SubscribeStats = z.infer<typeof subscribeStats>;
 export type SubscribeExec = z.infer<typeof subscribeExec>;
 export type SubscribeAttach = z.infer<typeof subscribeAttach>;

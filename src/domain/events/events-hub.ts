@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ClusterEventDedupe } from './cluster-dedupe';
 import type { EngineEvent, EventSource, RawEngineEvent } from './engine-event';
 import { EngineFeed, nowNano, type EventsHubOptions, type FeedState } from './engine-feed';
 
@@ -73,8 +74,13 @@ export class EventsHub {
   private readonly opts: EventsHubOptions;
   private started = false;
   private closed = false;
-  /** Running totals for metrics: reconnections after a lost stream, and events delivered to subscribers. */
-  readonly stats = { reconnects: 0, fannedOut: 0 };
+  /** Copies of one swarm event reported by several managers of that swarm: delivered once. */
+  private readonly clusterCopies = new ClusterEventDedupe();
+  /**
+   * Running totals for metrics: reconnections after a lost stream, events delivered to subscribers, and copies of
+   * swarm events dropped because another registered manager of that swarm had already reported them.
+   */
+  readonly stats = { reconnects: 0, fannedOut: 0, clusterCopies: 0 };
 
   constructor(
     sources: EventSource | readonly NamedEventSource[],
@@ -244,6 +250,10 @@ export class EventsHub {
   }
 
   private publish(engine: string, e: RawEngineEvent, reconciled: boolean): void {
+    if (this.clusterCopies.isCopy(engine, e)) {
+      this.stats.clusterCopies++;
+      return;
+    }
     const logged = this.log.append({
       engine,
       type: e.type,

@@ -1,4 +1,5 @@
-import { DomainError } from '../errors';
+import { DomainError, isDomainError } from '../errors';
+import type { LiveStream } from '../containers/container-streams';
 import type {
   JoinTokens,
   LocalSwarmState,
@@ -6,6 +7,7 @@ import type {
   ServiceSummary,
   ServiceTask,
   ServiceLogLine,
+  ServiceLogQuery,
   SwarmEngine,
   SwarmInitRequest,
   SwarmJoinRequest,
@@ -22,6 +24,9 @@ export interface SwarmState {
   nodeId: string;
   nodes: { total: number; managers: number; workers: number; ready: number };
 }
+
+/** A task id as the engine makes them (25 lower-case letters and digits). */
+const TASK_ID = /^[a-z0-9]{25}$/;
 
 /** A node id or name as the engine accepts it: anything else is refused before it reaches a URL path. */
 const NODE_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
@@ -157,12 +162,47 @@ export class SwarmService {
     return this.engine.listTasks(service.id);
   }
 
-  /** The service's recent output across its tasks (replicas on every node), each line naming its task and node. */
-  async serviceLogs(id: string, q: { tail: number; since?: number; timestamps: boolean }): Promise<{ lines: ServiceLogLine[]; truncated: boolean }> {
+  /** The service's recent output across its tasks (replicas on every node), or one task's, each line naming its task and node. */
+  async serviceLogs(
+    id: string,
+    q: ServiceLogQuery & { tail: number; timestamps: boolean },
+  ): Promise<{ lines: ServiceLogLine[]; truncated: boolean }> {
+    return this.engine.serviceLogs(await this.logTarget(id, q.taskId), q);
+  }
+
+  /**
+   * The same, followed as the tasks write (the WebSocket `service-logs` channel). The engine breaks the stream off
+   * when the service is removed: the stream then simply ends; any other failure is the stream's error.
+   */
+  async followServiceLogs(id: string, q: ServiceLogQuery): Promise<LiveStream<ServiceLogLine>> {
+    const serviceId = await this.logTarget(id, q.taskId);
+    const stream = await this.engine.followServiceLogs(serviceId, q);
+    const engine = this.engine;
+    async function* lines(): AsyncGenerator<ServiceLogLine> {
+      try {
+        for await (const line of stream) yield line;
+      } catch (err) {
+        const gone = await engine.inspectService(serviceId).then(
+          () => false,
+          (e: unknown) => isDomainError(e) && e.code === 'service_not_found',
+        );
+        if (!gone) throw err;
+      }
+    }
+    const iterator = lines();
+    return { [Symbol.asyncIterator]: () => iterator, close: () => stream.close() };
+  }
+
+  /** The service's id; a task named must be one of its tasks (`task_not_found` otherwise, before any log is read). */
+  private async logTarget(id: string, taskId: string | undefined): Promise<string> {
     checkServiceId(id);
+    if (taskId !== undefined && !TASK_ID.test(taskId)) throw new DomainError('invalid_identifier', `"${taskId.slice(0, 64)}" is not a valid task id`);
     await this.requireManager();
     const service = await this.engine.inspectService(id);
-    return this.engine.serviceLogs(service.id, q);
+    if (taskId !== undefined && !(await this.engine.listTasks(service.id)).some((t) => t.id === taskId)) {
+      throw new DomainError('task_not_found', `service "${id}" has no task "${taskId}"`, { task: taskId });
+    }
+    return service.id;
   }
 
   /** Removes the service; its tasks' containers are stopped and removed by the engine. */

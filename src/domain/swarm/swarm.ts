@@ -1,3 +1,4 @@
+import type { LiveStream } from '../containers/container-streams';
 /** Swarm mode as this service speaks of it: the engine adapter (src/engine/docker-swarm.ts) fills these in. */
 
 /** What the engine's `GET /info` says of its own place in a swarm. */
@@ -217,8 +218,22 @@ export interface SwarmServiceWrites {
   rollbackService(id: string, version: number, spec: Record<string, unknown>): Promise<void>;
   /** The service's tasks, each marked up to date or not. */
   listTasks(serviceId: string): Promise<ServiceTask[]>;
-  /** The service's recent output across its tasks, each line naming its task and node (bounded like container logs). */
-  serviceLogs(serviceId: string, q: { tail: number; since?: number; timestamps: boolean }): Promise<{ lines: ServiceLogLine[]; truncated: boolean }>;
+  /** The service's recent output across its tasks (or one task's), each line naming its task and node (bounded like container logs). */
+  serviceLogs(
+    serviceId: string,
+    q: ServiceLogQuery & { tail: number; timestamps: boolean },
+  ): Promise<{ lines: ServiceLogLine[]; truncated: boolean }>;
+  /** The same, followed: lines as the tasks write them (with timestamps), pulled at the consumer's pace. */
+  followServiceLogs(serviceId: string, q: ServiceLogQuery): Promise<LiveStream<ServiceLogLine>>;
+}
+
+export interface ServiceLogQuery {
+  /** Start this many lines back (per task); absent: from the start. */
+  tail?: number;
+  /** Unix seconds. */
+  since?: number;
+  /** Only this task's output (a task of the service: checked by the domain). */
+  taskId?: string;
 }
 
 export interface ServiceLogLine {

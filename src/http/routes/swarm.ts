@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import type { Principal } from '../../domain/auth/tokens';
+import type { SwarmPeers } from '../../domain/swarm/swarm-peers';
 import type { NodeSpecChange, SwarmJoinRequest, SwarmNode } from '../../domain/swarm/swarm';
 import type { SwarmService } from '../../domain/swarm/swarm-service';
 import type { CreateServiceRequest, ServiceCreator } from '../../domain/swarm/service-create';
@@ -8,13 +8,6 @@ import type { Job } from '../../domain/jobs/job';
 import { DomainError } from '../../domain/errors';
 import { principalOf } from '../auth';
 import { queryBool } from '../query';
-
-/** The other registered engines' swarms, as `principal` may reach them (404 engine_not_found otherwise). */
-export interface SwarmPeers {
-  get(engine: string, principal: Principal): SwarmService;
-  /** Node id → the registered engine that is that node, over the engines `principal` may use. */
-  nodeEngines(principal: Principal): Promise<Map<string, string>>;
-}
 
 type JoinBody = { manager: string; role?: 'worker' | 'manager'; advertiseAddr?: string; listenAddr?: string } | SwarmJoinRequest;
 
@@ -99,6 +92,7 @@ export function swarmRouter(swarm: SwarmService, peers: SwarmPeers, creator: Ser
       tail: req.query.tail === undefined ? 100 : Number(req.query.tail),
       ...(req.query.since !== undefined ? { since: Number(req.query.since) } : {}),
       timestamps: queryBool(req.query.timestamps) ?? false,
+      ...(typeof req.query.task === 'string' ? { taskId: req.query.task } : {}),
     };
     const [logs, owners] = await Promise.all([swarm.serviceLogs(String(req.params.serviceId), q), peers.nodeEngines(principalOf(req))]);
     res.json({ lines: logs.lines.map((l) => ({ ...l, engine: owners.get(l.nodeId) ?? null })), truncated: logs.truncated });

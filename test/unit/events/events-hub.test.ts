@@ -41,6 +41,11 @@ class FakeEngine implements EventSource {
     this.current?.onEvent(e);
     return e;
   }
+  /** Any event, as given (a swarm event, say). */
+  emitRaw(e: RawEngineEvent): void {
+    this.history.push(e);
+    this.current?.onEvent(e);
+  }
   drop(): void {
     this.current?.end();
     this.current = undefined;
@@ -240,6 +245,32 @@ describe('EventsHub over several engines', () => {
       // A resume from any seq works across engines.
       const { replay } = hub.subscribe({ ...CONTAINERS, engine: ['edge-1', 'default'] }, all[0].event.seq, () => undefined);
       expect(replay.map((e) => e.event.actorId)).toEqual(['y', 'x']);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  test('when two managers of one swarm report the same service event, then subscribers get it once, under the first reporter', async () => {
+    const a = new FakeEngine();
+    const b = new FakeEngine();
+    const hub = new EventsHub(
+      [
+        { engine: 'na', source: a },
+        { engine: 'nb', source: b },
+      ],
+      pino({ level: 'silent' }),
+      { minBackoffMs: 5, maxBackoffMs: 20, idleCheckMs: 1000, pingTimeoutMs: 20 },
+    );
+    const got: LoggedEvent[] = [];
+    hub.subscribe({ type: ['service'] }, undefined, (e) => got.push(e));
+    try {
+      await until(() => hub.isConnected('na') && hub.isConnected('nb'));
+      const create = { type: 'service', action: 'create', actorId: 's1', attributes: { name: 'web' }, timeNano: '100' };
+      a.emitRaw(create);
+      b.emitRaw({ ...create });
+      expect(got.map((e) => `${e.event.engine}/${e.event.action}`)).toEqual(['na/create']);
+      expect(hub.stats.clusterCopies).toBe(1);
+      expect(hub.query({ limit: 100, filters: { type: ['service'] } }, 'admin').items).toHaveLength(1);
     } finally {
       await hub.close();
     }
