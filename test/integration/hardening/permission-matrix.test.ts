@@ -156,7 +156,13 @@ async function subscribeOnce(s: TestSocket, frame: Record<string, unknown>): Pro
 
 /** A subscribe frame the channel accepts as well-formed and that targets nothing that exists. */
 async function harmlessFrame(admin: TestSocket, channel: string): Promise<Record<string, unknown>> {
-  const candidates: Record<string, unknown>[] = [{}, { jobId: randomUUID() }, { container: absent.container }, { execId: absent.hex64 }];
+  const candidates: Record<string, unknown>[] = [
+    {},
+    { jobId: randomUUID() },
+    { container: absent.container },
+    { execId: absent.hex64 },
+    { service: absent.container },
+  ];
   for (const c of candidates) {
     if ((await subscribeOnce(admin, { ...c, channel })) !== 'invalid_request') return c;
   }
