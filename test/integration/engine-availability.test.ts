@@ -13,12 +13,16 @@ function engineAt(socketPath: string): Promise<{ close(): Promise<void> }> {
     client.on('close', () => open.delete(client));
     const upstream = net.connect(testEnv().socketPath);
     client.pipe(upstream).pipe(client);
+    // Either side going (an error, a close, or close() below destroying the client) takes the other with it: an
+    // upstream left open to the engine kept the jest worker alive after the file ("failed to exit gracefully").
     const end = () => {
       client.destroy();
       upstream.destroy();
     };
-    client.on('error', end);
-    upstream.on('error', end);
+    for (const side of [client, upstream]) {
+      side.on('error', end);
+      side.on('close', end);
+    }
   });
   const close = () =>
     new Promise<void>((resolve) => {
