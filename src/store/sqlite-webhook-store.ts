@@ -152,11 +152,8 @@ export class SqliteWebhookStore implements WebhookStore {
     return r && { ...deliveryOf(r), payload: r.payload };
   }
 
-  failPending(reason: string): number {
-    // A read first: a start with nothing pending (the usual case) takes no write lock.
-    if (!this.db.prepare("SELECT 1 FROM deliveries WHERE status = 'pending' LIMIT 1").get()) return 0;
-    return this.db
-      .prepare("UPDATE deliveries SET status = 'failed', last_error = ?, updated_at = ? WHERE status = 'pending'")
-      .run(reason, new Date().toISOString()).changes;
+  pendingDeliveries(): StoredDelivery[] {
+    const rows = this.db.prepare("SELECT * FROM deliveries WHERE status = 'pending' ORDER BY rowid").all() as DeliveryRow[];
+    return rows.map((r) => ({ ...deliveryOf(r), payload: r.payload }));
   }
 }

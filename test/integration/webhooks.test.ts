@@ -18,6 +18,8 @@ let fast: Receiver;
 let slow: Receiver;
 let late: Receiver | undefined;
 let latePort: number;
+let restartPort: number;
+let afterRestart: Receiver | undefined;
 
 /** Starts (and so fires a `start` event for) one container of this run; `sleep` ends on SIGTERM at once. */
 async function startContainer(what: string): Promise<void> {
@@ -59,25 +61,29 @@ beforeAll(async () => {
   fast = await startReceiver();
   slow = await startReceiver({ delayMs: 10_000 });
   latePort = await freePort();
-  svc = await startService({
-    DATA_DIR: dataDir,
-    ALLOWED_WEBHOOK_HOSTS: [
-      `127.0.0.1:${fast.port}`,
-      `127.0.0.1:${slow.port}`,
-      `127.0.0.1:${latePort}`,
-      '169.254.169.254',
-      'metadata.google.internal',
-      '[fe80::1]',
-      '0.0.0.0:80',
-    ].join(','),
-    WEBHOOK_RETRY_BASE_MS: '200',
-    WEBHOOK_TIMEOUT_MS: '15000',
-    WEBHOOK_QUEUE_SIZE: '4',
-  });
+  restartPort = await freePort();
+  svc = await startService(serviceEnv());
+});
+/** The service's settings: the same at a restart on the same DATA_DIR. */
+const serviceEnv = () => ({
+  DATA_DIR: dataDir,
+  ALLOWED_WEBHOOK_HOSTS: [
+    `127.0.0.1:${fast.port}`,
+    `127.0.0.1:${slow.port}`,
+    `127.0.0.1:${latePort}`,
+    `127.0.0.1:${restartPort}`,
+    '169.254.169.254',
+    'metadata.google.internal',
+    '[fe80::1]',
+    '0.0.0.0:80',
+  ].join(','),
+  WEBHOOK_RETRY_BASE_MS: '200',
+  WEBHOOK_TIMEOUT_MS: '15000',
+  WEBHOOK_QUEUE_SIZE: '4',
 });
 afterAll(async () => {
   await svc.close();
-  await Promise.all([fast.close(), slow.close(), late?.close()]);
+  await Promise.all([fast.close(), slow.close(), late?.close(), afterRestart?.close()]);
   await run.cleanup();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
@@ -208,6 +214,29 @@ describe('deliveries', () => {
     expect(done).toMatchObject({ responseStatus: 204, lastError: null });
     expect(bodiesFor(late, run.name('late'))).toHaveLength(1);
     expect(bodiesFor(late, run.name('late'))[0].headers['dockhand-delivery']).toBe(done.id);
+    await svc.http.delete(`/api/v1/webhooks/${hook.body.id}`).set(auth('admin'));
+  });
+
+  test('when the service stops while a delivery is being retried, then the next start sends it again under its id until it succeeds', async () => {
+    const hook = await createHook(restartPort);
+    expect(hook.status).toBe(201);
+    await startContainer('restart');
+    await waitFor(async () => ((await deliveriesOf(hook.body.id)).items[0]?.attempts ?? 0) >= 1, 15_000);
+    const before = (await deliveriesOf(hook.body.id)).items[0];
+    expect(before).toMatchObject({ status: 'pending', responseStatus: null });
+
+    await svc.close();
+    svc = await startService(serviceEnv());
+    afterRestart = await startReceiver({ port: restartPort });
+    await waitFor(async () => (await deliveriesOf(hook.body.id)).items[0]?.status === 'succeeded', 30_000);
+    const [done, ...others] = (await deliveriesOf(hook.body.id)).items;
+    expect(others).toEqual([]);
+    expect(done).toMatchObject({ id: before.id, responseStatus: 204, lastError: null });
+    expect(done.attempts).toBeGreaterThan(before.attempts);
+    const bodies = bodiesFor(afterRestart, run.name('restart'));
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0].headers['dockhand-delivery']).toBe(before.id);
+    expect(verifySignature(SECRET, String(bodies[0].headers['dockhand-signature']), bodies[0].body, Math.floor(Date.now() / 1000))).toBe(true);
     await svc.http.delete(`/api/v1/webhooks/${hook.body.id}`).set(auth('admin'));
   });
 

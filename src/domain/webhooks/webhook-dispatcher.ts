@@ -39,6 +39,8 @@ export class WebhookDispatcher {
   private unwritten: StoredDelivery[] = [];
   private scheduled = false;
   private readonly stop = new AbortController();
+  /** A resumed delivery's retry window runs from when the last run queued it, not from its first attempt here. */
+  private readonly windowFrom = new WeakMap<StoredDelivery, number>();
 
   constructor(
     private readonly store: WebhookStore,
@@ -48,9 +50,31 @@ export class WebhookDispatcher {
     private readonly onError: (err: unknown) => void,
     private readonly random: () => number = Math.random,
   ) {
-    const stale = store.failPending('the service stopped before this delivery ended; redeliver it if it still matters');
-    if (stale > 0) onError(new Error(`${stale} webhook deliveries were pending when the service last stopped`));
     for (const w of store.list()) this.lanes.set(w.id, { webhook: w, queue: [], running: false });
+    this.resumePending();
+  }
+
+  /**
+   * Deliveries the last run left pending (it stopped or crashed mid-retry) are sent again, under the same delivery id
+   * (a receiver that got one before the stop sees `Dockhand-Delivery` again: deliveries are at least once), while
+   * still inside their retry window counted from when they were queued; past it, they end as failed.
+   */
+  private resumePending(): void {
+    const now = Date.now();
+    for (const d of this.store.pendingDeliveries()) {
+      const lane = this.lanes.get(d.webhookId);
+      const queuedAt = Date.parse(d.createdAt);
+      if (!lane) {
+        this.settle(d, { status: 'failed', lastError: 'the service stopped before this delivery ended, and the webhook is gone' });
+        continue;
+      }
+      if (!(now - queuedAt < this.opts.retryForMs)) {
+        this.settle(d, { status: 'failed', lastError: 'the service stopped before this delivery ended, and its retry window has passed' });
+        continue;
+      }
+      this.windowFrom.set(d, queuedAt);
+      this.queue(lane, d);
+    }
   }
 
   /** A webhook created or changed (its lane keeps what waits); undefined: removed (what waits is forgotten). */
@@ -118,21 +142,26 @@ export class WebhookDispatcher {
       payload,
     };
     this.unwritten.push(d);
+    this.queue(lane, d);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    return d;
+  }
+
+  /** Puts `d` in its lane (dropping the oldest waiting one when full) and makes sure the lane's worker runs. */
+  private queue(lane: Lane, d: StoredDelivery): void {
     lane.queue.push(d);
     if (lane.queue.length > this.opts.queueSize) {
       const old = lane.queue.shift() as StoredDelivery;
       this.settle(old, { status: 'dropped', lastError: `dropped: more than ${this.opts.queueSize} deliveries waited for this webhook` });
       this.observer.dropped();
     }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
     if (!lane.running) {
       lane.running = true;
       setImmediate(() => void this.drain(lane));
     }
-    return d;
   }
 
   private async drain(lane: Lane): Promise<void> {
@@ -153,7 +182,7 @@ export class WebhookDispatcher {
   }
 
   private async deliver(lane: Lane, d: StoredDelivery): Promise<void> {
-    const first = Date.now();
+    const first = this.windowFrom.get(d) ?? Date.now();
     for (;;) {
       const secret = this.store.secretOf(lane.webhook.id);
       if (secret === undefined) return this.settle(d, { status: 'failed', lastError: 'the webhook was removed' });
@@ -187,9 +216,8 @@ export class WebhookDispatcher {
         };
       }
       const delay = this.backoff(d.attempts + 1);
-      if (!again || Date.now() + delay - first > this.opts.retryForMs || this.stop.signal.aborted) {
-        return this.settle(d, { ...patch, status: 'failed' });
-      }
+      if (!again || Date.now() + delay - first > this.opts.retryForMs) return this.settle(d, { ...patch, status: 'failed' });
+      // Still pending: retried after the delay, or by the next start when this one stops first.
       this.settle(d, patch);
       if (!(await this.sleep(delay))) return;
     }

@@ -63,8 +63,8 @@ export interface WebhookStore {
   /** Newest first, at most `limit`, older than the delivery `before` when given. */
   deliveries(webhookId: string, limit: number, before?: string): Delivery[];
   delivery(webhookId: string, id: string): StoredDelivery | undefined;
-  /** Deliveries still pending from a previous run end as failed with this reason; returns how many. */
-  failPending(reason: string): number;
+  /** Deliveries still pending from a previous run, with their bodies, oldest first. */
+  pendingDeliveries(): StoredDelivery[];
 }
 
 /** The one outbound transport: a JSON POST that follows no redirect, to a target the policy accepted. */

@@ -4,8 +4,8 @@ import { signature, verifySignature } from '../../../src/domain/webhooks/signatu
 import { DomainError } from '../../../src/domain/errors';
 
 /** An in-memory store: the dispatcher's bookkeeping is pure logic over it. */
-function memoryStore(hooks: Webhook[]): WebhookStore & { rows: Map<string, StoredDelivery> } {
-  const rows = new Map<string, StoredDelivery>();
+function memoryStore(hooks: Webhook[], left: StoredDelivery[] = []): WebhookStore & { rows: Map<string, StoredDelivery> } {
+  const rows = new Map<string, StoredDelivery>(left.map((d) => [d.id, { ...d }]));
   return {
     rows,
     create: () => undefined,
@@ -18,7 +18,7 @@ function memoryStore(hooks: Webhook[]): WebhookStore & { rows: Map<string, Store
     updateDelivery: (d: Delivery) => rows.set(d.id, { ...(rows.get(d.id) as StoredDelivery), ...d }),
     deliveries: () => [...rows.values()],
     delivery: (_w, id) => rows.get(id),
-    failPending: () => 0,
+    pendingDeliveries: () => [...rows.values()].filter((d) => d.status === 'pending').map((d) => ({ ...d })),
   };
 }
 
@@ -109,6 +109,37 @@ describe('WebhookDispatcher', () => {
     expect(row.attempts).toBeGreaterThan(1);
     expect(row.lastError).toMatch(/ECONNREFUSED/);
     d.close();
+  });
+
+  test('when the last run left deliveries pending, then those inside their retry window are sent again under their own id, and older ones fail', async () => {
+    const left = (id: string, webhookId: string, ageMs: number): StoredDelivery => ({
+      id,
+      webhookId,
+      kind: 'engine_event',
+      status: 'pending',
+      attempts: 2,
+      responseStatus: 503,
+      lastError: 'the receiver answered 503',
+      latencyMs: 4,
+      createdAt: new Date(Date.now() - ageMs).toISOString(),
+      updatedAt: new Date().toISOString(),
+      payload: `{"id":"${id}"}`,
+    });
+    const store = memoryStore(
+      [hook('live')],
+      [left('recent', 'live', 100), left('stale', 'live', OPTS.retryForMs + 1000), left('orphan', 'gone', 100)],
+    );
+    const posts: { body: string; delivery: string }[] = [];
+    const sender: WebhookSender = {
+      check: async () => undefined,
+      post: async (_url, headers, body) => (posts.push({ body, delivery: headers['Dockhand-Delivery'] }), { status: 200 }),
+    };
+    new WebhookDispatcher(store, sender, OPTS, { dropped: () => undefined, ended: () => undefined }, () => undefined);
+    await until(() => store.rows.get('recent')?.status === 'succeeded');
+    expect(posts).toEqual([{ body: '{"id":"recent"}', delivery: 'recent' }]);
+    expect(store.rows.get('recent')).toMatchObject({ attempts: 3, responseStatus: 200, lastError: null });
+    expect(store.rows.get('stale')).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/retry window has passed/) });
+    expect(store.rows.get('orphan')).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/webhook is gone/) });
   });
 
   test('backoff doubles from the base up to the cap, each with jitter between half and all of it', () => {
