@@ -47,7 +47,7 @@ const FAST = {
 /** Swarm events as the engine itself sends them, on one node's own /events (no dedupe): what the hub receives. */
 async function rawSwarmEvents(host: string, since: number): Promise<{ Type: string; Action: string; Actor: { ID: string } }[]> {
   const docker = new Docker({ socketPath: host.replace('unix://', '') });
-  const stream = (await docker.getEvents({ since, until: Math.ceil(Date.now() / 1000) + 1 }));
+  const stream = await docker.getEvents({ since, until: Math.ceil(Date.now() / 1000) + 1 });
   let text = '';
   for await (const chunk of stream) text += String(chunk);
   return text
@@ -217,7 +217,7 @@ describe('service logs, followed', () => {
     await ws.waitFor((f) => f.id === 'gone' && f.type === 'subscribed');
     await ws.waitFor((f) => f.id === 'gone' && f.type === 'log');
     expect((await svc.http.delete(`${A}/services/ticker`).set(auth('operator'))).status).toBe(204);
-    const end = (await ws.waitFor((f) => f.id === 'gone' && (f.type === 'end' || f.type === 'error'), 30000));
+    const end = await ws.waitFor((f) => f.id === 'gone' && (f.type === 'end' || f.type === 'error'), 30000);
     expect(end).toMatchObject({ type: 'end', data: { reason: 'service_removed' } });
   });
 });
