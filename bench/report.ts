@@ -325,6 +325,14 @@ function swarmRows(w: SwarmResult): Row[] {
       met(rt <= 1.1 && w.problems.length === 0),
     ],
     [`… · p90`, `${fmt(w.dockhand.p90 / 1000)} s`, `${fmt(w.cli.p90 / 1000)} s`, `${fmt(ratio(w.dockhand.p90, w.cli.p90), 3)}×`, '—', '—'],
+    [
+      `… end − the engine's \`UpdateStatus.CompletedAt\` · median (the follower's own share; negative: it ended before the engine said completed)`,
+      `${fmt(w.dockhand.afterCompletedP50, 0)} ms`,
+      `${fmt(w.cli.afterCompletedP50, 0)} ms`,
+      '—',
+      '—',
+      '—',
+    ],
   ];
 }
 
@@ -334,26 +342,29 @@ const SWARM_BEGIN = '<!-- bench:swarm:begin -->';
 const SWARM_END = '<!-- bench:swarm:end -->';
 
 /** The convergence criteria of both sides, written with the figures so the section never loses them. */
-const swarmMethod = (
-  cli: string,
-) => `Both sides make the same change on the same service: the image (the other of seed/web:1.39 and 1.43, given to both
-as the same pinned \`name:tag@sha256:…\` reference, so neither side asks the registry), the update config restated
-to the CLI as flags equal to the service's own (\`--update-parallelism 1 --update-delay 0ms --update-order
-start-first --update-monitor 1000ms --update-failure-action rollback --update-max-failure-ratio 0\`) and \`--no-resolve-image\` (without it the
-engine asks the registry for the image's platforms and writes \`Placement.Platforms\` into the spec, which Dockhand's
-update does not). After every
-update the bench checks the image, \`UpdateStatus.State\` \`completed\`, every running task up to date and the
-spec apart from the image unchanged. Rounds alternate which side goes first; 1.5 s pause before each update.
+const swarmMethod = (cli: string) =>
+  `\`BENCH_ONLY=swarm npm run bench\` (bench/swarm.ts): one service of 4 replicas on a real 2-node swarm (two private
+dockerd in network namespaces of their own, formed through the API), updated alternately through Dockhand and
+through the CLI; rounds alternate which side goes first, with a 1.5 s pause before each update. Both sides make the
+same change on the same service: the image, the other of seed/web:1.39 and 1.43, given to both as the same pinned
+\`name:tag@sha256:…\` reference (so neither asks the registry), and the update config restated to the CLI as flags
+equal to the service's own: \`--update-parallelism 1 --update-delay 0ms --update-order start-first
+--update-monitor 1000ms --update-failure-action rollback --update-max-failure-ratio 0\`, plus \`--no-resolve-image\`
+(without it the engine asks the registry for the image's platforms and writes \`Placement.Platforms\` into the
+spec, which Dockhand's update does not). After every update the bench checks the image, \`UpdateStatus.State\`
+\`completed\`, every running task up to date and the spec apart from the image unchanged.
 
-- **CLI (\`docker service update --detach=false\`, docker CLI ${cli})**: writes the spec, then polls every 200 ms (service inspect,
-  up-to-date tasks, nodes); converged when every slot's task of the current spec is \`running\`; returns once it
-  stayed so for the update config's monitor period (or at once when the engine says the update \`completed\`
-  before the CLI saw it converge). Wall time of the process, start-up included.
-- **Dockhand (job \`succeeded\`)**: the same criterion (\`src/domain/swarm/service-changes.ts\`: every slot on the
-  current spec running for the monitor period, or the engine's \`completed\`), but read on the engine's \`service\`
+- **CLI** (\`docker service update --detach=false\`, docker CLI ${cli}): writes the spec, then polls every 200 ms
+  (service inspect, up-to-date tasks, nodes); converged when every slot's task of the current spec is \`running\`;
+  returns once it stayed so for the update config's monitor period (or at once when the engine says the update
+  \`completed\` before the CLI saw it converge). Wall time of the process, its start-up included.
+- **Dockhand** (job \`succeeded\`): the same criterion (\`src/domain/swarm/service-changes.ts\`: every slot on the
+  current spec running for the monitor period, or the engine's \`completed\`), read on the engine's \`service\`
   events and the task containers' events (at most one read per 150 ms, a 2 s fallback tick), not on a timer.
   Measured from just before the POST to the job's \`end\` frame on the \`job\` WebSocket channel (subscribed after
-  the 202; no polling by the bench).`;
+  the 202; no polling by the bench).
+- Both wall times are mostly the engine's rolling update (4 tasks started one after another, then the monitor
+  period); the third row isolates each side's own share: its end minus the engine's \`UpdateStatus.CompletedAt\`.`;
 
 /** The swarm section (between its own markers): written by any run that measured it, \`BENCH_ONLY=swarm\` too. */
 export function writeSwarmMd(file: string, r: BenchResults): void {

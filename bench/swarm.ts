@@ -30,13 +30,19 @@ import os from 'node:os';
 import WebSocket from 'ws';
 import { startTwoNodeSwarm, type TwoNodeSwarm } from '../support/two-node-swarm';
 import { ServiceClient, startServiceProcess, type ServiceOptions, type ServiceProcess } from './lib/service-process';
-import { percentile, sleep } from './lib/stats';
+import { median, percentile, sleep, wallMs } from './lib/stats';
 
 export interface SwarmSide {
   /** Milliseconds of each update, in the order run. */
   samples: number[];
   p50: number;
   p90: number;
+  /**
+   * Milliseconds from the engine's `UpdateStatus.CompletedAt` (swarmkit's own end: the last task running and its
+   * monitor period over) to the side's end, median (negative: the side ended first). The part of the wall time
+   * that is the follower's, not the rolling update's.
+   */
+  afterCompletedP50: number;
 }
 
 export interface SwarmResult {
@@ -80,15 +86,15 @@ const CLI_FLAGS = [
   '--no-resolve-image',
 ];
 
-const side = (samples: number[]): SwarmSide => {
+const side = (samples: number[], afterCompleted: number[]): SwarmSide => {
   const s = [...samples].sort((a, b) => a - b);
-  return { samples, p50: percentile(s, 50), p90: percentile(s, 90) };
+  return { samples, p50: percentile(s, 50), p90: percentile(s, 90), afterCompletedP50: median(afterCompleted) };
 };
 
 type Inspect = {
   Version: { Index: number };
   Spec: { TaskTemplate: { ContainerSpec: { Image: string } } } & Record<string, unknown>;
-  UpdateStatus?: { State: string; Message?: string };
+  UpdateStatus?: { State: string; Message?: string; CompletedAt?: string };
 };
 
 /** The job channel on one WebSocket: resolves with the job's `end` reason. */
@@ -219,8 +225,10 @@ export async function runSwarm(o: {
     const problems: string[] = [];
     let reference: string | undefined;
     /** After each update: the expected image, the update completed, every task running and up to date, same spec. */
-    const check = async (label: string, image: string) => {
+    /** Checks the update that ended at `endWall` (wall clock) and answers how long after the engine's completion that was. */
+    const check = async (label: string, image: string, endWall = NaN): Promise<number> => {
       const s = inspect();
+      const completed = s.UpdateStatus?.CompletedAt ? Date.parse(s.UpdateStatus.CompletedAt) : NaN;
       const spec = JSON.stringify({
         ...s.Spec,
         TaskTemplate: { ...s.Spec.TaskTemplate, ContainerSpec: { ...s.Spec.TaskTemplate.ContainerSpec, Image: '' } },
@@ -235,6 +243,7 @@ export async function runSwarm(o: {
         );
       const r = await runningUpToDate();
       if (r.running !== o.replicas || r.stale > 0) problems.push(`${label}: ${r.running} up to date running, ${r.stale} stale running`);
+      return endWall - completed;
     };
     const viaDockhand = async (image: string): Promise<number> => {
       const version = inspect().Version.Index;
@@ -269,6 +278,7 @@ export async function runSwarm(o: {
 
     const dockhand: number[] = [];
     const cli: number[] = [];
+    const after = { dockhand: [] as number[], cli: [] as number[] };
     let current = pinned1;
     const next = () => (current = current === pinned1 ? pinned2 : pinned1);
     const loadStart = os.loadavg().map((l) => Number(l.toFixed(2)));
@@ -280,7 +290,7 @@ export async function runSwarm(o: {
         await sleep(1500);
         if (who === 'dockhand') dockhand.push(await viaDockhand(image));
         else cli.push(await viaCli(image));
-        await check(`round ${i + 1} ${who}`, image);
+        after[who].push(await check(`round ${i + 1} ${who}`, image, wallMs()));
       }
       log(
         `swarm: round ${i + 1}/${o.rounds}: dockhand ${dockhand[i].toFixed(0)} ms, cli ${cli[i].toFixed(0)} ms (load ${os.loadavg()[0].toFixed(2)})`,
@@ -292,8 +302,8 @@ export async function runSwarm(o: {
       rounds: o.rounds,
       monitorMs: MONITOR_MS,
       order: ORDER,
-      dockhand: side(dockhand),
-      cli: side(cli),
+      dockhand: side(dockhand, after.dockhand),
+      cli: side(cli, after.cli),
       loadStart,
       loadEnd,
       problems,
