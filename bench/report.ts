@@ -7,6 +7,7 @@ import type { RestRow } from './rest';
 import { fmt } from './lib/stats';
 import type { StartupResult } from './startup';
 import type { AuditResult } from './audit';
+import type { SwarmResult } from './swarm';
 
 export interface BenchResults {
   date: string;
@@ -32,6 +33,7 @@ export interface BenchResults {
   startup?: StartupResult;
   engines?: EnginesResult;
   audit?: AuditResult;
+  swarm?: SwarmResult;
 }
 
 type Row = [string, string, string, string, string, string];
@@ -306,4 +308,72 @@ export function writeEnginesMd(file: string, r: BenchResults): void {
   const i = text.indexOf(ENGINES_BEGIN);
   const j = text.indexOf(ENGINES_END);
   fs.writeFileSync(file, i >= 0 && j > i ? text.slice(0, i) + generated + text.slice(j + ENGINES_END.length) : `${text.trimEnd()}\n\n${generated}\n`);
+}
+
+/** Issue 17 item 9: a rolling update through the service vs `docker service update --detach=false`. */
+function swarmRows(w: SwarmResult): Row[] {
+  const rt = ratio(w.dockhand.p50, w.cli.p50);
+  const what = `rolling update of ${w.replicas} replicas on 2 nodes (parallelism 1, ${w.order}, monitor ${w.monitorMs / 1000} s, delay 0), ${w.rounds} a side`;
+  const list = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(2)).join(', ');
+  return [
+    [
+      `${what}: POST update → job \`succeeded\` (WS job channel) vs \`docker service update --detach=false\` · median`,
+      `${fmt(w.dockhand.p50 / 1000)} s (${list(w.dockhand.samples)})${w.problems.length ? ` (${w.problems.length} problems)` : ''}`,
+      `${fmt(w.cli.p50 / 1000)} s (${list(w.cli.samples)})`,
+      `${fmt(rt, 3)}×`,
+      '≤ 1.1× the CLI',
+      met(rt <= 1.1 && w.problems.length === 0),
+    ],
+    [`… · p90`, `${fmt(w.dockhand.p90 / 1000)} s`, `${fmt(w.cli.p90 / 1000)} s`, `${fmt(ratio(w.dockhand.p90, w.cli.p90), 3)}×`, '—', '—'],
+    [
+      `… end − the engine's \`UpdateStatus.CompletedAt\` · median (the follower's own share; negative: it ended before the engine said completed)`,
+      `${fmt(w.dockhand.afterCompletedP50, 0)} ms`,
+      `${fmt(w.cli.afterCompletedP50, 0)} ms`,
+      '—',
+      '—',
+      '—',
+    ],
+  ];
+}
+
+export const renderSwarmTable = (r: BenchResults): string => table(r.swarm ? swarmRows(r.swarm) : []);
+
+const SWARM_BEGIN = '<!-- bench:swarm:begin -->';
+const SWARM_END = '<!-- bench:swarm:end -->';
+
+/** The convergence criteria of both sides, written with the figures so the section never loses them. */
+const swarmMethod = (cli: string) =>
+  `\`BENCH_ONLY=swarm npm run bench\` (bench/swarm.ts): one service of 4 replicas on a real 2-node swarm (two private
+dockerd in network namespaces of their own, formed through the API), updated alternately through Dockhand and
+through the CLI; rounds alternate which side goes first, with a 1.5 s pause before each update. Both sides make the
+same change on the same service: the image, the other of seed/web:1.39 and 1.43, given to both as the same pinned
+\`name:tag@sha256:…\` reference (so neither asks the registry), and the update config restated to the CLI as flags
+equal to the service's own: \`--update-parallelism 1 --update-delay 0ms --update-order start-first
+--update-monitor 1000ms --update-failure-action rollback --update-max-failure-ratio 0\`, plus \`--no-resolve-image\`
+(without it the engine asks the registry for the image's platforms and writes \`Placement.Platforms\` into the
+spec, which Dockhand's update does not). After every update the bench checks the image, \`UpdateStatus.State\`
+\`completed\`, every running task up to date and the spec apart from the image unchanged.
+
+- **CLI** (\`docker service update --detach=false\`, docker CLI ${cli}): writes the spec, then polls every 200 ms
+  (service inspect, up-to-date tasks, nodes); converged when every slot's task of the current spec is \`running\`;
+  returns once it stayed so for the update config's monitor period (or at once when the engine says the update
+  \`completed\` before the CLI saw it converge). Wall time of the process, its start-up included.
+- **Dockhand** (job \`succeeded\`): the same criterion (\`src/domain/swarm/service-changes.ts\`: every slot on the
+  current spec running for the monitor period, or the engine's \`completed\`), read on the engine's \`service\`
+  events and the task containers' events (at most one read per 150 ms, a 2 s fallback tick), not on a timer.
+  Measured from just before the POST to the job's \`end\` frame on the \`job\` WebSocket channel (subscribed after
+  the 202; no polling by the bench).
+- Both wall times are mostly the engine's rolling update (4 tasks started one after another, then the monitor
+  period); the third row isolates each side's own share: its end minus the engine's \`UpdateStatus.CompletedAt\`.`;
+
+/** The swarm section (between its own markers): written by any run that measured it, \`BENCH_ONLY=swarm\` too. */
+export function writeSwarmMd(file: string, r: BenchResults): void {
+  const w = r.swarm!;
+  const load = `- Load average during the rounds (1, 5, 15 min): ${w.loadStart.join(', ')} at the first, ${w.loadEnd.join(', ')} after the last.`;
+  const problems = w.problems.length ? `\n\nProblems seen: ${w.problems.join('; ')}` : '';
+  const generated = `${SWARM_BEGIN}\n## Rolling update vs \`docker service update\` (issue 17)\n\n${swarmMethod(w.cliVersion)}\n\n${renderMachine(r)}\n${load}\n\n${renderSwarmTable(r)}${problems}\n${SWARM_END}`;
+  const text = fs.readFileSync(file, 'utf8');
+  const i = text.indexOf(SWARM_BEGIN);
+  const j = text.indexOf(SWARM_END);
+  fs.writeFileSync(file, i >= 0 && j > i ? text.slice(0, i) + generated + text.slice(j + SWARM_END.length) : `${text.trimEnd()}\n\n${generated}\n`);
 }

@@ -16,15 +16,16 @@ import { createContainers, ensurePullImage, importImages } from './lib/fixtures'
 import { ROOT, ServiceClient, startServiceProcess, type ServiceProcess } from './lib/service-process';
 import { runIdleMemory, steadyRss } from './memory';
 import { runPull } from './pull';
-import { renderEnginesTable, renderTable, writeBenchmarksMd, writeEnginesMd, type BenchResults } from './report';
+import { renderEnginesTable, renderSwarmTable, renderTable, writeBenchmarksMd, writeEnginesMd, writeSwarmMd, type BenchResults } from './report';
 import { restEndpoints, runRest, type RestPlan } from './rest';
 import { runStartup } from './startup';
 import { runAudit } from './audit';
+import { runSwarm } from './swarm';
 
 const BASE_IMAGE = 'bench-busybox:1';
 const QUICK = process.env.BENCH_QUICK === '1';
 /** `BENCH_ONLY=startup,events` runs only those parts (and never writes BENCHMARKS.md): for profiling one of them. */
-const PARTS = ['startup', 'rest', 'events', 'memory', 'pull', 'rest1000', 'engines', 'audit'] as const;
+const PARTS = ['startup', 'rest', 'events', 'memory', 'pull', 'rest1000', 'engines', 'audit', 'swarm'] as const;
 const ONLY = (process.env.BENCH_ONLY ?? '')
   .split(',')
   .map((s) => s.trim())
@@ -242,17 +243,24 @@ async function main(): Promise<void> {
         log,
       });
 
+    // A rolling update through the service vs `docker service update` on a real 2-node swarm (bench/swarm.ts).
+    if (runs('swarm')) results.swarm = await runSwarm({ svcOpts, registry: env.registry, replicas: 4, rounds: QUICK ? 2 : 7, log });
+
     results.machine.loadAvgEnd = os.loadavg().map((l) => Number(l.toFixed(2)));
     results.durationS = Math.round((Date.now() - started) / 1000);
-    process.stdout.write(`\n${renderTable(results)}\n${results.engines ? `\n${renderEnginesTable(results)}\n` : ''}`);
+    process.stdout.write(
+      `\n${renderTable(results)}\n${results.engines ? `\n${renderEnginesTable(results)}\n` : ''}${results.swarm ? `\n${renderSwarmTable(results)}\n` : ''}`,
+    );
     fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
     fs.writeFileSync(path.join(ROOT, 'test-results', 'bench-last-run.json'), JSON.stringify(results, null, 2));
     const partial = QUICK || ONLY.length > 0;
     if (!partial) writeBenchmarksMd(path.join(ROOT, 'BENCHMARKS.md'), results);
     // The engines rows have a section of their own, so `BENCH_ONLY=engines` can refresh them alone.
     if (!QUICK && results.engines) writeEnginesMd(path.join(ROOT, 'BENCHMARKS.md'), results);
+    // So do the swarm rows (issue 17): `BENCH_ONLY=swarm` refreshes them alone.
+    if (!QUICK && results.swarm) writeSwarmMd(path.join(ROOT, 'BENCHMARKS.md'), results);
     log(
-      `done in ${results.durationS} s${partial ? ' (quick or BENCH_ONLY: the figures section not written)' : '; BENCHMARKS.md written'}${!QUICK && results.engines ? '; the engines section written' : ''}`,
+      `done in ${results.durationS} s${partial ? ' (quick or BENCH_ONLY: the figures section not written)' : '; BENCHMARKS.md written'}${!QUICK && results.engines ? '; the engines section written' : ''}${!QUICK && results.swarm ? '; the swarm section written' : ''}`,
     );
   } finally {
     await cleanup();
