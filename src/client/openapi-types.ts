@@ -3719,7 +3719,7 @@ export interface components {
             /** @description False while the engine stream is down (events will be reconciled on reconnect). */
             engineConnected: boolean;
         };
-        /** @description The `events` channel's filters. Values of one key are alternatives; different keys must all match; every label must match. `{}` matches every engine event. */
+        /** @description The `events` channel's filters, over the events of every engine (each names its `engine`; there is no engine filter here, unlike the channel, whose default is `default` alone). Values of one key are alternatives; different keys must all match; every label must match. `{}` matches every engine event. */
         WebhookEventFilters: {
             type?: ("container" | "image" | "volume" | "network" | "daemon" | "plugin" | "node" | "service" | "secret" | "config" | "builder")[];
             /** @description `health_status` also matches `health_status: healthy`. */
