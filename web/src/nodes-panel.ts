@@ -38,7 +38,7 @@ export function nodesPanel(section: HTMLElement, ctx: Ctx): { refresh(): Promise
     const who = n.engine ?? n.hostname;
     try {
       const after = await ctx.session.api.updateSwarmNode(n.id, { availability, version: n.version });
-      ctx.announce(`Node ${who} is now ${after.availability}${availability === 'drain' ? ': its tasks move to other nodes' : ''}`);
+      ctx.announce(after.availability === 'drain' ? `Node ${who} drained: its tasks move to other nodes` : `Node ${who} is ${after.availability}`);
     } catch (err) {
       ctx.announce(`Node ${who}: ${describeError(err)}`, 'error');
     }
@@ -83,9 +83,15 @@ export function nodesPanel(section: HTMLElement, ctx: Ctx): { refresh(): Promise
     );
   };
 
+  // Reads overlap (events, job frames, clicks): an answer older than the one shown is dropped.
+  let asked = 0;
+  let shown = 0;
   async function refresh(): Promise<void> {
+    const mine = ++asked;
     try {
       const nodes = sortNodes(await ctx.session.api.listSwarmNodes());
+      if (mine < shown) return;
+      shown = mine;
       fill(tbody, nodes.map(row));
       fill(status, `${nodes.length} node(s), ${nodes.filter((n) => n.state === 'ready').length} ready, ${nodes.filter((n) => n.availability === 'active').length} active`);
     } catch (err) {

@@ -88,6 +88,9 @@ export function servicesPanel(section: HTMLElement, ctx: Ctx): { refresh(): Prom
       const w: Watched = { job, percent: shownPercent(undefined, job), el: h('div', { class: 'service-job', 'data-job': job.id }) };
       watched.set(s.name, w);
       renderJob(w);
+      // In place of the previous job's bar at once (the row itself is re-rendered only when the list is read again).
+      if (old?.el.isConnected) old.el.replaceWith(w.el);
+      else tbody.querySelector(`tr[data-service="${CSS.escape(s.name)}"] .update-cell`)?.append(w.el);
       ctx.announce(`${jobVerb(job)} of ${s.name} started`);
       if (!FINAL.has(job.state) && ctx.session.ws) {
         w.sub = ctx.session.ws.subscribe(
@@ -144,9 +147,15 @@ export function servicesPanel(section: HTMLElement, ctx: Ctx): { refresh(): Prom
     );
   };
 
+  // Reads overlap (events, job frames, clicks): an answer older than the one shown is dropped.
+  let asked = 0;
+  let shown = 0;
   async function refresh(): Promise<void> {
+    const mine = ++asked;
     try {
       const items = await ctx.session.api.listSwarmServices();
+      if (mine < shown) return;
+      shown = mine;
       fill(tbody, items.length ? items.map(row) : h('tr', {}, h('td', { colspan: 6 }, 'No services.')));
       fill(status, `${items.length} service(s), ${items.reduce((n, s) => n + s.running, 0)} task(s) running`);
     } catch (err) {
