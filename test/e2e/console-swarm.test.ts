@@ -101,7 +101,9 @@ test('when the engine is not in a swarm, then the Services pane says so and the 
 
 test('when a manager engine is picked, then its service shows 2/2; scaled to 3 the bar reaches 3/3 through a job', async () => {
   await pick(page, 'na', 'admin');
-  expect(await page.locator('#swarm-notice').textContent()).toMatch(/^Swarm [0-9a-z]{12}: 2 node\(s\) \(1 manager, 1 worker\)/);
+  const notice = page.locator('#swarm-notice', { hasText: /^Swarm / });
+  await notice.waitFor();
+  expect(await notice.textContent()).toMatch(/^Swarm [0-9a-z]{12}: 2 node\(s\) \(1 manager, 1 worker\)/);
   const row = serviceRow(page, 'web');
   await row.locator('.replica-count', { hasText: /^2\/2$/ }).waitFor();
   // Cells after the row header (the name): image with its pinned digest, mode.
@@ -142,7 +144,7 @@ test('when the image is updated, then the live bar only goes forward to 100 %, t
   await job.waitFor({ timeout: 180000 });
   expect(await row.getByRole('progressbar', { name: 'Update progress of web' }).getAttribute('aria-valuenow')).toBe('100');
   expect(await job.locator('.job-summary').textContent()).toMatch(/^100 % · 3\/3 updated · 3\/3 running/);
-  const percents = (await page.evaluate('window.__percents')) as number[];
+  const percents = await page.evaluate<number[]>('window.__percents');
   console.log(`update bar values seen: ${percents.join(' ')}`);
   expect(percents.length).toBeGreaterThan(1);
   expect(percents).toEqual([...percents].sort((a, b) => a - b));
@@ -151,6 +153,17 @@ test('when the image is updated, then the live bar only goes forward to 100 %, t
   await row.locator('.replica-count', { hasText: /^3\/3$/ }).waitFor();
   expect(await row.locator('.update-cell .badge').first().textContent()).toBe('completed');
   expect(await page.locator('#announce').textContent()).toBe('Update of web succeeded');
+});
+
+test('when a rollback is asked, then its job succeeds and the previous image runs again', async () => {
+  const row = serviceRow(page, 'web');
+  const updateJob = await row.locator('.service-job').getAttribute('data-job');
+  await page.getByRole('button', { name: 'Roll back web', exact: true }).click();
+  await row.locator(`.service-job[data-state="succeeded"]:not([data-job="${updateJob}"])`).waitFor({ timeout: 180000 });
+  expect(await row.getByRole('progressbar', { name: 'Rollback progress of web' }).getAttribute('aria-valuenow')).toBe('100');
+  await row.locator('td', { hasText: 'seed/web:1.39' }).waitFor();
+  await row.locator('.replica-count', { hasText: /^3\/3$/ }).waitFor();
+  expect((await svc.http.get(`${A}/services/web`).set(auth('viewer'))).body.image).toMatch(/seed\/web:1\.39@sha256:/);
 });
 
 test('when the logs are opened, then each line names its task and the engine of its node, from both nodes', async () => {
@@ -175,7 +188,11 @@ test('when the worker is drained in the Nodes pane, then its availability turns 
   await worker.locator('.badge.avail-drain').waitFor();
   expect(await page.locator('#announce').textContent()).toBe('Node nb drained: its tasks move to other nodes');
   const moved = async () => {
-    const tasks = (await svc.http.get(`${A}/services/web/tasks`).set(auth('viewer'))).body as { engine: string; state: string; desiredState: string }[];
+    const tasks = (await svc.http.get(`${A}/services/web/tasks`).set(auth('viewer'))).body as {
+      engine: string;
+      state: string;
+      desiredState: string;
+    }[];
     const running = tasks.filter((t) => t.state === 'running' && t.desiredState === 'running');
     return running.length === 3 && running.every((t) => t.engine === 'na');
   };
@@ -185,7 +202,9 @@ test('when the worker is drained in the Nodes pane, then its availability turns 
     await new Promise((r) => setTimeout(r, 500));
   }
   await page.locator('#services').getByRole('button', { name: 'Refresh' }).click();
-  await serviceRow(page, 'web').locator('.replica-count', { hasText: /^3\/3$/ }).waitFor();
+  await serviceRow(page, 'web')
+    .locator('.replica-count', { hasText: /^3\/3$/ })
+    .waitFor();
 
   await page.getByRole('button', { name: 'Activate node nb', exact: true }).click();
   await worker.locator('.badge.avail-active').waitFor();

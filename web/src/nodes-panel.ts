@@ -93,7 +93,10 @@ export function nodesPanel(section: HTMLElement, ctx: Ctx): { refresh(): Promise
       if (mine < shown) return;
       shown = mine;
       fill(tbody, nodes.map(row));
-      fill(status, `${nodes.length} node(s), ${nodes.filter((n) => n.state === 'ready').length} ready, ${nodes.filter((n) => n.availability === 'active').length} active`);
+      fill(
+        status,
+        `${nodes.length} node(s), ${nodes.filter((n) => n.state === 'ready').length} ready, ${nodes.filter((n) => n.availability === 'active').length} active`,
+      );
     } catch (err) {
       fill(status, h('span', { class: 'error' }, describeError(err)));
     }

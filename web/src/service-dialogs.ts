@@ -119,7 +119,11 @@ export function serviceLogs(ctx: Ctx, s: SwarmService): void {
           h(
             'li',
             { class: l.stream, 'data-task': l.taskId, 'data-node': l.nodeId, 'data-engine': l.engine ?? '' },
-            h('span', { class: 'log-source' }, `${l.timestamp ? `${clock(l.timestamp)} ` : ''}task ${shortId(l.taskId)} on ${l.engine ?? `node ${shortId(l.nodeId)}`}`),
+            h(
+              'span',
+              { class: 'log-source' },
+              `${l.timestamp ? `${clock(l.timestamp)} ` : ''}task ${shortId(l.taskId)} on ${l.engine ?? `node ${shortId(l.nodeId)}`}`,
+            ),
             ' ',
             l.line,
           ),

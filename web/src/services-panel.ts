@@ -124,7 +124,13 @@ export function servicesPanel(section: HTMLElement, ctx: Ctx): { refresh(): Prom
       'tr',
       { 'data-service': s.name },
       h('th', { scope: 'row', class: 'mono breakable' }, s.name),
-      h('td', { class: 'mono breakable', title: digest ?? '' }, ref, digest && h('br'), digest && h('span', { class: 'muted small' }, digest.slice(0, 19))),
+      h(
+        'td',
+        { class: 'mono breakable', title: digest ?? '' },
+        ref,
+        digest && h('br'),
+        digest && h('span', { class: 'muted small' }, digest.slice(0, 19)),
+      ),
       h('td', {}, s.mode),
       h('td', {}, replicaBar(s)),
       h(
@@ -139,10 +145,16 @@ export function servicesPanel(section: HTMLElement, ctx: Ctx): { refresh(): Prom
         op &&
           s.mode === 'replicated' &&
           h('button', { type: 'button', 'aria-label': `Scale ${s.name}`, onclick: () => scaleService(ctx, s, actions) }, 'Scale'),
-        op && h('button', { type: 'button', 'aria-label': `Update image of ${s.name}`, onclick: () => updateServiceImage(ctx, s, actions) }, 'Update image'),
+        op &&
+          h(
+            'button',
+            { type: 'button', 'aria-label': `Update image of ${s.name}`, onclick: () => updateServiceImage(ctx, s, actions) },
+            'Update image',
+          ),
         op && h('button', { type: 'button', 'aria-label': `Roll back ${s.name}`, onclick: () => void rollbackService(ctx, s, actions) }, 'Roll back'),
         h('button', { type: 'button', 'aria-label': `Logs of ${s.name}`, onclick: () => serviceLogs(ctx, s) }, 'Logs'),
-        op && h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${s.name}`, onclick: () => removeService(ctx, s, actions) }, 'Remove'),
+        op &&
+          h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${s.name}`, onclick: () => removeService(ctx, s, actions) }, 'Remove'),
       ),
     );
   };

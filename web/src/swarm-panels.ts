@@ -16,12 +16,8 @@ export function swarmPanels(servicesSection: HTMLElement, nodesSection: HTMLElem
 
   return {
     async start() {
-      let swarm;
-      try {
-        swarm = await ctx.session.api.getSwarm();
-      } catch (err) {
+      const say = (code: string | undefined, err?: unknown) => {
         servicesSection.hidden = false;
-        const code = err instanceof ApiError ? err.code : undefined;
         notice.dataset.code = code ?? 'error';
         notice.textContent =
           code === 'swarm_inactive'
@@ -29,7 +25,17 @@ export function swarmPanels(servicesSection: HTMLElement, nodesSection: HTMLElem
             : code === 'not_swarm_manager'
               ? `Engine ${ctx.session.engine} is a swarm worker: pick a manager engine to see services and nodes.`
               : `Swarm unavailable: ${describeError(err)}`;
-        return;
+      };
+      // The engine list says whether the engine is in a swarm at all: most engines are not, and asking one for its
+      // swarm would only fetch a 409 (which the browser logs as a failed request) on every page load.
+      const listed = await ctx.session.api.listEngines().catch(() => []);
+      const mode = listed.find((e) => e.name === ctx.session.engine)?.swarm;
+      if (mode === 'inactive') return say('swarm_inactive');
+      let swarm;
+      try {
+        swarm = await ctx.session.api.getSwarm();
+      } catch (err) {
+        return say(err instanceof ApiError ? err.code : undefined, err);
       }
       notice.textContent = `Swarm ${swarm.id.slice(0, 12)}: ${swarm.nodes.total} node(s) (${swarm.nodes.managers} manager, ${swarm.nodes.workers} worker), ${swarm.nodes.ready} ready.`;
       servicesSection.hidden = false;
