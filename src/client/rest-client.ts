@@ -71,6 +71,13 @@ export type Engine = Schemas['Engine'];
 export type EngineContainerSummary = Schemas['EngineContainerSummary'];
 export type FleetMissing = Schemas['FleetMissing'];
 
+export type SwarmState = Schemas['SwarmState'];
+export type SwarmNode = Schemas['SwarmNode'];
+export type SwarmService = Schemas['SwarmService'];
+export type SwarmServiceLogs = Answer<'getSwarmServiceLogs', 200>;
+type SwarmNodeChange = NonNullable<operations['updateSwarmNode']['requestBody']>['content']['application/json'];
+type SwarmServiceChange = NonNullable<operations['updateSwarmService']['requestBody']>['content']['application/json'];
+
 type Query = Record<string, string | number | boolean | string[] | undefined>;
 
 export interface RestClientOptions {
@@ -87,7 +94,7 @@ export interface RestClientOptions {
 }
 
 /** Path prefixes of the contract's engine-scoped operations (openapi.yaml `x-engine-scoped: true`). */
-const ENGINE_SCOPED = /^\/(images|containers|updates|exec|system)(\/|$)/;
+const ENGINE_SCOPED = /^\/(images|containers|updates|exec|system|swarm)(\/|$)/;
 
 const enc = encodeURIComponent;
 
@@ -137,12 +144,27 @@ export class DockhandRestClient {
   listFleetContainers = (query: QueryOf<'listFleetContainers'> = {}) =>
     this.call<Answer<'listFleetContainers', 200>>('GET', '/engines/all/containers', { query });
 
+  getSwarm = () => this.call<SwarmState>('GET', '/swarm');
+  listSwarmNodes = () => this.call<SwarmNode[]>('GET', '/swarm/nodes');
+  updateSwarmNode = (id: string, change: SwarmNodeChange) => this.call<SwarmNode>('PATCH', `/swarm/nodes/${enc(id)}`, { body: change });
+  listSwarmServices = () => this.call<SwarmService[]>('GET', '/swarm/services');
+  removeSwarmService = (id: string) => this.call<void>('DELETE', `/swarm/services/${enc(id)}`);
+  swarmServiceLogs = (id: string, query: QueryOf<'getSwarmServiceLogs'> = {}) =>
+    this.call<SwarmServiceLogs>('GET', `/swarm/services/${enc(id)}/logs`, { query });
+  /** Service changes are jobs; `version` (the service's as read) becomes `If-Match`, so a stale read is refused with 412. */
+  updateSwarmService = (id: string, change: SwarmServiceChange, version?: number) =>
+    this.call<Job>('POST', `/swarm/services/${enc(id)}/update`, { body: change, headers: ifMatch(version) });
+  scaleSwarmService = (id: string, replicas: number, version?: number) =>
+    this.call<Job>('POST', `/swarm/services/${enc(id)}/scale`, { body: { replicas }, headers: ifMatch(version) });
+  rollbackSwarmService = (id: string, version?: number) =>
+    this.call<Job>('POST', `/swarm/services/${enc(id)}/rollback`, { headers: ifMatch(version) });
+
   /** One request; a non-2xx answer becomes an ApiError with the problem document (or a made-up one). */
-  async call<T>(method: string, path: string, opts: { query?: Query; body?: unknown } = {}): Promise<T> {
+  async call<T>(method: string, path: string, opts: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
     const engine = this.opts.engine;
     const scoped = engine && engine !== 'default' && ENGINE_SCOPED.test(path) ? `/engines/${enc(engine)}${path}` : path;
     const url = `${this.opts.baseUrl ?? ''}/api/v1${scoped}${queryString(opts.query)}`;
-    const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
+    const headers: Record<string, string> = { Accept: 'application/json, application/problem+json', ...opts.headers };
     const token = this.opts.token();
     if (token) headers.Authorization = `Bearer ${token}`;
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
@@ -171,6 +193,8 @@ export class DockhandRestClient {
     return parsed as T;
   }
 }
+
+const ifMatch = (version: number | undefined): Record<string, string> => (version === undefined ? {} : { 'If-Match': `"${version}"` });
 
 function queryString(query: Query | undefined): string {
   if (!query) return '';

@@ -8,6 +8,7 @@ import { imagesPanel } from './images-panel';
 import { jobsPanels } from './jobs-panel';
 import { livePane } from './live-pane';
 import { describeError, Session } from './session';
+import { swarmPanels } from './swarm-panels';
 import { terminalPane } from './terminal-pane';
 
 /**
@@ -90,11 +91,12 @@ async function start(): Promise<void> {
   const events = eventsPanel(byId('events'), ctx);
   const engines = enginesHeader(byId('engine-list'), byId<HTMLSelectElement>('engine-picker'), ctx);
   const fleet = fleetPanel(byId('fleet'), ctx);
+  const swarm = swarmPanels(byId('services'), byId('nodes'), ctx);
   const refreshImages = debounce(() => void images.refresh(), 300);
   const refreshContainers = debounce(() => void containers.refresh(), 300);
   byId('main').hidden = false;
 
-  await Promise.all([images.refresh(), containers.refresh(), jobs.refreshJobs(), jobs.reattach(), engines.start(), fleet.refresh()]);
+  await Promise.all([images.refresh(), containers.refresh(), jobs.refreshJobs(), jobs.reattach(), engines.start(), fleet.refresh(), swarm.start()]);
   events.start();
   // The lists follow the engine: any container or image event (whatever the feed's filters) re-reads them.
   session.ws?.subscribe(
