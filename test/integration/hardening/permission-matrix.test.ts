@@ -92,6 +92,8 @@ afterAll(async () => {
 
 const roleHeaders = (p: TokenRole | null) => (p ? auth(p) : {});
 
+const ENGINE_CODES = new Set(['engine_error', 'engine_unavailable', 'engine_timeout']);
+
 test('when every REST operation and WebSocket channel is called with no token, viewer, operator and admin, then each answer matches docs/permissions.md', async () => {
   const m = table.model();
   const differing: string[] = [];
@@ -103,9 +105,17 @@ test('when every REST operation and WebSocket channel is called with no token, v
     const r = buildRequest(op);
     for (const principal of table.PRINCIPALS) {
       const want = table.expected(op.role, principal);
-      let req = svc.http[op.method.toLowerCase() as 'get'](r.url).query(r.query).set(roleHeaders(principal));
-      if (r.body !== undefined) req = req.send(r.body as object);
-      const res = await req;
+      const send = () => {
+        const req = svc.http[op.method.toLowerCase() as 'get'](r.url).query(r.query).set(roleHeaders(principal));
+        return r.body !== undefined ? req.send(r.body as object) : req;
+      };
+      let res = await send();
+      // The engine's own refusals (its one /system/df at a time, taken by another file's service) are not a role
+      // decision: such a cell is asked again, a few times, before it counts.
+      for (let i = 0; i < 3 && want === 'allowed' && ENGINE_CODES.has(res.body?.code); i++) {
+        await new Promise((done) => setTimeout(done, 2000));
+        res = await send();
+      }
       checked++;
       const ok = want === 'allowed' ? ![401, 403].includes(res.status) && res.status < 500 : res.status === want;
       if (!ok) differing.push(`${op.operationId} as ${principal ?? 'no token'}: want ${want}, got ${res.status} ${res.body?.code ?? ''}`);
