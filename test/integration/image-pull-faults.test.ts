@@ -30,7 +30,9 @@ beforeAll(async () => {
   svc = await startService({
     DOCKER_HOST: engineProxy.dockerHost,
     ALLOWED_REGISTRIES: `${testEnv().registry},${registry.address}`,
-    PULL_STALL_TIMEOUT_MS: '2000',
+    // No test on this service waits for a stall: 6 s keeps a loaded engine's slow start of a throttled pull from
+    // being taken for one (at 2 s, the first of three joined pulls failed as stalled and the others made a new job).
+    PULL_STALL_TIMEOUT_MS: '6000',
     DATA_DIR: dataDir,
   });
 });
