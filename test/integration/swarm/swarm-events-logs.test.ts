@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import type { Job } from '../../../src/domain/jobs/job';
 import { startTwoNodeSwarm, type TwoNodeSwarm } from '../../../support/two-node-swarm';
 import { auth, startService, type TestService } from '../../helpers/service';
+import { waitForValue } from '../../helpers/wait-for';
 import { testEnv } from '../../../support/test-env';
 import { connectWs, type TestSocket } from '../../helpers/ws';
 
@@ -20,15 +21,7 @@ let nodes: TwoNodeSwarm;
 let svc: TestService;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(300);
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90000) => waitForValue(what, fn, timeoutMs);
 
 type Task = { id: string; slot: number; engine: string | null; state: string; desiredState: string };
 const tasksOf = async (service: string): Promise<Task[]> => {

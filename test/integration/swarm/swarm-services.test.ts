@@ -3,6 +3,7 @@ import type { ServerFrame } from '../../../src/ws/protocol';
 import { startTwoNodeSwarm, type TwoNodeSwarm } from '../../../support/two-node-swarm';
 import { outcome } from '../../helpers/jobs';
 import { auth, startService, type TestService } from '../../helpers/service';
+import { waitForValue } from '../../helpers/wait-for';
 import { testEnv } from '../../../support/test-env';
 import { connectWs } from '../../helpers/ws';
 
@@ -52,15 +53,7 @@ const tasksOf = async (service: string): Promise<Task[]> => {
 };
 const runningTasks = async (service: string) => (await tasksOf(service)).filter((t) => t.desiredState === 'running' && t.state === 'running');
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(500);
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90000) => waitForValue(what, fn, timeoutMs, 500);
 
 const version = async (service: string): Promise<number> => (await svc.http.get(`${A}/services/${service}`).set(auth('viewer'))).body.version;
 
