@@ -51,12 +51,14 @@ async function pick(p: Page, name: string, role: 'admin' | 'viewer'): Promise<vo
  * Records the aria-valuenow of a service's job bar on every change the page makes to it, in `window.__percents`
  * (a script as text: this test's TypeScript has no DOM types).
  */
-async function recordJobPercents(p: Page, name: string): Promise<void> {
+/** Records the percents a job's bar shows, leaving out the bar of `previousJob` (still shown until the new job's). */
+async function recordJobPercents(p: Page, name: string, previousJob: string | null): Promise<void> {
+  const notPrevious = previousJob === null ? '' : `:not([data-job="${previousJob}"])`;
   await p.evaluate(`(() => {
     window.__percents = [];
     const table = document.getElementById('services-table');
     const read = () => {
-      const bar = table.querySelector('tr[data-service="${name}"] .service-job [role="progressbar"]');
+      const bar = table.querySelector('tr[data-service="${name}"] .service-job${notPrevious} [role="progressbar"]');
       const v = bar && bar.getAttribute('aria-valuenow');
       if (v !== null && window.__percents[window.__percents.length - 1] !== Number(v)) window.__percents.push(Number(v));
     };
@@ -131,7 +133,7 @@ test('when a manager engine is picked, then its service shows 2/2; scaled to 3 t
 test('when the image is updated, then the live bar only goes forward to 100 %, the job succeeds and the row shows the new image', async () => {
   const row = serviceRow(page, 'web');
   const scaleJob = await row.locator('.service-job').getAttribute('data-job');
-  await recordJobPercents(page, 'web');
+  await recordJobPercents(page, 'web', scaleJob);
   await page.getByRole('button', { name: 'Update image of web', exact: true }).click();
   const image = page.locator('#modal').getByLabel(/^Image/);
   expect(await image.inputValue()).toBe(WEB1);

@@ -60,7 +60,7 @@ describe('GET /api/v1/images under load and change', () => {
     await source.commit({ repo: own, tag: '1' });
     await source.remove({ force: true });
     // Once the event stream is connected, lists are answered from a reused df: the change must still show.
-    await waitFor(async () => (await svc.http.get('/api/v1/events?limit=1').set(auth('viewer'))).body.engineConnected === true);
+    await waitFor(async () => (await svc.http.get('/api/v1/events?limit=1').set(auth('viewer'))).body.engineConnected === true, 30000);
     await waitFor(async () => (await listed(`${own}:1`))?.containers === 0);
     const c = await docker().createContainer({ Image: `${own}:1`, name: `usage-${suffix}`, Labels: { 'dockhand.test': 'image-list-usage' } });
     created.push(c.id);

@@ -35,7 +35,7 @@ beforeAll(async () => {
   p = await startProxiedService();
   // Answers are kept only while the service's engine event stream is connected.
   await inspect(seed.web143());
-  await waitFor(async () => (await p.svc.http.get('/api/v1/events?limit=1').set(auth('viewer'))).body.engineConnected === true);
+  await waitFor(async () => (await p.svc.http.get('/api/v1/events?limit=1').set(auth('viewer'))).body.engineConnected === true, 30000);
 });
 afterAll(async () => {
   for (const id of created)
