@@ -73,7 +73,7 @@ export interface paths {
         };
         /**
          * Local images, like `docker images`, with shared and unique sizes.
-         * @description Local images with their tags, digests and sizes: `sharedSize` is what an image shares with other local images, `uniqueSize` what removing it alone would free. Answered from the read cache until an image changes (see `Cache-Control: no-cache`). Below admin, label values outside the public namespaces are `***`, and a `label` filter on such a value answers 403 (docs/hardening.md, section 9).
+         * @description Local images with their tags, digests and sizes: `sharedSize` is what an image shares with other local images, `uniqueSize` what removing it alone would free (both need the engine's disk-usage walk; see `sizesStale` for when another client holds it). Answered from the read cache until an image changes (see `Cache-Control: no-cache`). Below admin, label values outside the public namespaces are `***`, and a `label` filter on such a value answers 403 (docs/hardening.md, section 9).
          */
         get: operations["listImages"];
         put?: never;
@@ -1604,7 +1604,7 @@ export interface paths {
         };
         /**
          * Local images, like `docker images`, with shared and unique sizes. (on one engine)
-         * @description Local images with their tags, digests and sizes: `sharedSize` is what an image shares with other local images, `uniqueSize` what removing it alone would free. Answered from the read cache until an image changes (see `Cache-Control: no-cache`). Below admin, label values outside the public namespaces are `***`, and a `label` filter on such a value answers 403 (docs/hardening.md, section 9).
+         * @description Local images with their tags, digests and sizes: `sharedSize` is what an image shares with other local images, `uniqueSize` what removing it alone would free (both need the engine's disk-usage walk; see `sizesStale` for when another client holds it). Answered from the read cache until an image changes (see `Cache-Control: no-cache`). Below admin, label values outside the public namespaces are `***`, and a `label` filter on such a value answers 403 (docs/hardening.md, section 9).
          */
         get: operations["listImagesOnEngine"];
         put?: never;
@@ -2968,6 +2968,11 @@ export interface components {
             inUse: boolean;
             labels: components["schemas"]["Labels"];
             update?: components["schemas"]["ImageUpdateStatus"];
+            /**
+             * @description Present when `sharedSize` and `uniqueSize` come from the service's last disk-usage walk, not a new one: the engine runs one walk at a time and another client held it for longer than half the engine bound (`docker system df` in a loop, another service). An image that walk did not see has `sharedSize` 0 until the next walk. `containers` and `inUse` are current either way (counted from the container list). Such an answer is never reused by the read cache.
+             * @constant
+             */
+            sizesStale?: true;
         };
         ImageDetails: {
             id: string;
@@ -3846,6 +3851,11 @@ export interface components {
             inUse: boolean;
             labels: components["schemas"]["Labels"];
             update?: components["schemas"]["ImageUpdateStatus"];
+            /**
+             * @description Present when `sharedSize` and `uniqueSize` come from the service's last disk-usage walk, not a new one: the engine runs one walk at a time and another client held it for longer than half the engine bound (`docker system df` in a loop, another service). An image that walk did not see has `sharedSize` 0 until the next walk. `containers` and `inUse` are current either way (counted from the container list). Such an answer is never reused by the read cache.
+             * @constant
+             */
+            sizesStale?: true;
         };
         /** @description ContainerSummary, with the engine it is on (fleet views). */
         EngineContainerSummary: {

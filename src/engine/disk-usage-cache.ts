@@ -17,6 +17,7 @@ export interface DiskUsageCacheOptions {
 export class DiskUsageCache<Usage> {
   private generation = 0;
   private cached: { generation: number; startedAt: number; usage: Usage } | undefined;
+  private latest: { at: number; usage: Usage } | undefined;
   private running: { generation: number; promise: Promise<Usage> } | undefined;
   private live: { connected(): boolean } | undefined;
 
@@ -36,6 +37,11 @@ export class DiskUsageCache<Usage> {
     return c.usage;
   }
 
+  /** The last df that succeeded, however old, with when it started: for answers that cannot wait for a new one. */
+  last(): { at: number; usage: Usage } | undefined {
+    return this.latest;
+  }
+
   /** A df that started after the last change: joins the one running, or queues behind an outdated one. */
   load(): Promise<Usage> {
     this.startWatching();
@@ -47,6 +53,7 @@ export class DiskUsageCache<Usage> {
       const trusted = this.live?.connected() === true;
       const startedAt = this.now();
       const usage = await this.fetchDf();
+      if (!this.latest || this.latest.at <= startedAt) this.latest = { at: startedAt, usage };
       if (trusted && generation === this.generation) this.cached = { generation, startedAt, usage };
       return usage;
     })();

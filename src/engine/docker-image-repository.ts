@@ -26,6 +26,22 @@ function byImage(usage: EngineDiskUsage): Map<string, ImageUsage> {
   return index;
 }
 
+function summary(img: Docker.ImageInfo, usage: ImageUsage | undefined, containers: number): ImageSummary {
+  const shared = Math.max(0, usage?.sharedSize ?? 0);
+  return {
+    id: img.Id,
+    repoTags: realTags(img.RepoTags),
+    repoDigests: realDigests(img.RepoDigests),
+    created: iso(img.Created),
+    size: img.Size,
+    sharedSize: shared,
+    uniqueSize: Math.max(0, img.Size - shared),
+    containers,
+    inUse: containers > 0,
+    labels: img.Labels ?? {},
+  };
+}
+
 export class DockerImageRepository implements ImageRepository {
   /** @param diskUsage the service's one /system/df gate, whose result is reused until images or containers change. */
   constructor(
@@ -36,9 +52,9 @@ export class DockerImageRepository implements ImageRepository {
   ) {}
 
   list(filter: ImageListFilter, read: ReadOptions = {}): Promise<ImageSummary[]> {
-    if (!this.caches) return this.listNow(filter, read);
+    if (!this.caches) return this.listNow(filter, read, () => undefined);
     const key = JSON.stringify([filter.reference ?? [], filter.label ?? [], filter.dangling ?? null]);
-    return this.caches.list.get(key, () => this.listNow(filter, read), read);
+    return this.caches.list.get(key, (dontKeep) => this.listNow(filter, read, dontKeep), read);
   }
 
   inspect(name: string, read: ReadOptions = {}): Promise<ImageDetails> {
@@ -47,39 +63,48 @@ export class DockerImageRepository implements ImageRepository {
   }
 
   /** A `fresh` read takes a new df too: the held one may predate a container another client just created. */
-  private async listNow(filter: ImageListFilter, read: ReadOptions): Promise<ImageSummary[]> {
+  private async listNow(filter: ImageListFilter, read: ReadOptions, dontKeep: () => void): Promise<ImageSummary[]> {
     const filters: Record<string, string[]> = {};
     if (filter.reference?.length) filters.reference = filter.reference;
     if (filter.label?.length) filters.label = filter.label;
     if (filter.dangling !== undefined) filters.dangling = [String(filter.dangling)];
-    const opts = { timeoutMs: this.timeoutMs };
     // /images/json reports SharedSize and Containers as -1 on this API version; /system/df computes both.
-    const listed = () => engineCall(() => this.docker.listImages({ all: false, filters: JSON.stringify(filters) }), opts);
-    // The shared df may outlive this list's bound: the list gives up on time, the df goes on for whoever waits.
-    const loaded = () => engineCall(() => this.diskUsage.load(), opts).then(byImage);
+    const listed = () => engineCall(() => this.docker.listImages({ all: false, filters: JSON.stringify(filters) }), { timeoutMs: this.timeoutMs });
     const cached = read.fresh ? undefined : this.diskUsage.peek();
     const known = cached && byImage(cached);
-    const [images, cachedOrLoaded] = known ? [await listed(), known] : await Promise.all([listed(), loaded()]);
-    let usage = cachedOrLoaded;
-    // An image the cached df has not seen (its event not read yet): this answer needs a fresh df.
-    if (known && images.some((img) => !known.has(img.Id))) usage = await loaded();
-    return images.map((img) => {
-      const u = usage.get(img.Id);
-      const shared = Math.max(0, u?.sharedSize ?? 0);
-      const containers = Math.max(0, u?.containers ?? 0);
-      return {
-        id: img.Id,
-        repoTags: realTags(img.RepoTags),
-        repoDigests: realDigests(img.RepoDigests),
-        created: iso(img.Created),
-        size: img.Size,
-        sharedSize: shared,
-        uniqueSize: Math.max(0, img.Size - shared),
-        containers,
-        inUse: containers > 0,
-        labels: img.Labels ?? {},
-      };
-    });
+    const [images, usage] = known ? [await listed(), known] : await Promise.all([listed(), this.newUsage()]);
+    // An image the cached df has not seen (its event not read yet): this answer needs a new df.
+    const current = known && images.some((img) => !known.has(img.Id)) ? await this.newUsage() : usage;
+    if (current instanceof Map) return images.map((img) => summary(img, current.get(img.Id), current.get(img.Id)?.containers ?? 0));
+    dontKeep();
+    const counts = await this.containerCounts(current.waited);
+    return images.map((img) => ({ ...summary(img, current.last?.get(img.Id), counts.get(img.Id) ?? 0), sizesStale: true }));
+  }
+
+  /**
+   * A new df, waited for at most half this engine's bound: the engine runs one df at a time and refuses others
+   * meanwhile, so a client that runs them back to back (`docker system df` in a loop, another service) can hold it
+   * for longer than any list should wait. Then the list answers without one (`waited` says how long it took).
+   */
+  private async newUsage(): Promise<Map<string, ImageUsage> | { last?: Map<string, ImageUsage>; waited: number }> {
+    const bound = Math.floor(this.timeoutMs / 2);
+    const started = Date.now();
+    try {
+      // The shared df may outlive this bound: the list gives up on time, the df goes on for whoever waits.
+      return byImage(await engineCall(() => this.diskUsage.load(), { timeoutMs: bound }));
+    } catch {
+      const last = this.diskUsage.last();
+      return { ...(last ? { last: byImage(last.usage) } : {}), waited: Date.now() - started };
+    }
+  }
+
+  /** Containers per image id, from the container list (a df counts them the same way: by the image id they use). */
+  private async containerCounts(waitedMs: number): Promise<Map<string, number>> {
+    const timeoutMs = Math.max(1, this.timeoutMs - waitedMs);
+    const rows = await engineCall(() => this.docker.listContainers({ all: true }), { timeoutMs });
+    const counts = new Map<string, number>();
+    for (const c of rows) counts.set(c.ImageID, (counts.get(c.ImageID) ?? 0) + 1);
+    return counts;
   }
 
   private async inspectNow(name: string): Promise<ImageDetails> {

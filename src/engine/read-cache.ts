@@ -53,7 +53,8 @@ export class ReadCache<V> {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async get(key: string, read: () => Promise<V>, opts: { fresh?: boolean } = {}): Promise<V> {
+  /** `read` may call `dontKeep` for an answer that must not be reused (one made without its usual sources). */
+  async get(key: string, read: (dontKeep: () => void) => Promise<V>, opts: { fresh?: boolean } = {}): Promise<V> {
     this.startWatching();
     if (!opts.fresh) {
       const hit = this.fresh(key);
@@ -71,8 +72,10 @@ export class ReadCache<V> {
     const generation = this.generation;
     const trusted = this.live?.connected() === true;
     const startedAt = this.now();
-    const promise = read().then((value) => {
-      if (trusted && generation === this.generation && this.live?.connected()) this.keep(key, { generation, startedAt, value: deepFreeze(value) });
+    let keepable = true;
+    const promise = read(() => (keepable = false)).then((value) => {
+      if (keepable && trusted && generation === this.generation && this.live?.connected())
+        this.keep(key, { generation, startedAt, value: deepFreeze(value) });
       return value;
     });
     const entry = { generation, promise };

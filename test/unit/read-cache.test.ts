@@ -162,6 +162,22 @@ describe('ReadCache', () => {
     expect(engine.state.calls).toBe(2);
   });
 
+  test('when a read says dontKeep, then its answer reaches its callers but the next read asks the engine again', async () => {
+    const engine = fakeRead<number>();
+    const cache = new ReadCache<number>(fakeFeed(), opts);
+    const first = cache.get('a', (dontKeep) => {
+      dontKeep();
+      return engine.read();
+    });
+    await engine.answer(1);
+    expect(await first).toBe(1);
+    const second = cache.get('a', engine.read);
+    await engine.answer(2);
+    expect(await second).toBe(2);
+    expect(await cache.get('a', engine.read)).toBe(2);
+    expect(engine.state.calls).toBe(2);
+  });
+
   test('when more keys are read than maxEntries, then the least recently used is dropped', async () => {
     const engine = fakeRead<string>();
     const cache = new ReadCache<string>(fakeFeed(), opts);

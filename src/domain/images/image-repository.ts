@@ -17,6 +17,11 @@ export interface ImageSummary {
   containers: number;
   inUse: boolean;
   labels: Record<string, string>;
+  /**
+   * Set when sharedSize and uniqueSize come from an earlier disk-usage walk, not a new one (the engine runs one walk
+   * at a time and another client held it); an image that walk did not see has sharedSize 0. `containers` is current.
+   */
+  sizesStale?: true;
 }
 
 export interface ImageDetails {

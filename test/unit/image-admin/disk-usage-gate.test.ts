@@ -4,6 +4,8 @@ import { DiskUsageService } from '../../../src/domain/system/disk-usage';
 import { diskUsageGate, readDf, toEngineDiskUsage, type Df } from '../../../src/engine/docker-disk-usage';
 import { DockerImageAdmin } from '../../../src/engine/docker-image-admin';
 import { DockerImageRepository } from '../../../src/engine/docker-image-repository';
+import { DiskUsageCache } from '../../../src/engine/disk-usage-cache';
+import { ReadCache } from '../../../src/engine/read-cache';
 
 const DF: Df = {
   LayersSize: 300,
@@ -86,6 +88,85 @@ describe('the image list on a held df', () => {
     await engine.finish();
     expect((await fresh)[0]).toMatchObject({ containers: 1 });
     expect(engine.state.dfCalls).toBe(2);
+  });
+});
+
+describe("the image list while another client holds the engine's df", () => {
+  /** An engine whose df is held by another client from `from` on: every df of ours is refused (after our retries). */
+  function heldEngine() {
+    const state = { held: false, dfCalls: 0, containerLists: 0 };
+    const docker = {
+      df: async (): Promise<Df> => {
+        state.dfCalls++;
+        if (state.held) throw engineRefusal();
+        return DF;
+      },
+      listImages: async () => [
+        { Id: 'sha256:a', RepoTags: ['app:1'], RepoDigests: [], Created: 1, Size: 200, Labels: {} },
+        { Id: 'sha256:b', RepoTags: ['app:2'], RepoDigests: [], Created: 2, Size: 90, Labels: {} },
+      ],
+      listContainers: async () => {
+        state.containerLists++;
+        return [{ ImageID: 'sha256:a' }, { ImageID: 'sha256:a' }, { ImageID: 'sha256:b' }];
+      },
+    } as unknown as Docker;
+    return { docker, state };
+  }
+  const noRetry = (docker: Docker) => new DiskUsageCache(async () => toEngineDiskUsage(await readDf(docker, [])), undefined);
+
+  test('when a df was held before, then the list answers current counts from the container list and the old sizes, marked stale, and does not keep that answer', async () => {
+    const engine = heldEngine();
+    const listeners: (() => void)[] = [];
+    const feed = { watch: (cb: () => void) => (listeners.push(cb), { connected: () => true }) };
+    const repo = new DockerImageRepository(engine.docker, 1000, noRetry(engine.docker), {
+      list: new ReadCache(feed, { maxAgeMs: 5000, maxEntries: 4 }),
+      inspect: new ReadCache(feed, { maxAgeMs: 5000, maxEntries: 4 }),
+    });
+    expect((await repo.list({}, { fresh: true }))[0]).toMatchObject({ sharedSize: 50, containers: 1 });
+    expect((await repo.list({}, { fresh: true }))[0].sizesStale).toBeUndefined();
+    engine.state.held = true;
+    listeners.forEach((changed) => changed());
+    const stale = await repo.list({});
+    expect(stale).toEqual([
+      expect.objectContaining({ id: 'sha256:a', sharedSize: 50, uniqueSize: 150, containers: 2, inUse: true, sizesStale: true }),
+      // Not in the last df: no shared size known yet.
+      expect.objectContaining({ id: 'sha256:b', sharedSize: 0, uniqueSize: 90, containers: 1, inUse: true, sizesStale: true }),
+    ]);
+    const dfsBefore = engine.state.dfCalls;
+    await repo.list({});
+    expect(engine.state.dfCalls).toBe(dfsBefore + 1);
+    expect(engine.state.containerLists).toBe(2);
+  });
+
+  test('when no df ever succeeded, then the list still answers, every size marked stale', async () => {
+    const engine = heldEngine();
+    engine.state.held = true;
+    const list = await new DockerImageRepository(engine.docker, 1000, noRetry(engine.docker)).list({});
+    expect(list.map((i) => [i.sharedSize, i.containers, i.sizesStale])).toEqual([
+      [0, 2, true],
+      [0, 1, true],
+    ]);
+  });
+
+  test('when the df takes longer than half the engine bound, then the list does not wait for it', async () => {
+    const engine = heldEngine();
+    const slow = new DiskUsageCache(() => new Promise<never>(() => undefined), undefined);
+    const started = Date.now();
+    const list = await new DockerImageRepository(engine.docker, 400, slow).list({});
+    expect(Date.now() - started).toBeLessThan(400);
+    expect(list[0]).toMatchObject({ containers: 2, sizesStale: true });
+  });
+
+  test('when the engine is down, then the list fails as before', async () => {
+    const down = Object.assign(new Error('connect ENOENT /var/run/docker.sock'), { code: 'ENOENT' });
+    const docker = {
+      df: async () => Promise.reject(down),
+      listImages: async () => Promise.reject(down),
+      listContainers: async () => Promise.reject(down),
+    };
+    await expect(new DockerImageRepository(docker as unknown as Docker, 1000, noRetry(docker as unknown as Docker)).list({})).rejects.toMatchObject({
+      code: 'engine_unavailable',
+    });
   });
 });
 
