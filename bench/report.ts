@@ -8,6 +8,7 @@ import { fmt } from './lib/stats';
 import type { StartupResult } from './startup';
 import type { AuditResult } from './audit';
 import type { SwarmResult } from './swarm';
+import type { HopCpu, HopRow } from './hop';
 
 export interface BenchResults {
   date: string;
@@ -34,6 +35,7 @@ export interface BenchResults {
   engines?: EnginesResult;
   audit?: AuditResult;
   swarm?: SwarmResult;
+  hop?: { rows: HopRow[]; cpu: HopCpu };
 }
 
 type Row = [string, string, string, string, string, string];
@@ -376,4 +378,81 @@ export function writeSwarmMd(file: string, r: BenchResults): void {
   const i = text.indexOf(SWARM_BEGIN);
   const j = text.indexOf(SWARM_END);
   fs.writeFileSync(file, i >= 0 && j > i ? text.slice(0, i) + generated + text.slice(j + SWARM_END.length) : `${text.trimEnd()}\n\n${generated}\n`);
+}
+
+/** Issue 14 item 6: the uncached hop against the engine, and the floor (a bare Node proxy) in the same run. */
+function hopRows({ rows, cpu }: { rows: HopRow[]; cpu: HopCpu }): Row[] {
+  const out: Row[] = [];
+  for (const h of rows) {
+    const target = h.concurrency === 1 ? 1.5 : 2;
+    const what = `GET /api/v1/images/{ref} with Cache-Control: no-cache · c=${h.concurrency} (${h.samples} samples a side)`;
+    const ms = (s: { latency: { p50: number } }) => `${fmt(s.latency.p50, 3)} ms`;
+    const rt = ratio(h.service.latency.p50, h.engine.latency.p50);
+    const errors = h.service.errors + h.floor.errors + h.engine.errors;
+    out.push(
+      [
+        `${what} · p50`,
+        ms(h.service),
+        `${ms(h.engine)} (GET /images/{ref}/json)`,
+        `${fmt(rt)}×`,
+        `≤ ${target}× the engine`,
+        met(rt <= target && errors === 0),
+      ],
+      [
+        `… the floor, a bare Node proxy doing only the hop · p50`,
+        ms(h.floor),
+        ms(h.engine),
+        `${fmt(ratio(h.floor.latency.p50, h.engine.latency.p50))}×`,
+        '—',
+        '—',
+      ],
+      [
+        `… the service over the floor · p50`,
+        ms(h.service),
+        `${ms(h.floor)} (the floor)`,
+        `${fmt(ratio(h.service.latency.p50, h.floor.latency.p50))}×`,
+        '—',
+        '—',
+      ],
+      [
+        `… p99 (service / floor / engine)`,
+        `${fmt(h.service.latency.p99, 3)} ms`,
+        `${fmt(h.floor.latency.p99, 3)} / ${fmt(h.engine.latency.p99, 3)} ms`,
+        `${fmt(ratio(h.service.latency.p99, h.engine.latency.p99))}× / ${fmt(ratio(h.service.latency.p99, h.floor.latency.p99))}×`,
+        '—',
+        '—',
+      ],
+      [
+        `… req/s (service / floor / engine)`,
+        `${fmt(h.service.rps, 0)}`,
+        `${fmt(h.floor.rps, 0)} / ${fmt(h.engine.rps, 0)}`,
+        `${fmt(ratio(h.service.rps, h.engine.rps))}× / ${fmt(ratio(h.service.rps, h.floor.rps))}×`,
+        '—',
+        errors ? `${errors} errors` : '—',
+      ],
+    );
+  }
+  out.push([
+    `CPU time per request (user + system, /proc/<pid>/stat), c=1, ${cpu.requests} a side: service / the floor`,
+    `${fmt(cpu.serviceUs, 0)} µs`,
+    `${fmt(cpu.floorUs, 0)} µs (the floor)`,
+    `${fmt(ratio(cpu.serviceUs, cpu.floorUs))}×`,
+    '—',
+    '—',
+  ]);
+  return out;
+}
+
+export const renderHopTable = (r: BenchResults): string => table(r.hop ? hopRows(r.hop) : []);
+
+const HOP_BEGIN = '<!-- bench:hop:begin -->';
+const HOP_END = '<!-- bench:hop:end -->';
+
+/** The hop section (between its own markers): written by any run that measured it, `BENCH_ONLY=hop` too. */
+export function writeHopMd(file: string, r: BenchResults): void {
+  const generated = `${HOP_BEGIN}\n## Figures of the last uncached-hop run (issue 14 item 6)\n\n${renderMachine(r)}\n\n${renderHopTable(r)}\n${HOP_END}`;
+  const text = fs.readFileSync(file, 'utf8');
+  const i = text.indexOf(HOP_BEGIN);
+  const j = text.indexOf(HOP_END);
+  fs.writeFileSync(file, i >= 0 && j > i ? text.slice(0, i) + generated + text.slice(j + HOP_END.length) : `${text.trimEnd()}\n\n${generated}\n`);
 }

@@ -16,16 +16,27 @@ import { createContainers, ensurePullImage, importImages } from './lib/fixtures'
 import { ROOT, ServiceClient, startServiceProcess, type ServiceProcess } from './lib/service-process';
 import { runIdleMemory, steadyRss } from './memory';
 import { runPull } from './pull';
-import { renderEnginesTable, renderSwarmTable, renderTable, writeBenchmarksMd, writeEnginesMd, writeSwarmMd, type BenchResults } from './report';
+import {
+  renderEnginesTable,
+  renderHopTable,
+  renderSwarmTable,
+  renderTable,
+  writeBenchmarksMd,
+  writeEnginesMd,
+  writeHopMd,
+  writeSwarmMd,
+  type BenchResults,
+} from './report';
 import { restEndpoints, runRest, type RestPlan } from './rest';
 import { runStartup } from './startup';
 import { runAudit } from './audit';
 import { runSwarm } from './swarm';
+import { runHop } from './hop';
 
 const BASE_IMAGE = 'bench-busybox:1';
 const QUICK = process.env.BENCH_QUICK === '1';
 /** `BENCH_ONLY=startup,events` runs only those parts (and never writes BENCHMARKS.md): for profiling one of them. */
-const PARTS = ['startup', 'rest', 'events', 'memory', 'pull', 'rest1000', 'engines', 'audit', 'swarm'] as const;
+const PARTS = ['startup', 'rest', 'events', 'memory', 'pull', 'rest1000', 'engines', 'audit', 'swarm', 'hop'] as const;
 const ONLY = (process.env.BENCH_ONLY ?? '')
   .split(',')
   .map((s) => s.trim())
@@ -101,7 +112,7 @@ async function main(): Promise<void> {
     const images = QUICK ? 50 : 200;
     const containers = QUICK ? 50 : 200;
     const bigContainers = QUICK ? 200 : 1000;
-    if (runs('rest') || runs('rest1000')) {
+    if (runs('rest') || runs('rest1000') || runs('hop')) {
       log(`fixtures: ${images} images, ${containers} containers`);
       await importImages(sock, 0, images);
       await createContainers(sock, BASE_IMAGE, 0, containers);
@@ -123,6 +134,21 @@ async function main(): Promise<void> {
     const endpoints = restEndpoints('bench/img:17');
     if (runs('rest'))
       results.rest.push(...(await runRest(client, sock, { scale: `${images} images, ${containers} containers`, endpoints, levels }, log)));
+
+    // The uncached hop against the engine and against a bare Node proxy doing only the hop (bench/hop.ts).
+    if (runs('hop'))
+      results.hop = await runHop({
+        svc: client,
+        servicePid: main.pid,
+        cpuRequests: QUICK ? 400 : 4000,
+        engine: sock,
+        imageRef: 'bench/img:17',
+        levels: [
+          { concurrency: 1, perBlock: 100, blocks: QUICK ? 2 : 8 },
+          { concurrency: 50, perBlock: 150, blocks: QUICK ? 2 : 4 },
+        ],
+        log,
+      });
 
     if (runs('events'))
       results.events = await runEvents({
@@ -249,7 +275,7 @@ async function main(): Promise<void> {
     results.machine.loadAvgEnd = os.loadavg().map((l) => Number(l.toFixed(2)));
     results.durationS = Math.round((Date.now() - started) / 1000);
     process.stdout.write(
-      `\n${renderTable(results)}\n${results.engines ? `\n${renderEnginesTable(results)}\n` : ''}${results.swarm ? `\n${renderSwarmTable(results)}\n` : ''}`,
+      `\n${renderTable(results)}\n${results.engines ? `\n${renderEnginesTable(results)}\n` : ''}${results.swarm ? `\n${renderSwarmTable(results)}\n` : ''}${results.hop ? `\n${renderHopTable(results)}\n` : ''}`,
     );
     fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
     fs.writeFileSync(path.join(ROOT, 'test-results', 'bench-last-run.json'), JSON.stringify(results, null, 2));
@@ -259,8 +285,10 @@ async function main(): Promise<void> {
     if (!QUICK && results.engines) writeEnginesMd(path.join(ROOT, 'BENCHMARKS.md'), results);
     // So do the swarm rows (issue 17): `BENCH_ONLY=swarm` refreshes them alone.
     if (!QUICK && results.swarm) writeSwarmMd(path.join(ROOT, 'BENCHMARKS.md'), results);
+    // And the uncached hop (issue 14 item 6): `BENCH_ONLY=hop` refreshes it alone.
+    if (!QUICK && results.hop) writeHopMd(path.join(ROOT, 'BENCHMARKS.md'), results);
     log(
-      `done in ${results.durationS} s${partial ? ' (quick or BENCH_ONLY: the figures section not written)' : '; BENCHMARKS.md written'}${!QUICK && results.engines ? '; the engines section written' : ''}${!QUICK && results.swarm ? '; the swarm section written' : ''}`,
+      `done in ${results.durationS} s${partial ? ' (quick or BENCH_ONLY: the figures section not written)' : '; BENCHMARKS.md written'}${!QUICK && results.engines ? '; the engines section written' : ''}${!QUICK && results.swarm ? '; the swarm section written' : ''}${!QUICK && results.hop ? '; the hop section written' : ''}`,
     );
   } finally {
     await cleanup();
