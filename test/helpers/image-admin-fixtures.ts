@@ -14,6 +14,18 @@ export const runId = (): string => `ia${Date.now().toString(36)}${Math.random().
  * id. Without `tag` the result is dangling. The label comes first so no step is shared with another run's build.
  */
 export async function buildOwnImage(run: string, opts: { tag?: string; kib?: number; extraLabel?: string } = {}): Promise<string> {
+  try {
+    return await buildOnce(run, opts);
+  } catch (err) {
+    // Seen once in an integration run: a step's parent image (an untagged intermediate of this very build) was
+    // gone when the next step ran ("unable to find image sha256:…"). Which of the files running beside it removed
+    // it was not found; the build starts again from the base.
+    if (!/unable to find image/.test((err as Error).message)) throw err;
+    return buildOnce(run, opts);
+  }
+}
+
+async function buildOnce(run: string, opts: { tag?: string; kib?: number; extraLabel?: string }): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ia-build-'));
   const labels = [`dockhand.test=image-admin`, `dockhand.ia-run=${run}`, ...(opts.extraLabel ? [opts.extraLabel] : [])];
   fs.writeFileSync(
