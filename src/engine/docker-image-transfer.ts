@@ -1,16 +1,19 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ImageTransfer, PullTarget, PushTarget } from '../domain/images/image-transfer';
-import type { ProgressMessage } from '../domain/jobs/progress-message';
+import { streamError, type ProgressMessage } from '../domain/jobs/progress-message';
 import type { RegistryCredentials } from '../domain/registries/registry';
 import { DomainError } from '../domain/errors';
-import { engineCall } from './engine-errors';
+import { engineCall, transferErrorCode } from './engine-errors';
 import { jsonLines } from './json-lines';
 import { encodeRegistryAuth } from './registry-auth';
 
-const asMessages = async function* (stream: Readable): AsyncGenerator<ProgressMessage> {
-  for await (const line of jsonLines(stream as AsyncIterable<Buffer>)) {
-    if (line !== null && typeof line === 'object' && !Array.isArray(line)) yield line;
+/** The engine's progress lines, each `{error}` line carrying our reading of it (errorCode). */
+export const asMessages = async function* (stream: AsyncIterable<Buffer | string>): AsyncGenerator<ProgressMessage> {
+  for await (const line of jsonLines(stream)) {
+    if (line === null || typeof line !== 'object' || Array.isArray(line)) continue;
+    const error = streamError(line);
+    yield error === undefined ? line : { ...line, errorCode: transferErrorCode(error) };
   }
 };
 

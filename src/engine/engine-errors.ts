@@ -42,6 +42,24 @@ export function withoutEcho(message: string): string {
 const REGISTRY_UNREACHABLE = /\b(dial tcp|no such host|i\/o timeout|connection refused|network is unreachable|TLS handshake timeout)\b/;
 
 /**
+ * A registry connection that broke during a transfer. The engine retries a download and then gives up with the last
+ * failure's text: "download failed after attempts=6: EOF" when the registry dropped the connection each time.
+ */
+const REGISTRY_CONNECTION_BROKEN = /\b(connection reset by peer|unexpected EOF|broken pipe|download failed after attempts=\d+)\b|: EOF$/;
+const REGISTRY_REFUSED_CREDENTIALS = /\b(unauthorized|authentication required|denied|no basic auth credentials)\b/i;
+
+/**
+ * What an `{error}` line inside a pull or push stream means. The engine has already answered 200 by then, so its
+ * registry failures arrive only as text: a registry that went away mid-transfer is registry_unreachable, one that
+ * refused the credentials registry_auth_failed, anything else engine_error.
+ */
+export function transferErrorCode(message: string): ErrorCode {
+  if (REGISTRY_UNREACHABLE.test(message) || REGISTRY_CONNECTION_BROKEN.test(message)) return 'registry_unreachable';
+  if (REGISTRY_REFUSED_CREDENTIALS.test(message)) return 'registry_auth_failed';
+  return 'engine_error';
+}
+
+/**
  * Maps an engine failure to a DomainError. `notFound` names the code a 404 means for this call
  * (image_not_found, container_not_found …); `conflict` the code for 409. Decided on status codes, never on text.
  */

@@ -138,12 +138,46 @@ test('when the registry is killed mid-pull, then the job fails as registry_unrea
     doomed.cut();
     const done = await until(s, started.body.id, isFinal);
     expect(outcome(done)).toMatchObject({ state: 'failed', error: { code: 'registry_unreachable' } });
-    expect(done.error?.message).toMatch(/Retrying in \d+ seconds?/);
+    // Usually the layers stall in the engine's retries; on a loaded engine the image config may still be on its way
+    // at the cut, and then the engine itself fails the pull at once (the next test makes that happen every time).
+    expect(done.error?.message).toMatch(/Retrying in \d+ seconds?|^error pulling image configuration: /);
     expect(done.progress.percent).toBeLessThan(100);
     expect(await imagePresent(image)).toBe(false);
   } finally {
     await s.close();
     await doomed.close();
+    await removeImages(image);
+  }
+});
+
+test('when the registry breaks every blob download, then the engine gives up on the image config and the job fails as registry_unreachable at once', async () => {
+  // An HTTP proxy in front of the registry that answers the manifest and drops the connection on every blob:
+  // dockerd retries the config 6 times in well under a second and then ends its stream with an {error} line.
+  const [host, port] = testEnv().registry.split(':');
+  const breaking = http.createServer((req, res) => {
+    if (/\/blobs\/sha256:/.test(req.url ?? '')) return req.socket.destroy();
+    const upstream = http.request({ host, port: Number(port), path: req.url, method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => breaking.listen(0, '127.0.0.1', r));
+  const address = `127.0.0.1:${(breaking.address() as { port: number }).port}`;
+  const image = `${address}/cold/b:1`;
+  const s = await startService({ ALLOWED_REGISTRIES: address, DATA_DIR: dataDir });
+  try {
+    const started = await s.http.post('/api/v1/images/pull').set(auth('operator')).send({ image });
+    const done = await until(s, started.body.id, isFinal);
+    // The default stall bound is 60 s: only the engine's own error can end the job this early.
+    expect(outcome(done)).toMatchObject({ state: 'failed', error: { code: 'registry_unreachable' } });
+    expect(done.error?.message).toMatch(/^error pulling image configuration: download failed after attempts=\d+: EOF$/);
+    expect(await imagePresent(image)).toBe(false);
+  } finally {
+    await s.close();
+    breaking.closeAllConnections();
+    await new Promise((r) => breaking.close(r));
     await removeImages(image);
   }
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { toDomainError, withoutEcho } from '../../src/engine/engine-errors';
+import { toDomainError, transferErrorCode, withoutEcho } from '../../src/engine/engine-errors';
 import { problemOf, toProblemError } from '../../src/http/problem';
 import { DomainError } from '../../src/domain/errors';
 
@@ -25,6 +25,28 @@ describe('error texts a user reads', () => {
     // Only calls that go to a registry read the text: a 500 elsewhere stays an engine error.
     expect(toDomainError(dns).code).toBe('engine_error');
     expect(toDomainError(engineAnswer(500, 'devmapper: thin pool full'), { registryCall: true }).code).toBe('engine_error');
+  });
+
+  test("when a pull or push stream ends in an {error} line, then the engine's text decides registry_unreachable, registry_auth_failed or engine_error", () => {
+    const table: [string, string][] = [
+      // Recorded from dockerd 20.10: a registry that drops every blob connection, then one that is gone.
+      ['error pulling image configuration: download failed after attempts=6: EOF', 'registry_unreachable'],
+      [
+        'error pulling image configuration: download failed after attempts=6: dial tcp 127.0.0.1:5999: connect: connection refused',
+        'registry_unreachable',
+      ],
+      ['dial tcp 127.0.0.1:5999: connect: connection refused', 'registry_unreachable'],
+      ['read tcp 127.0.0.1:41822->127.0.0.1:5055: read: connection reset by peer', 'registry_unreachable'],
+      ['unexpected EOF', 'registry_unreachable'],
+      ['Get "https://r.example/v2/": net/http: TLS handshake timeout', 'registry_unreachable'],
+      ['unauthorized: authentication required', 'registry_auth_failed'],
+      ['denied: requested access to the resource is denied', 'registry_auth_failed'],
+      ['no basic auth credentials', 'registry_auth_failed'],
+      ['failed to register layer: Error processing tar file(exit status 1): no space left on device', 'engine_error'],
+      ['filesystem layer verification failed for digest sha256:abc', 'engine_error'],
+      ['EOFs are fine here', 'engine_error'],
+    ];
+    for (const [message, code] of table) expect([message, transferErrorCode(message)]).toEqual([message, code]);
   });
 
   test('when the engine socket does not exist, then the detail names its path', () => {

@@ -362,7 +362,7 @@ export class JobService implements JobFeed, ImagePuller {
         if (msg.status) e.lastStatus = msg.id ? `${msg.id}: ${msg.status}` : msg.status;
         if (!msg.status?.startsWith('Retrying in ')) e.lastProgressAtMs = this.clock.now();
         // Breaking out of the loop closes the engine stream.
-        if (e.progress.error !== null) return this.finish(e, 'failed', { code: 'engine_error', message: e.progress.error });
+        if (e.progress.error !== null) return this.finish(e, 'failed', { code: msg.errorCode ?? 'engine_error', message: e.progress.error });
         this.update(e, {});
       }
       if (e.controller.signal.aborted) throw new Error('aborted');

@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../errors';
+
 /**
  * One line of the engine's pull or push progress stream (newline-delimited JSON), as the engine writes it.
  * Every field is optional: the stream mixes layer lines, status lines, `aux` results and `{error}` lines.
@@ -10,6 +12,8 @@ export interface ProgressMessage {
   /** A failure inside a 200 stream: the pull or push failed. */
   error?: string;
   errorDetail?: { message?: string; code?: number };
+  /** Not the engine's: the engine adapter's reading of an `{error}` line (the engine gives only text). */
+  errorCode?: ErrorCode;
   aux?: unknown;
 }
 

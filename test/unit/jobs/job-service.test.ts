@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { DomainError } from '../../../src/domain/errors';
 import type { ImageTransfer, PullTarget } from '../../../src/domain/images/image-transfer';
 import type { Job } from '../../../src/domain/jobs/job';
 import { JobService, type Clock, type JobServiceOptions } from '../../../src/domain/jobs/job-service';
 import type { ProgressMessage } from '../../../src/domain/jobs/progress-message';
 import { RegistryAllowlist, type RegistryStore } from '../../../src/domain/registries/registry';
+import { asMessages } from '../../../src/engine/docker-image-transfer';
 
 const fixture = (name: string): ProgressMessage[] =>
   fs
@@ -98,15 +100,30 @@ describe('job service', () => {
     for (let i = 1; i < seen.length; i++) expect(seen[i].progress.percent).toBeGreaterThanOrEqual(seen[i - 1].progress.percent);
   });
 
-  test('when the recorded stream of a registry that died ends in an {error} line, then the job fails with the engine message', async () => {
+  test('when the recorded stream of a registry that died ends in an {error} line, then the job fails as registry_unreachable with the engine message', async () => {
     const job = await start();
-    await feed(0, fixture('registry-cut-pull'), false);
+    // Read as the engine adapter reads the engine's bytes, which is where the {error} line gets its code.
+    const lines: ProgressMessage[] = [];
+    const raw = fs.readFileSync(path.resolve(__dirname, '../../fixtures/pull-streams/registry-cut-pull.jsonl'));
+    for await (const m of asMessages(Readable.from([raw]))) lines.push(m);
+    await feed(0, lines, false);
     const done = await jobs.wait(job.id);
     expect(done.state).toBe('failed');
-    expect(done.error).toEqual({ code: 'engine_error', message: 'dial tcp 127.0.0.1:5999: connect: connection refused' });
+    expect(done.error).toEqual({ code: 'registry_unreachable', message: 'dial tcp 127.0.0.1:5999: connect: connection refused' });
     expect(done.progress.layers.some((l) => l.state === 'retrying')).toBe(true);
     expect(done.progress.percent).toBeLessThan(100);
     expect(transfer.pulls[0].signal.aborted).toBe(true);
+  });
+
+  test('when an {error} line carries no code, then the job fails as engine_error with the engine message', async () => {
+    const job = await start();
+    await feed(
+      0,
+      [...fixture('cold-pull').slice(0, 6), { error: 'no space left on device', errorDetail: { message: 'no space left on device' } }],
+      false,
+    );
+    const done = await jobs.wait(job.id);
+    expect(done.error).toEqual({ code: 'engine_error', message: 'no space left on device' });
   });
 
   test('when the stream ends cleanly but the image is not there, then the job fails rather than succeeds', async () => {
