@@ -2144,9 +2144,11 @@ export interface paths {
          *
          *     With `wait=true` the answer comes when the job has ended: `200` with the job when it succeeded; otherwise a
          *     problem whose status matches the job's error and whose `jobId` names the job — `404 image_not_found`
-         *     (unknown repository or tag), `502 registry_auth_failed`, `502 engine_error` (the registry failed mid-pull;
-         *     the engine's message is the `detail`), `503 engine_unavailable` (the engine's stream broke), `409 conflict`
-         *     (the job was cancelled). A pull is reported succeeded only once the engine has the image.
+         *     (unknown repository or tag), `502 registry_auth_failed`, `502 registry_unreachable` (the registry went away
+         *     or kept dropping the connection mid-pull, or no byte moved for `PULL_STALL_TIMEOUT_MS`), `502 engine_error`
+         *     (any other failure the engine reported; its message is the `detail`), `503 engine_unavailable` (the engine's
+         *     stream broke), `409 conflict` (the job was cancelled). A pull is reported succeeded only once the engine has
+         *     the image.
          */
         post: operations["pullImageOnEngine"];
         delete?: never;
@@ -2906,7 +2908,7 @@ export interface components {
         Engine: {
             name: components["schemas"]["EngineName"];
             /**
-             * @description Whether it answered its last probe (version and info, within 2 s; answers are reused for 1 s).
+             * @description Whether it answered its last probe: its version within 2 s (answers are reused for 1 s). Its info (for `swarm`) is asked at the same time with the same bound; info is the heavier call (a swarm manager counts its nodes for it), so a late info keeps the last one seen and never makes an engine down.
              * @enum {string}
              */
             status: "up" | "down";

@@ -170,6 +170,17 @@ describe('an engine that stops', () => {
     expect(await page2.evaluate('window.__notReloaded')).toBe(true);
     await page2.locator('#fleet').getByRole('button', { name: 'Refresh' }).click();
     await page2.locator('#fleet .fleet-missing li[data-engine="edge-p"]').waitFor();
-    expect(await page2.locator('#engine-list li[data-engine="default"]').textContent()).toBe('default: up');
+    // The other engine stays up. One of its probes may miss the 2 s bound on a loaded machine (the last CI run showed
+    // it down here once); the header reads the list again every 10 s while any engine is down, so it must come back
+    // without a reload. If it does not, the failure says why the service called it down.
+    const onDefault = page2.locator('#engine-list li[data-engine="default"]');
+    await page2
+      .locator('#engine-list li[data-engine="default"][data-status="up"]')
+      .waitFor({ timeout: 15000 })
+      .catch(async () => {
+        throw new Error(`default stayed ${await onDefault.getAttribute('data-status')}: ${await onDefault.getAttribute('title')}`);
+      });
+    expect(await onDefault.textContent()).toBe('default: up');
+    expect(await page2.evaluate('window.__notReloaded')).toBe(true);
   });
 });

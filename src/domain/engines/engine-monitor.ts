@@ -26,7 +26,10 @@ export interface MonitoredEngine {
 export interface EngineMonitorOptions {
   /** An engine's answer is reused this long: whoever polls, each engine is asked at most once per ttl. */
   ttlMs: number;
-  /** A probe that takes longer says `down`: a hung engine must not hold up a list of all engines. */
+  /**
+   * A version call that takes longer says `down`: a hung engine must not hold up a list of all engines. Info gets the
+   * same bound but never decides up or down (see probe).
+   */
   probeTimeoutMs: number;
   now: () => number;
 }
@@ -40,6 +43,7 @@ export class EngineMonitor {
   private readonly engines = new Map<string, MonitoredEngine>();
   private readonly held = new Map<string, { at: number; report: Promise<EngineReport> }>();
   private readonly last = new Map<string, { status: 'up' | 'down'; since: string }>();
+  private readonly lastInfo = new Map<string, EngineInfo>();
   private readonly opts: EngineMonitorOptions;
 
   constructor(engines: readonly MonitoredEngine[], opts: Partial<EngineMonitorOptions> = {}) {
@@ -72,11 +76,23 @@ export class EngineMonitor {
     return entry.report;
   }
 
+  /**
+   * Up or down is the version call's answer alone. /info is the heavier call (a swarm manager asks its raft store for
+   * the node counts; older engines waited there for container locks, moby#25748), and an engine that answers its
+   * version has answered: calling it down because its info was late would be false. A late info keeps the last seen.
+   */
   private async probe(e: MonitoredEngine): Promise<EngineReport> {
     const base = { name: e.name, required: e.required, labels: e.labels };
+    const info = withTimeout(e.status.info(), this.opts.probeTimeoutMs).then(
+      (i) => {
+        this.lastInfo.set(e.name, i);
+        return i;
+      },
+      () => this.lastInfo.get(e.name) ?? null,
+    );
     try {
-      const [version, info] = await withTimeout(Promise.all([e.status.version(), e.status.info()]), this.opts.probeTimeoutMs);
-      return { ...base, status: 'up', since: this.seen(e.name, 'up'), version, info, error: null };
+      const version = await withTimeout(e.status.version(), this.opts.probeTimeoutMs);
+      return { ...base, status: 'up', since: this.seen(e.name, 'up'), version, info: await info, error: null };
     } catch (err) {
       const error = isDomainError(err) || err instanceof Error ? err.message : 'the engine did not answer';
       return { ...base, status: 'down', since: this.seen(e.name, 'down'), version: null, info: null, error };

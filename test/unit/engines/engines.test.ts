@@ -57,6 +57,28 @@ describe('EngineMonitor', () => {
     expect(m.lastKnown('stuck')).toBe('down');
   });
 
+  test('when only its info is late, then the engine is up with the last info seen, after the probe timeout', async () => {
+    let infoHangs = false;
+    const busy: EngineStatus = {
+      ping: async () => undefined,
+      version: async () => version,
+      info: () => (infoHangs ? new Promise(() => undefined) : Promise.resolve(info)),
+    };
+    let now = 1_000_000;
+    const m = new EngineMonitor([{ name: 'default', status: busy, required: true, labels: {} }], { probeTimeoutMs: 50, now: () => now });
+    const first = await m.report('default');
+    expect(first).toMatchObject({ status: 'up', info, error: null });
+    infoHangs = true;
+    now += 5000;
+    const t0 = Date.now();
+    const second = await m.report('default');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(45);
+    expect(second).toMatchObject({ status: 'up', since: first.since, version, info, error: null });
+    // Never having seen its info, an engine that answers its version is still up, with no info.
+    const fresh = new EngineMonitor([{ name: 'default', status: busy, required: true, labels: {} }], { probeTimeoutMs: 50 });
+    expect(await fresh.report('default')).toMatchObject({ status: 'up', version, info: null, error: null });
+  });
+
   test('when an engine goes down and comes back, then `since` moves only on a change, answers are shared for the ttl, and a failure is not reused', async () => {
     let now = 1_000_000;
     let calls = 0;
