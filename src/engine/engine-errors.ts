@@ -46,7 +46,9 @@ const REGISTRY_UNREACHABLE = /\b(dial tcp|no such host|i\/o timeout|connection r
  * failure's text: "download failed after attempts=6: EOF" when the registry dropped the connection each time.
  */
 const REGISTRY_CONNECTION_BROKEN = /\b(connection reset by peer|unexpected EOF|broken pipe|download failed after attempts=\d+)\b|: EOF$/;
-const REGISTRY_REFUSED_CREDENTIALS = /\b(unauthorized|authentication required|denied|no basic auth credentials)\b/i;
+/** A registry's refusal as the distribution API words it; a bare "permission denied" is a local file, not the registry. */
+const REGISTRY_REFUSED_CREDENTIALS =
+  /\b(unauthorized(: |$)|authentication required|no basic auth credentials|requested access to the resource is denied)|(^|: )denied: /i;
 
 /**
  * What an `{error}` line inside a pull or push stream means. The engine has already answered 200 by then, so its

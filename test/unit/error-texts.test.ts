@@ -43,7 +43,10 @@ describe('error texts a user reads', () => {
       ['denied: requested access to the resource is denied', 'registry_auth_failed'],
       ['no basic auth credentials', 'registry_auth_failed'],
       ['failed to register layer: Error processing tar file(exit status 1): no space left on device', 'engine_error'],
+      ['denied: access forbidden', 'registry_auth_failed'],
+      ['Head "https://r.example/v2/app/manifests/1": unauthorized', 'registry_auth_failed'],
       ['filesystem layer verification failed for digest sha256:abc', 'engine_error'],
+      ['failed to register layer: open /var/lib/docker/overlay2/x/diff: permission denied', 'engine_error'],
       ['EOFs are fine here', 'engine_error'],
     ];
     for (const [message, code] of table) expect([message, transferErrorCode(message)]).toEqual([message, code]);
