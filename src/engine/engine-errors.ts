@@ -43,9 +43,10 @@ const REGISTRY_UNREACHABLE = /\b(dial tcp|no such host|i\/o timeout|connection r
 
 /**
  * A registry connection that broke during a transfer. The engine retries a download and then gives up with the last
- * failure's text: "download failed after attempts=6: EOF" when the registry dropped the connection each time.
+ * failure's text: "download failed after attempts=6: EOF" when the registry dropped the connection each time (the
+ * count alone says nothing: a full disk fails the same way).
  */
-const REGISTRY_CONNECTION_BROKEN = /\b(connection reset by peer|unexpected EOF|broken pipe|download failed after attempts=\d+)\b|: EOF$/;
+const REGISTRY_CONNECTION_BROKEN = /\b(connection reset by peer|unexpected EOF|broken pipe)\b|: EOF$/;
 /** A registry's refusal as the distribution API words it; a bare "permission denied" is a local file, not the registry. */
 const REGISTRY_REFUSED_CREDENTIALS =
   /\b(unauthorized(: |$)|authentication required|no basic auth credentials|requested access to the resource is denied)|(^|: )denied: /i;

@@ -47,6 +47,7 @@ describe('error texts a user reads', () => {
       ['Head "https://r.example/v2/app/manifests/1": unauthorized', 'registry_auth_failed'],
       ['filesystem layer verification failed for digest sha256:abc', 'engine_error'],
       ['failed to register layer: open /var/lib/docker/overlay2/x/diff: permission denied', 'engine_error'],
+      ['error pulling image configuration: download failed after attempts=6: write /tmp/x: no space left on device', 'engine_error'],
       ['EOFs are fine here', 'engine_error'],
     ];
     for (const [message, code] of table) expect([message, transferErrorCode(message)]).toEqual([message, code]);
