@@ -9,9 +9,10 @@ import type { ProgressMessage } from '../../../src/domain/jobs/progress-message'
 import { RegistryAllowlist, type RegistryStore } from '../../../src/domain/registries/registry';
 import { asMessages } from '../../../src/engine/docker-image-transfer';
 
+const fixtureFile = (name: string) => path.resolve(__dirname, '../../fixtures/pull-streams', `${name}.jsonl`);
 const fixture = (name: string): ProgressMessage[] =>
   fs
-    .readFileSync(path.resolve(__dirname, '../../fixtures/pull-streams', `${name}.jsonl`), 'utf8')
+    .readFileSync(fixtureFile(name), 'utf8')
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as ProgressMessage);
@@ -104,8 +105,7 @@ describe('job service', () => {
     const job = await start();
     // Read as the engine adapter reads the engine's bytes, which is where the {error} line gets its code.
     const lines: ProgressMessage[] = [];
-    const raw = fs.readFileSync(path.resolve(__dirname, '../../fixtures/pull-streams/registry-cut-pull.jsonl'));
-    for await (const m of asMessages(Readable.from([raw]))) lines.push(m);
+    for await (const m of asMessages(Readable.from([fs.readFileSync(fixtureFile('registry-cut-pull'))]))) lines.push(m);
     await feed(0, lines, false);
     const done = await jobs.wait(job.id);
     expect(done.state).toBe('failed');
