@@ -13,7 +13,9 @@ import { sleep, summarize, type Summary } from './lib/stats';
 export interface BenchEngine {
   name: string;
   sock: EngineSocket;
-  pid: number;
+  /** Hangs the engine (resolves once it is stopped) and lets it go on: support/private-engine's pause and resume. */
+  pause(): Promise<void>;
+  resume(): void;
 }
 
 export interface EnginesResult {
@@ -166,7 +168,7 @@ async function runIsolation(
       const order = b % 2 === 0 ? ['healthy', 'hung'] : ['hung', 'healthy'];
       for (const phase of order) {
         if (phase === 'hung') {
-          process.kill(hung.pid, 'SIGSTOP');
+          await hung.pause();
           stopped = true;
           // Let the service's calls to it pile up before timing.
           await sleep(200);
@@ -179,14 +181,14 @@ async function runIsolation(
         while (performance.now() < until) await side.run(read, 1, 10);
         stopFleet();
         if (phase === 'hung') {
-          process.kill(hung.pid, 'SIGCONT');
+          hung.resume();
           stopped = false;
           await sleep(300);
         }
       }
     }
   } finally {
-    if (stopped) process.kill(hung.pid, 'SIGCONT');
+    if (stopped) hung.resume();
   }
   await Promise.all(pending.splice(0));
   const result = {

@@ -238,7 +238,12 @@ async function main(): Promise<void> {
       });
       services.push(multi);
       const multiClient = new ServiceClient(multi.port, multi.token);
-      const engines: BenchEngine[] = names.map((name, i) => ({ name, sock: socks[i], pid: fleet[i].pid }));
+      const engines: BenchEngine[] = names.map((name, i) => ({
+        name,
+        sock: socks[i],
+        pause: () => fleet[i].pause(),
+        resume: () => fleet[i].resume(),
+      }));
       try {
         results.engines = await runEngines({
           svc: multiClient,

@@ -21,8 +21,12 @@ interface PrivateEngineBase {
   stop(graceMs?: number): Promise<void>;
   /** Starts it again on the same data root; resolves when it answers /_ping. */
   start(): Promise<void>;
-  /** SIGSTOP by pid: the engine hangs (connections are accepted by the kernel, nothing answers) until resume(). */
-  pause(): void;
+  /**
+   * SIGSTOP by pid: the engine hangs (connections are accepted by the kernel, nothing answers) until resume().
+   * Resolves once every thread of the process is stopped: kill() only queues the signal, and a loaded machine has
+   * been seen to leave dockerd running for a while after it returned.
+   */
+  pause(): Promise<void>;
   /** SIGCONT by pid. */
   resume(): void;
   /** Whether it answers GET /_ping within `timeoutMs`. */
@@ -143,6 +147,21 @@ function deleteNetns(ns: EngineNetns): void {
   }
 }
 
+/** The state letter (R, S, D, T, …) of each thread of a process, from /proc/<pid>/task/<tid>/stat. */
+function threadStates(pid: number): string[] {
+  const states: string[] = [];
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      // The command name in parentheses may itself hold ") ": the state follows the last one.
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      states.push(stat.slice(stat.lastIndexOf(') ') + 2)[0]);
+    } catch {
+      // a thread that ended between readdir and read
+    }
+  }
+  return states;
+}
+
 /** One private dockerd process; startPrivateEngine's overloads say which of its two shapes a caller sees. */
 class PrivateDockerd implements PrivateEngine, TlsPrivateEngine {
   readonly socketPath: string;
@@ -241,10 +260,16 @@ class PrivateDockerd implements PrivateEngine, TlsPrivateEngine {
     }
   }
 
-  pause(): void {
-    if (!this.currentPid || !alive(this.currentPid)) throw new Error('private dockerd is not running');
-    process.kill(this.currentPid, 'SIGSTOP');
+  async pause(): Promise<void> {
+    const pid = this.currentPid;
+    if (!pid || !alive(pid)) throw new Error('private dockerd is not running');
+    process.kill(pid, 'SIGSTOP');
     this.paused = true;
+    const deadline = Date.now() + 10000;
+    for (let states = threadStates(pid); states.some((s) => s !== 'T'); states = threadStates(pid)) {
+      if (Date.now() > deadline) throw new Error(`private dockerd ${pid} did not stop after SIGSTOP: thread states ${states.join('')}`);
+      await sleep(10);
+    }
   }
 
   resume(): void {

@@ -55,11 +55,7 @@ afterAll(async () => {
       .catch(() => undefined);
   }
   if (priv) {
-    try {
-      process.kill(priv.pid, 'SIGCONT');
-    } catch {
-      // already gone
-    }
+    // destroy() resumes a paused engine before it stops it.
     await priv.destroy();
   }
   fs.rmSync(dir, { recursive: true, force: true });
@@ -212,7 +208,7 @@ describe('engines: isolation (one hung or stopped engine)', () => {
     };
     // Warm the pool of each engine, then hang edge-p.
     expect((await timed('/api/v1/engines/edge-p/containers')).res.status).toBe(200);
-    process.kill(priv.pid, 'SIGSTOP');
+    await priv.pause();
     try {
       const reads: number[] = [];
       for (let i = 0; i < 10; i++) {
@@ -230,7 +226,7 @@ describe('engines: isolation (one hung or stopped engine)', () => {
       expect((engines.body.items as { name: string; status: string }[]).find((e) => e.name === 'edge-p')?.status).toBe('down');
       expect((await svc.http.get('/readyz')).status).toBe(200);
     } finally {
-      process.kill(priv.pid, 'SIGCONT');
+      priv.resume();
     }
   }, 60_000);
 

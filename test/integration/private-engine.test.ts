@@ -60,7 +60,7 @@ test("when asked GET /info, then its ID is its own, not the shared engine's", as
 });
 
 test('when paused, then it stops answering (T state) until resumed, and then answers again', async () => {
-  engine.pause();
+  await engine.pause();
   try {
     expect(fs.readFileSync(`/proc/${engine.pid}/stat`, 'utf8').split(') ')[1][0]).toBe('T');
     expect(await engine.ping(1500)).toBe(false);
@@ -74,7 +74,7 @@ test('when paused, then it stops answering (T state) until resumed, and then ans
 
 test('when stopped while paused, then stop() still ends the process, and start() brings it back on the same data', async () => {
   const before = engine.pid;
-  engine.pause();
+  await engine.pause();
   await engine.stop();
   expect(() => process.kill(before, 0)).toThrow();
   await engine.start();

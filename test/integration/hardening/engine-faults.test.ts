@@ -32,13 +32,7 @@ afterAll(async () => {
   console.log(`engine faults: ${figures.join('; ')}`);
   await svc?.close();
   await registry?.close();
-  if (engine?.pid) {
-    try {
-      process.kill(engine.pid, 'SIGCONT');
-    } catch {
-      // already gone
-    }
-  }
+  // destroy() resumes a paused engine before it stops it.
   await engine?.destroy();
 });
 
@@ -141,7 +135,7 @@ test('when the daemon is killed during a pull and an event subscription, then th
 
 test('when the daemon hangs (SIGSTOP), then requests end within the engine timeout with 504, /readyz turns 503, and after SIGCONT everything recovers', async () => {
   await until('readiness', ready);
-  process.kill(engine.pid, 'SIGSTOP');
+  await engine.pause();
   let resumed = false;
   try {
     const t0 = Date.now();
@@ -157,7 +151,7 @@ test('when the daemon hangs (SIGSTOP), then requests end within the engine timeo
     expect(readyzMs).toBeLessThan(ENGINE_TIMEOUT_MS + 1500);
 
     const contAt = Date.now();
-    process.kill(engine.pid, 'SIGCONT');
+    engine.resume();
     resumed = true;
     await until('readiness', ready);
     const recoverMs = Date.now() - contAt;
@@ -171,6 +165,6 @@ test('when the daemon hangs (SIGSTOP), then requests end within the engine timeo
     expect(diverging).toBe(0);
     expect(stuck).toBe(0);
   } finally {
-    if (!resumed) process.kill(engine.pid, 'SIGCONT');
+    if (!resumed) engine.resume();
   }
 });
